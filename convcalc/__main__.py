@@ -1,0 +1,5 @@
+"""``python -m convcalc`` runs the command line."""
+
+from convcalc.cli.main import app
+
+app(prog_name="convcalc")

@@ -1,0 +1,44 @@
+"""The one exception type of convcalc and the helpers that build its messages.
+
+Every message names the parameter, the value received and what would be valid,
+in the template of scikit-learn's parameter validation::
+
+    The 'stride' parameter must be an int >= 1. Got 0.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConvCalcError", "invalid"]
+
+
+class ConvCalcError(ValueError):
+    """Bad input to convcalc: an impossible geometry, a malformed value or file.
+
+    A ``ValueError``, so code that already catches ``ValueError`` keeps working.
+    The command line prints the message as one red line and exits with status 2.
+    """
+
+
+def invalid(name: str, value: object, valid: str, hint: str = "") -> ConvCalcError:
+    """Build the standard error for parameter ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter as the user wrote it (``"stride"``, ``"padding"``).
+    value : object
+        The value received.
+    valid : str
+        What would be valid, completing "must be ...".
+    hint : str, optional
+        What would fix it. Defaults to nothing.
+
+    Examples
+    --------
+    >>> str(invalid("stride", 0, "an int >= 1"))
+    "The 'stride' parameter must be an int >= 1. Got 0."
+    """
+    message = f"The {name!r} parameter must be {valid}. Got {value!r}."
+    if hint:
+        message += f" {hint}"
+    return ConvCalcError(message)
