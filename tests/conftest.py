@@ -8,6 +8,11 @@ from typing import Callable
 
 import pytest
 
+# Rich reads the terminal width when a Console is created: fix it before convcalc.cli is imported,
+# so golden files do not depend on the machine's terminal.
+os.environ["COLUMNS"] = "100"
+os.environ.pop("FORCE_COLOR", None)
+
 GOLDEN_DIR = Path(__file__).parent / "golden"
 OVERWRITE = os.environ.get("CONVCALC_OVERWRITE_GOLDEN") == "1"
 
