@@ -16,6 +16,7 @@ from convcalc.arithmetic import (
     transposed_output_size,
 )
 from convcalc.errors import ConvCalcError
+from convcalc.exact import convolve, correlate
 
 __version__ = "0.1.0"
 
@@ -23,6 +24,8 @@ __all__ = [
     "ConvCalcError",
     "__version__",
     "conv_output_size",
+    "convolve",
+    "correlate",
     "full_padding",
     "pool_output_size",
     "same_padding",
