@@ -127,12 +127,13 @@ def pool_length(n: Size, k: Size, s: Size, p_lo: Size = 0, p_hi: Size = 0, d: Si
     _check_geometry(n, k, s, p_lo, p_hi, d)
     span = effective_kernel(k, d)
     padded = n + p_lo + p_hi
-    if definitely(span > padded) is True:
+    out = floordiv(padded - span + (s - 1 if ceil_mode else 0), s) + 1
+    # Ceil mode lets a window hang off the end, so only an empty output is impossible there.
+    if definitely(out < 1 if ceil_mode else span > padded) is True:
         raise ConvCalcError(
             f"pool window {k}" + (f" (dilated to {span})" if span != k else "")
             + f" is larger than the padded input {padded}{_axis_suffix(axis)}; use a smaller window or more padding"
         )
-    out = floordiv(padded - span + (s - 1 if ceil_mode else 0), s) + 1
     if ceil_mode:
         drop = (out - 1) * s >= n + p_lo
         known = definitely(drop)

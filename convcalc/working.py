@@ -130,8 +130,9 @@ def _coverage_note(n: Size, span: Size, s: Size, lo: Size, hi: Size, axis: int, 
         first = n - unused_input
         what = _axis_name(axis, ndim, unused_input)
         which = f"{what} {first} (0-indexed) is" if unused_input == 1 else f"{what} {first}..{n - 1} (0-indexed) are"
-        return (f"input {which} never covered by a window: "
-                f"(n + p_lo + p_hi - d*(k-1) - 1) mod s = {leftover}, and the floor drops the rest")
+        last_end = n - unused_input - 1
+        return (f"input {which} never covered by a window: the last window ends at {last_end}, "
+                f"and (n + p_lo + p_hi - d*(k-1) - 1) mod s = {leftover} is left over")
     return (f"the last {leftover} padded {_axis_name(axis, ndim, leftover)} "
             f"{'are' if leftover > 1 else 'is'} never covered by a window (only padding is dropped)")
 
