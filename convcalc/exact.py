@@ -119,7 +119,8 @@ def as_matrix(x: object, name: str = "x") -> Matrix:
             width = len(row)
         elif len(row) != width:
             raise ConvCalcError(
-                f"The {name!r} matrix is ragged: row {r + 1} has {len(row)} entries but row 1 has {width}"
+                f"The {name!r} matrix is ragged: row {r + 1} has {len(row)} "
+                f"entr{'y' if len(row) == 1 else 'ies'} but row 1 has {width}"
                 + (f" (column {width + 1} is extra)." if len(row) > width else f" (column {len(row) + 1} is missing).")
             )
         rows.append([_exact(v, name, r, c) for c, v in enumerate(row)])

@@ -1,7 +1,316 @@
-"""`convcalc correlate`: (being written)."""
+"""`convcalc correlate` and `convcalc pool`: exact results as a grid, with the working of any cell.
+
+The builders at the bottom are pure (they return Rich renderables, never print)
+and are shared with `convcalc check`.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
 import typer
 
+from convcalc.cli._console import console, print_json
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import RenderableType
+
+    from convcalc.exact import CellWorking, PoolWorking
+
 app = typer.Typer()
+
+MatrixArg = Annotated[str, typer.Argument(
+    help="A matrix: '[[1,0],[2,9]]', '1 0; 2 9', a .txt/.csv/.npy file, or - for stdin.", show_default=False)]
+ExplainOpt = Annotated[Optional[list[str]], typer.Option(
+    "--explain", help="Show the working of cell I,J (0-indexed; repeat the option for more) or 'all'.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object: {\"output\": [[...]]}.")]
+
+
+# Matrices such as "-1 -1; 2 3" start with a dash: let them through as arguments, not unknown options.
+MATRIX_ARGS = {"ignore_unknown_options": True}
+
+
+@app.command(context_settings=MATRIX_ARGS)
+def correlate(
+    x: MatrixArg,
+    f: Annotated[str, typer.Argument(help="The kernel, in any matrix form.", show_default=False)],
+    mode: Annotated[str, typer.Option("--mode", help="valid, same or full (ignored when --padding is given).")]
+    = "valid",
+    stride: Annotated[str, typer.Option("--stride", "--s", help="Stride: 1, or rows,cols such as 2,1.")] = "1",
+    dilation: Annotated[str, typer.Option("--dilation", "--d", help="Dilation (1 = none): 2 or 2,1.")] = "1",
+    padding: Annotated[Optional[str], typer.Option(
+        "--padding", "--p", help="Explicit padding: 1, 1,2 (per axis), 0:1 (lo:hi), 0:1,1:1, or a mode.")] = None,
+    flip: Annotated[bool, typer.Option("--convolve", help="Convolution: flip the kernel (SciPy convolve2d).")]
+    = False,
+    explain: ExplainOpt = None,
+    framework: Annotated[str, typer.Option("--framework", help="'same' rule with a stride: torch or keras.")]
+    = "torch",
+    as_json: JsonOpt = False,
+) -> None:
+    """Exact correlation (or convolution) of two integer/fraction matrices, with the working.
+
+    Example: convcalc correlate "1 0 -2; 2 9 5; 0 -3 1" "-1 -1 -1; -1 8 -1; -1 -1 -1" --explain 0,0
+    """
+    from convcalc import exact
+    from convcalc.matrix_input import parse_matrix
+
+    xm, fm = parse_matrix(x, "X"), parse_matrix(f, "F")
+    options: dict[str, Any] = {
+        "mode": mode, "stride": _pair_option(stride, "stride"), "dilation": _pair_option(dilation, "dilation"),
+        "padding": _padding_option(padding), "framework": framework,
+    }
+    y = (exact.convolve if flip else exact.correlate)(xm, fm, **options)
+    cells = _cells(explain, len(y), len(y[0]))
+    workings = [exact.explain(xm, fm, i, j, convolve=flip, **options) for i, j in cells]
+    if as_json:
+        print_json({"output": json_matrix(y), "shape": [len(y), len(y[0])],
+                    "working": [cell_working_json(w) for w in workings]} if workings else
+                   {"output": json_matrix(y), "shape": [len(y), len(y[0])]})
+        return
+    op = "convolution" if flip else "correlation"
+    console.print(matrix_table(y, title=f"Y = X {'*' if flip else '⋆'} F  ({_describe(options)} {op}, "
+                                        f"{len(y)}x{len(y[0])})"))
+    for w in workings:
+        console.print()
+        console.print(input_with_window(xm, w.rows, w.cols, w.cell))
+        console.print(render_cell_working(w))
+
+
+@app.command(context_settings=MATRIX_ARGS)
+def pool(
+    x: MatrixArg,
+    kernel: Annotated[str, typer.Option("--k", "--kernel", help="Pool window: 2 or 2,3.")],
+    stride: Annotated[Optional[str], typer.Option("--s", "--stride", help="Stride (default: the window).")] = None,
+    padding: Annotated[str, typer.Option("--p", "--padding", help="Padding: 1, 1,2, or lo:hi pairs.")] = "0",
+    dilation: Annotated[str, typer.Option("--d", "--dilation", help="Dilation (max pooling only).")] = "1",
+    ceil: Annotated[bool, typer.Option("--ceil", help="Ceil mode with PyTorch's last-window rule.")] = False,
+    avg: Annotated[bool, typer.Option("--avg", help="Average pooling (exact fractions) instead of max.")] = False,
+    exclude_pad: Annotated[bool, typer.Option(
+        "--exclude-pad", help="Average pooling: divide by real cells only (count_include_pad=False).")] = False,
+    explain: ExplainOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Exact max or average pooling of a matrix (averages as exact fractions).
+
+    Example: convcalc pool "1 5 2 0; 3 4 8 1; 0 2 7 6; 9 1 3 3" --k 2 --avg
+    """
+    from convcalc import exact
+    from convcalc.matrix_input import parse_matrix
+
+    xm = parse_matrix(x, "X")
+    op = "avg" if avg else "max"
+    geometry: dict[str, Any] = {
+        "kernel": _pair_option(kernel, "kernel"), "stride": None if stride is None else _pair_option(stride, "stride"),
+        "padding": _padding_option(padding), "ceil_mode": ceil,
+    }
+    if avg:
+        if dilation.strip() != "1":
+            from convcalc.errors import invalid
+
+            raise invalid("dilation", dilation, "1 for average pooling (PyTorch AvgPool2d has no dilation)")
+        y = exact.avg_pool(xm, count_include_pad=not exclude_pad, **geometry)
+    else:
+        y = exact.max_pool(xm, dilation=_pair_option(dilation, "dilation"), **geometry)
+    cells = _cells(explain, len(y), len(y[0]))
+    workings = [exact.explain_pool(xm, i, j, dilation=_pair_option(dilation, "dilation"), op=op,
+                                   count_include_pad=not exclude_pad, **geometry) for i, j in cells]
+    if as_json:
+        data: dict[str, Any] = {"output": json_matrix(y), "shape": [len(y), len(y[0])]}
+        if workings:
+            data["working"] = [{"cell": list(w.cell), "rows": list(w.rows), "cols": list(w.cols),
+                                "window": [[None if v is None else json_value(v) for v in row] for row in w.window],
+                                "divisor": w.divisor, "value": json_value(w.value)} for w in workings]
+        print_json(data)
+        return
+    console.print(matrix_table(y, title=f"{'Average' if avg else 'Max'} pooling, {len(y)}x{len(y[0])}"))
+    for w in workings:
+        console.print()
+        console.print(input_with_window(xm, w.rows, w.cols, w.cell))
+        console.print(f"Y({w.cell[0]},{w.cell[1]}) = {w.text()}", highlight=False)
+
+
+# --------------------------------------------------------------------------- option parsing (text only)
+def _pair_option(text: str, name: str) -> Any:
+    from convcalc.parse import parse_sizes
+
+    return parse_sizes(text, name)
+
+
+def _padding_option(text: Optional[str]) -> Any:
+    if text is None:
+        return None
+    from convcalc.parse import parse_padding
+
+    pad = parse_padding(text)
+    if isinstance(pad, tuple) and len(pad) == 1 and isinstance(pad[0], tuple):
+        pad = pad * 2  # one lo:hi pair applies to both axes
+    return pad
+
+
+def _cells(explain: Optional[list[str]], rows: int, cols: int) -> list[tuple[int, int]]:
+    """``["0,0", "1,2"]`` or ``["all"]`` to a list of output cells (checked by the library)."""
+    from convcalc.errors import invalid
+
+    cells: list[tuple[int, int]] = []
+    for item in explain or []:
+        if item.strip().lower() == "all":
+            cells += [(i, j) for i in range(rows) for j in range(cols)]
+            continue
+        parts = item.replace("(", "").replace(")", "").split(",")
+        try:
+            i, j = (int(p) for p in parts)
+        except ValueError:
+            raise invalid("explain", item, "a cell I,J such as 0,0 (0-indexed), or 'all'") from None
+        cells.append((i, j))
+    return cells
+
+
+def _describe(options: dict[str, Any]) -> str:
+    pad = options["padding"]
+    words = [options["mode"] if pad is None else f"padding {_text(pad)}"]
+    if options["stride"] not in (1, (1, 1)):
+        words.append(f"stride {_text(options['stride'])}")
+    if options["dilation"] not in (1, (1, 1)):
+        words.append(f"dilation {_text(options['dilation'])}")
+    return ", ".join(words)
+
+
+def _text(v: Any) -> str:
+    return ",".join(map(str, v)) if isinstance(v, tuple) and not any(isinstance(p, tuple) for p in v) else str(v)
+
+
+# --------------------------------------------------------------------------- pure builders (shared with check)
+def json_value(v: Any) -> Any:
+    """An exact value for JSON: ints stay ints (also whole Fractions), others become ``"a/b"`` strings."""
+    from fractions import Fraction
+
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return v
+    if isinstance(v, Fraction) and v.denominator == 1:
+        return v.numerator
+    return str(v)
+
+
+def json_matrix(m: list[list[Any]]) -> list[list[Any]]:
+    """A matrix of exact values for JSON (see :func:`json_value`)."""
+    return [[json_value(v) for v in row] for row in m]
+
+
+def cell_working_json(w: CellWorking) -> dict[str, Any]:
+    """The working of one cell as a JSON-ready dict."""
+    return {"cell": list(w.cell), "rows": list(w.rows), "cols": list(w.cols), "window": json_matrix(w.window),
+            "padding": [list(r) for r in w.is_padding], "kernel": json_matrix(w.kernel),
+            "products": json_matrix(w.products), "sum": json_value(w.total)}
+
+
+def input_with_window(xm: list[list[Any]], rows: tuple[int, ...], cols: tuple[int, ...], cell: tuple[int, int]
+                      ) -> RenderableType:
+    """The input with one window highlighted; padding the window reaches is drawn around it."""
+    n_rows, n_cols = len(xm), len(xm[0])
+    r0, r1 = min(0, min(rows)), max(n_rows - 1, max(rows))
+    c0, c1 = min(0, min(cols)), max(n_cols - 1, max(cols))
+    shown = [[xm[r][c] if 0 <= r < n_rows and 0 <= c < n_cols else None for c in range(c0, c1 + 1)]
+             for r in range(r0, r1 + 1)]
+    title = f"X with the window of Y({cell[0]},{cell[1]})" + (" (padding shown)" if (r0, c0) != (0, 0) or
+                                                             (r1, c1) != (n_rows - 1, n_cols - 1) else "")
+    return matrix_table(shown, title, highlight={(r, c) for r in rows for c in cols}, origin=(r0, c0))
+
+
+def matrix_table(m: list[list[Any]], title: str = "", highlight: set[tuple[int, int]] | None = None,
+                 wrong: set[tuple[int, int]] | None = None, origin: tuple[int, int] = (0, 0)) -> RenderableType:
+    """A matrix as a Rich table with 0-indexed row and column headers, under a title line.
+
+    ``highlight`` cells are drawn reverse-video (a kernel window); ``wrong``
+    cells bold red (a checked answer). ``origin`` is the index of the top-left
+    cell (negative when padding is shown); ``None`` entries are padding, shown as a dim 0.
+    """
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("", style="dim", justify="right")
+    top, left = origin
+    for c in range(len(m[0])):
+        table.add_column(str(c + left), justify="right", header_style="dim")
+    for r, row in enumerate(m):
+        cells = []
+        for c, v in enumerate(row):
+            at = (r + top, c + left)
+            style = "dim" if v is None else ""
+            if highlight and at in highlight:
+                style = "reverse bold"
+            if wrong and at in wrong:
+                style = "bold red"
+            text = "0" if v is None else _escape(v)
+            cells.append(f"[{style}]{text}[/]" if style else text)
+        table.add_row(str(r + top), *cells)
+    return Group(Text(title, style="bold"), table) if title else table
+
+
+def _escape(v: Any) -> str:
+    return str(v).replace("[", "\\[")
+
+
+def _block(m: tuple[tuple[Any, ...], ...] | list[list[Any]]) -> list[str]:
+    """A matrix as bracketed lines with right-aligned columns: ``[ 1  0 -2]``."""
+    texts = [[str(v) for v in row] for row in m]
+    widths = [max(len(row[c]) for row in texts) for c in range(len(texts[0]))]
+    return ["[" + " ".join(t.rjust(w) for t, w in zip(row, widths)) + "]" for row in texts]
+
+
+def side_by_side(blocks: list[list[str]], operators: list[str], headers: list[str] | None = None) -> str:
+    """Blocks of lines next to each other, an operator between each pair on the middle line."""
+    height = max(len(b) for b in blocks)
+    widths = [max([len(line) for line in b] + [len(headers[k]) if headers else 0]) for k, b in enumerate(blocks)]
+    op_width = max((len(o) for o in operators), default=0) + 2
+    lines = []
+    if headers:
+        parts = []
+        for k, h in enumerate(headers):
+            parts.append(h.ljust(widths[k]))
+            if k < len(operators):
+                parts.append(" " * op_width)
+        lines.append("".join(parts).rstrip())
+    middle = (height - 1) // 2
+    for r in range(height):
+        parts = []
+        for k, b in enumerate(blocks):
+            parts.append((b[r] if r < len(b) else "").ljust(widths[k]))
+            if k < len(operators):
+                parts.append((operators[k] if r == middle else "").center(op_width))
+        lines.append("".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def _span(indices: tuple[int, ...]) -> str:
+    if len(indices) == 1:
+        return str(indices[0])
+    step = indices[1] - indices[0]
+    return f"{indices[0]}..{indices[-1]}" + (f" step {step}" if step != 1 else "")
+
+
+def render_cell_working(w: CellWorking) -> RenderableType:
+    """The hand working of one cell, laid out like a homework answer.
+
+    ``Y(0,0) = sum(X[rows 0..2, cols 0..2] * F)``, then the window, the kernel and
+    the products side by side, then the sum written out.
+    """
+    from rich.console import Group
+    from rich.text import Text
+
+    i, j = w.cell
+    kernel_name = "flip(F)" if w.flipped else "F"
+    head = Text(f"Y({i},{j}) = sum(X[rows {_span(w.rows)}, cols {_span(w.cols)}] * {kernel_name})", style="bold")
+    grid = side_by_side([_block(w.window), _block(w.kernel), _block(w.products)], ["*", "="],
+                        ["window", kernel_name, "products"])
+    parts: list[Any] = [head, Text(grid)]
+    if w.any_padding:
+        pads = sorted({(r, c) for (r, c), p in zip((rc for row in w.coords for rc in row),
+                                                    (p for row in w.is_padding for p in row)) if p})
+        parts.append(Text(f"padding cells (zeros): {', '.join(f'({r},{c})' for r, c in pads)}", style="dim"))
+    parts.append(Text(f"= {w.sum_text()}"))
+    return Group(*parts)
