@@ -36,9 +36,9 @@ Size = Union[int, "Expr"]
 #: An int (or symbol) for every axis, or a tuple with one value per axis.
 IntOrTuple = Union[Size, str, tuple]
 
-_INT = re.compile(r"^[+-]?\d+$")
+_INT = r"^[+-]?\d+$"
 # A symbolic size is a small arithmetic expression over names and integers.
-_EXPRESSION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$|^[A-Za-z0-9_+\-*/() ]+$")
+_EXPRESSION = r"^[A-Za-z_][A-Za-z0-9_]*$|^[A-Za-z0-9_+\-*/() ]+$"
 
 
 def is_symbolic(x: object) -> bool:
@@ -68,9 +68,9 @@ def as_value(x: object, name: str) -> Size:
         return int(x) if getattr(x, "is_Integer", False) else x
     if isinstance(x, str):
         text = x.strip()
-        if _INT.match(text):
+        if re.match(_INT, text):
             return int(text)
-        if text and _EXPRESSION.match(text):
+        if text and re.match(_EXPRESSION, text):
             return _parse_symbolic(text, name)
         raise invalid(name, x, "an int, a symbol name such as 'n', or a small expression such as '2*n+1'")
     if hasattr(x, "__index__") and not isinstance(x, float):

@@ -9,8 +9,7 @@ the working around it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from convcalc._typing import IntOrTuple, Size, definitely
 from convcalc.arithmetic import (
@@ -47,8 +46,7 @@ SOURCES = {
 }
 
 
-@dataclass(frozen=True)
-class AxisWorking:
+class AxisWorking(NamedTuple):
     """The working along one spatial axis.
 
     Attributes
@@ -78,8 +76,7 @@ class AxisWorking:
     notes: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Working:
+class Working(NamedTuple):
     """The working of one output-size computation over every axis."""
 
     kind: str
@@ -99,7 +96,7 @@ class Working:
 
         axes = []
         for a in self.axes:
-            d = asdict(a)
+            d = a._asdict()
             d["output"] = plain(a.output)
             d["padding"] = [plain(p) for p in a.padding]
             d["notes"] = list(a.notes)

@@ -6,19 +6,50 @@ anywhere below becomes one red line on stderr and exit status 2.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import importlib
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from convcalc import __version__
-from convcalc.cli import check, correlate, outsize, solve, stack, train
 from convcalc.errors import ConvCalcError
+
+if TYPE_CHECKING:  # pragma: no cover - click is Typer's (vendored in newer Typer), only named in hints
+    import click
+
+#: Every top-level command and the module whose Typer app defines it. Modules are
+#: imported only when their command runs (click's "lazily loading subcommands"
+#: pattern), so `convcalc outsize` never pays for the trainer's or the checker's imports.
+COMMANDS = {
+    "outsize": "convcalc.cli.outsize",
+    "solve": "convcalc.cli.solve",
+    "stack": "convcalc.cli.stack",
+    "rf": "convcalc.cli.stack",
+    "correlate": "convcalc.cli.correlate",
+    "pool": "convcalc.cli.correlate",
+    "check": "convcalc.cli.check",
+    "train": "convcalc.cli.train",
+    "evaluate": "convcalc.cli.train",
+    "plot": "convcalc.cli.train",
+}
 
 
 class ConvCalcGroup(TyperGroup):
-    """Typer group that turns ``ConvCalcError`` into one red line and exit status 2."""
+    """The top-level group: loads each command's module on first use, and turns
+    ``ConvCalcError`` into one red line and exit status 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(dict.fromkeys([*COMMANDS, *super().list_commands(ctx)]))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            module = importlib.import_module(COMMANDS[cmd_name])
+            command = typer.main.get_group(module.app).commands.get(cmd_name)
+            if command is not None:
+                self.add_command(command, cmd_name)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -38,9 +69,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
 )
-for _module in (outsize, solve, stack, correlate, check, train):
-    app.add_typer(_module.app)
-
 
 def _version(value: bool) -> None:
     if value:

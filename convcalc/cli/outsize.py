@@ -1,12 +1,12 @@
 """`convcalc outsize`: output size of a convolution, transposed convolution or pooling, with the working."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Typer would have to eval every
+# string annotation at start-up, which costs measurable milliseconds.
 from typing import Annotated, Optional
 
 import typer
 
-from convcalc.cli._console import console, print_json
+from convcalc.cli._console import print_json, print_lines
 
 app = typer.Typer()
 
@@ -69,4 +69,4 @@ def outsize(
         return
     from convcalc.cli._render_working import render_working
 
-    console.print(render_working(working))
+    print_lines(render_working(working))
