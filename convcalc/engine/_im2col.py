@@ -1,0 +1,93 @@
+"""Padding, window views, im2col and col2im over NCHW arrays.
+
+Layouts (``P = Ho*Wo``): the window view of a padded input is
+``(N, C, kh, kw, Ho, Wo)``, a strided view that copies nothing; its
+contiguous copy is the column matrix ``(N, C*kh*kw, P)``, so that one
+sample's columns are a ``(C*kh*kw, P)`` matrix whose rows are whole output
+planes (the transposed im2col layout of cs231n, copied a whole output row at
+a time). ``col2im`` is the adjoint: it adds the ``kh*kw`` column planes back
+onto strided slices of a zero input (no ``np.add.at``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from convcalc.engine._geometry import Geometry
+
+
+def pad_to_span(x: np.ndarray, geom: Geometry, fill: float = 0.0) -> np.ndarray:
+    """Place ``x`` (N, C, H, W) at offset ``lo`` in an array of the span the windows read.
+
+    The span can be shorter than ``lo + H + hi`` (rows no window reaches are
+    dropped) or, for ceil-mode pooling, longer (filled with ``fill``).
+    Returns ``x`` itself when no padding or cropping is needed.
+    """
+    span = geom.span
+    lows = tuple(lo for lo, _ in geom.padding)
+    if all(lo == 0 for lo in lows) and span == tuple(x.shape[2:]):
+        return x
+    xp = np.empty(x.shape[:2] + span, dtype=x.dtype)
+    inner = tuple(slice(min(lo, s), min(lo + n, s)) for lo, n, s in zip(lows, x.shape[2:], span))
+    src = tuple(slice(0, sl.stop - sl.start) for sl in inner)
+    # fill only the border, not the whole array
+    (h0, h1), (w0, w1) = ((sl.start, sl.stop) for sl in inner)
+    xp[:, :, :h0] = fill
+    xp[:, :, h1:] = fill
+    xp[:, :, h0:h1, :w0] = fill
+    xp[:, :, h0:h1, w1:] = fill
+    xp[(slice(None), slice(None)) + inner] = x[(slice(None), slice(None)) + src]
+    return xp
+
+
+def crop_from_span(dxp: np.ndarray, geom: Geometry) -> np.ndarray:
+    """Adjoint of :func:`pad_to_span`: the gradient on the unpadded input."""
+    lows = tuple(lo for lo, _ in geom.padding)
+    size = geom.in_size
+    if all(lo == 0 for lo in lows) and tuple(dxp.shape[2:]) == size:
+        return dxp
+    inner = tuple(slice(min(lo, s), min(lo + n, s)) for lo, n, s in zip(lows, size, dxp.shape[2:]))
+    if all(sl.stop - sl.start == n for sl, n in zip(inner, size)):
+        return np.ascontiguousarray(dxp[(slice(None), slice(None)) + inner])
+    dx = np.zeros(dxp.shape[:2] + size, dtype=dxp.dtype)
+    src = tuple(slice(0, sl.stop - sl.start) for sl in inner)
+    dx[(slice(None), slice(None)) + src] = dxp[(slice(None), slice(None)) + inner]
+    return dx
+
+
+def windows(xp: np.ndarray, geom: Geometry) -> np.ndarray:
+    """Read-only view ``(N, C, kh, kw, Ho, Wo)``: ``v[n, c, i, j, y, x] = xp[n, c, y*sh + i*dh, x*sw + j*dw]``."""
+    sn, sc, sh, sw = xp.strides
+    (kh, kw), (dh, dw), (th, tw), (ho, wo) = geom.kernel, geom.dilation, geom.stride, geom.out_size
+    return as_strided(xp, shape=xp.shape[:2] + (kh, kw, ho, wo),
+                      strides=(sn, sc, dh * sh, dw * sw, th * sh, tw * sw), writeable=False)
+
+
+def window_slice(i: int, j: int, geom: Geometry) -> tuple[slice, slice, slice, slice]:
+    """Basic-slicing index of kernel tap ``(i, j)`` over all windows: a writable strided view."""
+    (dh, dw), (th, tw), (ho, wo) = geom.dilation, geom.stride, geom.out_size
+    return (slice(None), slice(None),
+            slice(i * dh, i * dh + (ho - 1) * th + 1, th),
+            slice(j * dw, j * dw + (wo - 1) * tw + 1, tw))
+
+
+def im2col(xp: np.ndarray, geom: Geometry) -> np.ndarray:
+    """Contiguous columns ``(N, C*kh*kw, Ho*Wo)`` of a padded input."""
+    n, c = xp.shape[:2]
+    (kh, kw), (ho, wo) = geom.kernel, geom.out_size
+    cols = np.empty((n, c, kh, kw, ho, wo), dtype=xp.dtype)
+    np.copyto(cols, windows(xp, geom))
+    return cols.reshape(n, c * kh * kw, ho * wo)
+
+
+def col2im(cols: np.ndarray, channels: int, geom: Geometry) -> np.ndarray:
+    """Sum columns ``(N, C*kh*kw, Ho*Wo)`` back onto a zero array of the padded span."""
+    n = cols.shape[0]
+    (kh, kw), (ho, wo) = geom.kernel, geom.out_size
+    c6 = cols.reshape(n, channels, kh, kw, ho, wo)
+    dxp = np.zeros((n, channels) + geom.span, dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dxp[window_slice(i, j, geom)] += c6[:, :, i, j]
+    return dxp

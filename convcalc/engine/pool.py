@@ -1,0 +1,380 @@
+"""2D (and 1D) max and average pooling, forward and backward, as PyTorch's.
+
+Sizes come from :func:`convcalc.arithmetic.pool_output_size`:
+``o = floor((n + 2p - d*(k - 1) - 1 [+ s - 1 in ceil mode]) / s) + 1``, and
+in ceil mode a last window that would start in the right padding is dropped.
+Windows may hang off the end in ceil mode.
+
+- **Max pooling** pads with ``-inf``: the maximum of the ``kh*kw`` strided
+  views. In the backward pass the gradient of a window goes to its *first*
+  maximum in row-major window order, as PyTorch's CPU kernel
+  (``val > maxval || isnan(val)``): ties go to the first, a window holding
+  NaN sends it to its last NaN, and a window of ``-inf`` only to its first
+  cell inside the input.
+- **Average pooling** (no dilation, as PyTorch) divides the window sum by,
+  with ``count_include_pad=True``, the number of cells of the window inside
+  the *padded* input (cells hanging off its end in ceil mode do not count),
+  and otherwise by the number of cells inside the input (ATen
+  ``avg_pool2d``: ``pool_size = (hend - hstart) * (wend - wstart)`` with
+  ``hend = min(hstart + kH, H + padH)``).
+
+``*_naive`` loop twins sit beside the fast kernels as test oracles.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from convcalc.arithmetic import pool_output_size
+from convcalc.engine._geometry import Geometry, as_array, check_dout, float_dtype, int_tuple, padding_pairs
+from convcalc.engine._im2col import crop_from_span, pad_to_span, window_slice
+
+__all__ = [
+    "PoolCache",
+    "max_pool2d_forward",
+    "max_pool2d_backward",
+    "avg_pool2d_forward",
+    "avg_pool2d_backward",
+    "max_pool2d_forward_naive",
+    "max_pool2d_backward_naive",
+    "avg_pool2d_forward_naive",
+    "avg_pool2d_backward_naive",
+    "max_pool1d_forward",
+    "max_pool1d_backward",
+    "avg_pool1d_forward",
+    "avg_pool1d_backward",
+]
+
+
+class PoolCache(NamedTuple):
+    """What the pooling backward passes need from the forward pass.
+
+    Attributes
+    ----------
+    x : ndarray
+        The input ``(N, C, H, W)`` in the computation dtype.
+    xp : ndarray
+        The input padded (``-inf`` for max, 0 for average) to the span the
+        windows read; ``x`` itself when there is no padding.
+    geom : Geometry
+        Kernel, stride, dilation, resolved ``(lo, hi)`` padding and sizes.
+    out : ndarray or None
+        Max pooling's output (the maxima); None for average pooling.
+    divisor : ndarray or None
+        Average pooling's divisor per window, shape ``(Ho, Wo)``; None for max.
+    count_include_pad : bool
+        The average-pooling divisor rule (True for max pooling).
+    """
+
+    x: np.ndarray
+    xp: np.ndarray
+    geom: Geometry
+    out: np.ndarray | None
+    divisor: np.ndarray | None
+    count_include_pad: bool
+
+
+def _pool_geometry(x: object, kernel: object, stride: object, padding: object, dilation: object,
+                   ceil_mode: bool) -> tuple[np.ndarray, Geometry]:
+    xa = as_array(x, "x", 4, "(N, C, H, W)", float_dtype(x))
+    size = tuple(xa.shape[2:])
+    k = int_tuple(kernel, 2, "kernel", 1)
+    s = k if stride is None else int_tuple(stride, 2, "stride", 1)
+    d = int_tuple(dilation, 2, "dilation", 1)
+    out = pool_output_size(size, k, s, padding, d, bool(ceil_mode))
+    pads = padding_pairs(padding, size, k, s, d)
+    return xa, Geometry(size, k, s, d, pads, tuple(out))
+
+
+def _taps(geom: Geometry) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(geom.kernel[0]) for j in range(geom.kernel[1])]
+
+
+# --------------------------------------------------------------------------- max
+def max_pool2d_forward(x: np.ndarray, kernel: object, stride: object = None, padding: object = 0,
+                       dilation: object = 1, ceil_mode: bool = False) -> tuple[np.ndarray, PoolCache]:
+    """Max pooling of a batch ``(N, C, H, W)``, as PyTorch's ``max_pool2d``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+        float32 stays float32; any other dtype runs in float64.
+    kernel : int or (int, int)
+        Window size.
+    stride : int or (int, int), optional
+        Defaults to ``kernel``.
+    padding : int, (int, int) or ((lo, hi), (lo, hi))
+        Implicit ``-inf`` padding, at most half the window. Defaults to 0.
+    dilation : int or (int, int)
+        ``1`` means no dilation. Defaults to 1.
+    ceil_mode : bool
+        PyTorch's ceil rule for the output size. Defaults to False.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, Ho, Wo)
+    cache : PoolCache
+
+    Examples
+    --------
+    >>> out, _ = max_pool2d_forward(np.arange(16.0).reshape(1, 1, 4, 4), 2)
+    >>> out[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+    xa, geom = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
+    xp = pad_to_span(xa, geom, fill=-np.inf)
+    taps = _taps(geom)
+    out = xp[window_slice(*taps[0], geom)].copy()
+    for t in taps[1:]:
+        np.maximum(out, xp[window_slice(*t, geom)], out=out)
+    return out, PoolCache(xa, xp, geom, out, None, True)
+
+
+def _winning_tap(cache: PoolCache) -> np.ndarray:
+    """Index ``i*kw + j`` of the tap that wins each window (PyTorch's tie rule)."""
+    _, xp, geom, out, _, _ = cache
+    taps = _taps(geom)
+    idx = np.full(out.shape, len(taps), dtype=np.int16)
+    for t in reversed(range(len(taps))):  # the first maximum is written last
+        np.copyto(idx, t, where=xp[window_slice(*taps[t], geom)] == out)
+    if np.isnan(out).any():  # a NaN wins, and the last NaN of a window is PyTorch's pick
+        nan_out = np.isnan(out)
+        for t, tap in enumerate(taps):
+            np.copyto(idx, t, where=nan_out & np.isnan(xp[window_slice(*tap, geom)]))
+    if np.isneginf(out).any():  # a window of -inf: its first cell inside the input
+        neg = np.isneginf(out)
+        first = np.full(out.shape, len(taps), dtype=np.int16)
+        for t in reversed(range(len(taps))):
+            np.copyto(first, t, where=neg & _inside(taps[t], geom))
+        np.copyto(idx, first, where=neg)
+    return idx
+
+
+def _inside(tap: tuple[int, int], geom: Geometry) -> np.ndarray:
+    """``(Ho, Wo)`` mask: does tap ``(i, j)`` of each window fall inside the unpadded input?"""
+    axes = []
+    for i, o, s, d, (lo, _), n in zip(tap, geom.out_size, geom.stride, geom.dilation, geom.padding, geom.in_size):
+        pos = np.arange(o) * s + i * d - lo
+        axes.append((pos >= 0) & (pos < n))
+    return axes[0][:, None] & axes[1][None, :]
+
+
+def max_pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
+    """Gradient of :func:`max_pool2d_forward`: each window's gradient goes to its first maximum.
+
+    Examples
+    --------
+    >>> x = np.array([[[[1.0, 3.0], [3.0, 0.0]]]])
+    >>> out, cache = max_pool2d_forward(x, 2)
+    >>> max_pool2d_backward(np.ones_like(out), cache)[0, 0]
+    array([[0., 1.],
+           [0., 0.]])
+    """
+    x, xp, geom, out, _, _ = cache
+    d = check_dout(dout, out.shape, x.dtype)
+    idx = _winning_tap(cache)
+    dxp = np.zeros(xp.shape, dtype=x.dtype)
+    for t, tap in enumerate(_taps(geom)):
+        dxp[window_slice(*tap, geom)] += np.where(idx == t, d, 0)
+    return crop_from_span(dxp, geom)
+
+
+# --------------------------------------------------------------------------- average
+def avg_pool2d_forward(x: np.ndarray, kernel: object, stride: object = None, padding: object = 0,
+                       ceil_mode: bool = False, count_include_pad: bool = True) -> tuple[np.ndarray, PoolCache]:
+    """Average pooling of a batch ``(N, C, H, W)``, as PyTorch's ``avg_pool2d``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    kernel : int or (int, int)
+    stride : int or (int, int), optional
+        Defaults to ``kernel``.
+    padding : int, (int, int) or ((lo, hi), (lo, hi))
+        Zero padding, at most half the window. Defaults to 0.
+    ceil_mode : bool
+        Defaults to False.
+    count_include_pad : bool
+        Count padding cells in the divisor (never cells past the padded
+        input). Defaults to True.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, Ho, Wo)
+    cache : PoolCache
+
+    Examples
+    --------
+    >>> out, _ = avg_pool2d_forward(np.ones((1, 1, 3, 3)), 2, padding=1)
+    >>> out[0, 0]
+    array([[0.25, 0.5 ],
+           [0.5 , 1.  ]])
+    >>> avg_pool2d_forward(np.ones((1, 1, 3, 3)), 2, padding=1, count_include_pad=False)[0][0, 0]
+    array([[1., 1.],
+           [1., 1.]])
+    """
+    xa, geom = _pool_geometry(x, kernel, stride, padding, 1, ceil_mode)
+    xp = pad_to_span(xa, geom, fill=0.0)
+    taps = _taps(geom)
+    out = xp[window_slice(*taps[0], geom)].copy()
+    for t in taps[1:]:
+        out += xp[window_slice(*t, geom)]
+    divisor = _divisor(geom, bool(count_include_pad)).astype(xa.dtype)
+    out /= divisor
+    return out, PoolCache(xa, xp, geom, None, divisor, bool(count_include_pad))
+
+
+def _divisor(geom: Geometry, count_include_pad: bool) -> np.ndarray:
+    """``(Ho, Wo)`` divisors, separable per axis (ATen ``avg_pool2d`` bounds)."""
+    counts = []
+    for o, s, k, (lo, hi), n in zip(geom.out_size, geom.stride, geom.kernel, geom.padding, geom.in_size):
+        start = np.arange(o) * s - lo
+        end = np.minimum(start + k, n + hi)
+        if count_include_pad:
+            counts.append(end - start)
+        else:
+            counts.append(np.minimum(end, n) - np.maximum(start, 0))
+    return counts[0][:, None] * counts[1][None, :]
+
+
+def avg_pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
+    """Gradient of :func:`avg_pool2d_forward`: ``dout / divisor`` spread over each window.
+
+    Examples
+    --------
+    >>> out, cache = avg_pool2d_forward(np.ones((1, 1, 2, 2)), 2)
+    >>> avg_pool2d_backward(np.ones_like(out), cache)[0, 0]
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
+    """
+    x, xp, geom, _, divisor, _ = cache
+    d = check_dout(dout, x.shape[:2] + geom.out_size, x.dtype) / divisor
+    dxp = np.zeros(xp.shape, dtype=x.dtype)
+    for tap in _taps(geom):
+        dxp[window_slice(*tap, geom)] += d
+    return crop_from_span(dxp, geom)
+
+
+# --------------------------------------------------------------------------- 1D
+def _as_2d(x: object, kernel: object, stride: object, padding: object,
+           dilation: object) -> tuple[np.ndarray, tuple, tuple | None, tuple, tuple]:
+    """A 1D pooling call ``(N, C, L)`` as a 2D one with ``H = 1``."""
+    xa = as_array(x, "x", 3, "(N, C, L)", float_dtype(x))
+    one = (lambda v: v[0] if isinstance(v, (tuple, list)) and len(v) == 1 else v)
+    k = int_tuple(one(kernel), 1, "kernel", 1)
+    s = k if stride is None else int_tuple(one(stride), 1, "stride", 1)
+    d = int_tuple(one(dilation), 1, "dilation", 1)
+    pad = padding_pairs(padding, xa.shape[2:], k, s, d)
+    return xa[:, :, None, :], (1,) + k, (1,) + s, ((0, 0), pad[0]), (1,) + d
+
+
+def max_pool1d_forward(x: np.ndarray, kernel: object, stride: object = None, padding: object = 0,
+                       dilation: object = 1, ceil_mode: bool = False) -> tuple[np.ndarray, PoolCache]:
+    """Max pooling ``(N, C, L) -> (N, C, Lo)``: :func:`max_pool2d_forward` with ``H = 1``.
+
+    Examples
+    --------
+    >>> max_pool1d_forward(np.array([[[1.0, 5.0, 2.0, 4.0, 3.0]]]), 2, ceil_mode=True)[0]
+    array([[[5., 4., 3.]]])
+    """
+    x2, k, s, p, d = _as_2d(x, kernel, stride, padding, dilation)
+    out, cache = max_pool2d_forward(x2, k, s, p, d, ceil_mode)
+    return out[:, :, 0, :], cache
+
+
+def max_pool1d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
+    """Gradient of :func:`max_pool1d_forward`, shape ``(N, C, L)``."""
+    return max_pool2d_backward(np.asarray(dout)[:, :, None, :], cache)[:, :, 0, :]
+
+
+def avg_pool1d_forward(x: np.ndarray, kernel: object, stride: object = None, padding: object = 0,
+                       ceil_mode: bool = False, count_include_pad: bool = True) -> tuple[np.ndarray, PoolCache]:
+    """Average pooling ``(N, C, L) -> (N, C, Lo)``: :func:`avg_pool2d_forward` with ``H = 1``.
+
+    Examples
+    --------
+    >>> avg_pool1d_forward(np.array([[[1.0, 5.0, 2.0, 4.0]]]), 2)[0]
+    array([[[3., 3.]]])
+    """
+    x2, k, s, p, _ = _as_2d(x, kernel, stride, padding, 1)
+    out, cache = avg_pool2d_forward(x2, k, s, p, ceil_mode, count_include_pad)
+    return out[:, :, 0, :], cache
+
+
+def avg_pool1d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
+    """Gradient of :func:`avg_pool1d_forward`, shape ``(N, C, L)``."""
+    return avg_pool2d_backward(np.asarray(dout)[:, :, None, :], cache)[:, :, 0, :]
+
+
+# --------------------------------------------------------------------------- naive twins
+def _window_cells(y: int, x: int, geom: Geometry) -> tuple[list[int], list[int], int, int]:
+    """Rows and columns of window ``(y, x)`` inside the input, and its PyTorch extents.
+
+    The extents are the window's length per axis clipped to the padded input
+    (``min(start + k*d, n + hi) - start`` in ATen's terms, for the average
+    divisor with ``count_include_pad``).
+    """
+    cells, extents = [], []
+    for o, s, k, d, (lo, hi), n in zip((y, x), geom.stride, geom.kernel, geom.dilation, geom.padding,
+                                       geom.in_size):
+        start = o * s - lo
+        cells.append([start + i * d for i in range(k) if 0 <= start + i * d < n])
+        extents.append(min(start + (k - 1) * d + 1, n + hi) - start)
+    return cells[0], cells[1], extents[0], extents[1]
+
+
+def max_pool2d_forward_naive(x: np.ndarray, kernel: object, stride: object = None, padding: object = 0,
+                             dilation: object = 1, ceil_mode: bool = False) -> tuple[np.ndarray, PoolCache]:
+    """Loop twin of :func:`max_pool2d_forward`: the maximum over each window's cells in the input."""
+    xa, geom = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
+    out = np.empty(xa.shape[:2] + geom.out_size, dtype=xa.dtype)
+    for y in range(geom.out_size[0]):
+        for x_ in range(geom.out_size[1]):
+            rows, cols, _, _ = _window_cells(y, x_, geom)
+            out[:, :, y, x_] = xa[:, :, rows][:, :, :, cols].max(axis=(2, 3))
+    return out, PoolCache(xa, xa, geom, out, None, True)
+
+
+def max_pool2d_backward_naive(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
+    """Loop twin of :func:`max_pool2d_backward`: ``np.argmax`` (first maximum) of each window."""
+    x, _, geom, out, _, _ = cache
+    d = check_dout(dout, out.shape, x.dtype)
+    dx = np.zeros_like(x)
+    n, c = x.shape[:2]
+    ii, jj = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
+    for y in range(geom.out_size[0]):
+        for x_ in range(geom.out_size[1]):
+            rows, cols, _, _ = _window_cells(y, x_, geom)
+            patch = x[:, :, rows][:, :, :, cols].reshape(n, c, -1)
+            first = patch.argmax(axis=2)
+            dx[ii, jj, np.array(rows)[first // len(cols)], np.array(cols)[first % len(cols)]] += d[:, :, y, x_]
+    return dx
+
+
+def avg_pool2d_forward_naive(x: np.ndarray, kernel: object, stride: object = None, padding: object = 0,
+                             ceil_mode: bool = False, count_include_pad: bool = True) -> tuple[np.ndarray, PoolCache]:
+    """Loop twin of :func:`avg_pool2d_forward`: each window's sum over its divisor."""
+    xa, geom = _pool_geometry(x, kernel, stride, padding, 1, ceil_mode)
+    out = np.empty(xa.shape[:2] + geom.out_size, dtype=xa.dtype)
+    divisor = np.empty(geom.out_size, dtype=xa.dtype)
+    for y in range(geom.out_size[0]):
+        for x_ in range(geom.out_size[1]):
+            rows, cols, eh, ew = _window_cells(y, x_, geom)
+            divisor[y, x_] = eh * ew if count_include_pad else len(rows) * len(cols)
+            out[:, :, y, x_] = xa[:, :, rows][:, :, :, cols].sum(axis=(2, 3)) / divisor[y, x_]
+    return out, PoolCache(xa, xa, geom, None, divisor, bool(count_include_pad))
+
+
+def avg_pool2d_backward_naive(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
+    """Loop twin of :func:`avg_pool2d_backward`: spread one window at a time."""
+    x, _, geom, _, divisor, _ = cache
+    d = check_dout(dout, x.shape[:2] + geom.out_size, x.dtype)
+    dx = np.zeros_like(x)
+    for y in range(geom.out_size[0]):
+        for x_ in range(geom.out_size[1]):
+            rows, cols, _, _ = _window_cells(y, x_, geom)
+            dx[:, :, np.array(rows)[:, None], np.array(cols)[None, :]] += (d[:, :, y, x_] / divisor[y, x_])[:, :, None, None]
+    return dx
