@@ -1,0 +1,138 @@
+"""Named layer stacks: the seed's homework CNNs, LeNet-5, and torchvision's AlexNet and VGG-16.
+
+``preset(name)`` returns ``(layers, input_shape)`` with the input shape channels
+first. The counts are checked in the tests against PyTorch modules built the
+same way.
+
+======================  ===========  ============  ==========================================
+name                    input        parameters    source
+======================  ===========  ============  ==========================================
+``hw5``                 1x28x28      542,230       seed HW5 CNN (Keras ``Sequential``)
+``hw5-2conv``           1x28x28      179,926       seed HW5 question 4: a second conv + pool
+``lenet5``              1x32x32      61,706        seed LeNet-5 (Keras), ReLU, max pooling
+``alexnet``             3x224x224    61,100,840    ``torchvision.models.alexnet()``
+``vgg16``               3x224x224    138,357,544   ``torchvision.models.vgg16()``
+======================  ===========  ============  ==========================================
+
+Examples
+--------
+>>> layers, shape = preset("hw5")
+>>> shape, [str(layer) for layer in layers][:3]
+((1, 28, 28), ['Conv2D(32, 3, s=1, p=0)', 'ReLU', 'MaxPool2D(2)'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from convcalc.errors import invalid
+from convcalc.layers import (
+    AdaptiveAvgPool2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Layer,
+    MaxPool2D,
+    ReLU,
+    Softmax,
+)
+
+__all__ = ["PRESETS", "preset"]
+
+Stack = tuple[list[Layer], tuple[int, ...]]
+
+
+def _hw5() -> Stack:
+    """Seed HW5: Conv2D(32, (3,3), valid, relu), MaxPool2D((2,2)), Flatten, Dense(100, relu), Dense(10, softmax)."""
+    return [Conv2D(32, 3), ReLU(), MaxPool2D(2), Flatten(),
+            Dense(100), ReLU(), Dense(10), Softmax()], (1, 28, 28)
+
+
+def _hw5_2conv() -> Stack:
+    """Seed HW5 question 4: ``hw5`` with Conv2D(64, (3,3), relu) + MaxPool2D((2,2)) before Flatten."""
+    return [Conv2D(32, 3), ReLU(), MaxPool2D(2), Conv2D(64, 3), ReLU(), MaxPool2D(2), Flatten(),
+            Dense(100), ReLU(), Dense(10), Softmax()], (1, 28, 28)
+
+
+def _lenet5() -> Stack:
+    """Seed LeNet-5 on 32x32: conv 6@5x5, pool 2, conv 16@5x5, pool 2, dense 120, 84, 10 (ReLU, softmax)."""
+    return [Conv2D(6, 5), ReLU(), MaxPool2D(2), Conv2D(16, 5), ReLU(), MaxPool2D(2), Flatten(),
+            Dense(120), ReLU(), Dense(84), ReLU(), Dense(10), Softmax()], (1, 32, 32)
+
+
+def _alexnet() -> Stack:
+    """torchvision ``AlexNet``: features, ``AdaptiveAvgPool2d((6, 6))``, classifier with dropout."""
+    return [
+        Conv2D(64, 11, stride=4, padding=2), ReLU(), MaxPool2D(3, stride=2),
+        Conv2D(192, 5, padding=2), ReLU(), MaxPool2D(3, stride=2),
+        Conv2D(384, 3, padding=1), ReLU(),
+        Conv2D(256, 3, padding=1), ReLU(),
+        Conv2D(256, 3, padding=1), ReLU(), MaxPool2D(3, stride=2),
+        AdaptiveAvgPool2D((6, 6)), Flatten(),
+        Dropout(0.5), Dense(4096), ReLU(),
+        Dropout(0.5), Dense(4096), ReLU(),
+        Dense(1000),
+    ], (3, 224, 224)
+
+
+def _vgg16() -> Stack:
+    """torchvision ``vgg16`` (configuration "D", no batch norm), ``AdaptiveAvgPool2d((7, 7))``."""
+    layers: list[Layer] = []
+    for width, repeat in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
+        for _ in range(repeat):
+            layers += [Conv2D(width, 3, padding=1), ReLU()]
+        layers.append(MaxPool2D(2, stride=2))
+    layers += [AdaptiveAvgPool2D((7, 7)), Flatten(),
+               Dense(4096), ReLU(), Dropout(0.5),
+               Dense(4096), ReLU(), Dropout(0.5),
+               Dense(1000)]
+    return layers, (3, 224, 224)
+
+
+_BUILDERS: dict[str, Callable[[], Stack]] = {
+    "hw5": _hw5, "hw5-2conv": _hw5_2conv, "lenet5": _lenet5, "alexnet": _alexnet, "vgg16": _vgg16,
+}
+#: Preset names and a one-line description of each.
+PRESETS = {name: (builder.__doc__ or "").strip().splitlines()[0] for name, builder in _BUILDERS.items()}
+_ALIASES = {"hw5_2conv": "hw5-2conv", "hw52conv": "hw5-2conv", "lenet": "lenet5", "lenet-5": "lenet5",
+            "vgg-16": "vgg16", "vgg": "vgg16"}
+
+
+def preset(name: str) -> tuple[list[Layer], tuple[int, ...]]:
+    """The layers and channels-first input shape of a named network.
+
+    Parameters
+    ----------
+    name : str
+        One of ``hw5``, ``hw5-2conv``, ``lenet5``, ``alexnet``, ``vgg16`` (case-insensitive).
+
+    Returns
+    -------
+    (list of Layer, tuple of int)
+        A fresh list each call, and the input shape ``(C, H, W)``.
+
+    Raises
+    ------
+    ConvCalcError
+        For an unknown name, listing the known ones.
+
+    Examples
+    --------
+    >>> from convcalc.stack import summarize
+    >>> summarize(*preset("lenet5")).total_params
+    61706
+    >>> summarize(*preset("alexnet")).total_params
+    61100840
+    """
+    key = str(name).strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in _BUILDERS:
+        raise invalid("preset", name, "one of " + ", ".join(_BUILDERS))
+    return _BUILDERS[key]()
+
+
+def is_preset(name: str) -> bool:
+    """True when ``name`` names a preset (used by the command line to tell presets from specs)."""
+    key = str(name).strip().lower()
+    return _ALIASES.get(key, key) in _BUILDERS

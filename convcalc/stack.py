@@ -1,0 +1,425 @@
+"""Walk a list of layer specs: shapes, parameters, MACs, memory and receptive fields.
+
+:func:`summarize` returns a :class:`Summary` whose rows carry, for every layer,
+the output shape, parameters (trainable and not), multiply-accumulates under a
+chosen counting convention, activation bytes and the receptive field (size
+``rf``, effective stride ``jump``, centre ``start`` of the first output unit's
+field) per spatial axis. Every size comes from the specs, which call
+:mod:`convcalc.arithmetic`; the receptive-field recurrences are in
+:mod:`convcalc.receptive`.
+
+Examples
+--------
+>>> from convcalc.layers import Conv2D, MaxPool2D, Flatten, Dense, ReLU, Softmax
+>>> hw5 = [Conv2D(32, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(100), ReLU(), Dense(10), Softmax()]
+>>> s = summarize(hw5, (1, 28, 28))
+>>> s.total_params, s.total_macs
+(542230, 736488)
+>>> [row.output_shape for row in s.layers][:4]
+[(32, 26, 26), (32, 26, 26), (32, 13, 13), (5408,)]
+>>> s.layers[2].rf, s.layers[2].jump, s.layers[2].start
+((4, 4), (2, 2), (1.5, 1.5))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import prod
+from typing import Any, Callable
+
+from convcalc.errors import ConvCalcError, invalid
+from convcalc.layers import (
+    AdaptiveAvgPool2D,
+    Dense,
+    ELU,
+    GlobalAvgPool2D,
+    GlobalMaxPool2D,
+    Layer,
+    LeakyReLU,
+    ReLU,
+    RFStep,
+    Softmax,
+    _AvgPoolND,
+    _BatchNormND,
+    _ConvND,
+    _ConvTransposeND,
+    _MaxPoolND,
+)
+from convcalc.receptive import RF_ORIGIN, RField, rf_backward, rf_forward
+
+__all__ = [
+    "CONVENTIONS",
+    "DTYPES",
+    "LAYOUTS",
+    "LayerRow",
+    "Summary",
+    "RFWorking",
+    "summarize",
+    "rf_working",
+]
+
+Shape = tuple[int, ...]
+
+#: Bytes per element of every accepted ``dtype``.
+DTYPES = {
+    "float16": 2, "half": 2, "bfloat16": 2, "float32": 4, "float": 4, "float64": 8, "double": 8,
+    "int8": 1, "uint8": 1, "int16": 2, "int32": 4, "int64": 8, "bool": 1,
+}
+#: Accepted layouts: channels first (PyTorch, the default) or channels last (Keras/TF).
+LAYOUTS = {"nchw": "nchw", "ncl": "nchw", "ncdhw": "nchw", "channels_first": "nchw",
+           "nhwc": "nhwc", "nlc": "nhwc", "ndhwc": "nhwc", "channels_last": "nhwc"}
+
+#: Counting conventions: name -> one-line description (docs/stacks.md has the details).
+CONVENTIONS = {
+    "torchvision": "weight MACs of conv and dense layers, one sample, no bias (torchvision's 'GFLOPS')",
+    "torchinfo": "torchinfo 1.8 'Mult-Adds': (weights + bias) x output positions for convs, params for "
+                 "dense and batch norm, batch included",
+    "fvcore": "fvcore 0.1.5 'flops': weight MACs (transposed conv on input positions), batch norm 2 per "
+              "element, adaptive pools 1 per input element, batch included",
+    "ptflops": "ptflops 0.7.5 (pytorch backend): MACs with bias, activations and pools per element, one sample",
+    "thop": "thop 0.1.1 'MACs': weights x output elements, no bias, avg pools and softmax counted, batch included",
+    "flops": "FLOPs = 2 x torchvision MACs (one multiply and one add), one sample",
+}
+
+
+# --------------------------------------------------------------------------- counting conventions
+def _torchvision(layer: Layer, i: Shape, o: Shape, n: int) -> int:
+    """Weight MACs of convolutions and dense layers, per sample, no bias."""
+    return layer.macs(i) if isinstance(layer, (_ConvND, _ConvTransposeND, Dense)) else 0
+
+
+def _bias_adds(layer: Layer, o: Shape) -> int:
+    if isinstance(layer, (_ConvND, _ConvTransposeND)):
+        return prod(o) if layer.bias else 0
+    if isinstance(layer, Dense):
+        return layer.units if layer.bias else 0
+    return 0
+
+
+def _torchinfo(layer: Layer, i: Shape, o: Shape, n: int) -> int:
+    """``calculate_macs``: conv params x output positions; other layers with params: params; x batch."""
+    if isinstance(layer, (_ConvND, _ConvTransposeND)):
+        return n * layer.param_count(i).trainable * prod(o[1:])
+    if isinstance(layer, (Dense, _BatchNormND)):
+        return n * layer.param_count(i).trainable
+    return 0
+
+
+def _fvcore(layer: Layer, i: Shape, o: Shape, n: int) -> int:
+    """Weight MACs (one FMA = one flop), eval-mode batch norm 2/element, adaptive avg pool 1/input element."""
+    if isinstance(layer, (_ConvND, _ConvTransposeND, Dense)):
+        return n * layer.macs(i)
+    if isinstance(layer, _BatchNormND):
+        return n * 2 * prod(i)
+    if isinstance(layer, (AdaptiveAvgPool2D, GlobalAvgPool2D)):
+        return n * prod(i)
+    return 0
+
+
+def _ptflops(layer: Layer, i: Shape, o: Shape, n: int) -> int:
+    """ptflops' module hooks plus its patched functionals, averaged per sample."""
+    if isinstance(layer, (_ConvND, _ConvTransposeND, Dense)):
+        return layer.macs(i) + _bias_adds(layer, o)
+    if isinstance(layer, _BatchNormND):
+        return 2 * prod(i)
+    if isinstance(layer, (_MaxPoolND, _AvgPoolND, AdaptiveAvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D)):
+        return 2 * prod(i)  # the module hook and the patched F.*pool* both count the input
+    if isinstance(layer, (ReLU, ELU)):
+        return 2 * prod(o)  # likewise for F.relu / F.elu
+    if isinstance(layer, LeakyReLU):
+        return prod(o)
+    if isinstance(layer, Softmax):
+        return prod(i)
+    return 0
+
+
+def _thop(layer: Layer, i: Shape, o: Shape, n: int) -> int:
+    """thop's hooks: conv = output elements x C/groups x kernel; no bias; x batch."""
+    if isinstance(layer, _ConvTransposeND):
+        return n * prod(o) * (i[0] // layer.groups) * prod(layer._ksd()[0])
+    if isinstance(layer, (_ConvND, Dense)):
+        return n * layer.macs(i)
+    if isinstance(layer, _BatchNormND):
+        return n * 4 * prod(i)
+    if isinstance(layer, _AvgPoolND):
+        return n * prod(o)
+    if isinstance(layer, (AdaptiveAvgPool2D, GlobalAvgPool2D)):
+        window = prod(a // b for a, b in zip(i[1:], o[1:] if len(o) > 1 else (1,) * (len(i) - 1)))
+        return n * prod(o) * (window + 1)
+    if isinstance(layer, Softmax):
+        features = i[0]
+        return n * (prod(i) // features) * (3 * features - 1)
+    return 0
+
+
+def _flops(layer: Layer, i: Shape, o: Shape, n: int) -> int:
+    return 2 * _torchvision(layer, i, o, n)
+
+
+_COUNTERS: dict[str, Callable[[Layer, Shape, Shape, int], int]] = {
+    "torchvision": _torchvision, "torchinfo": _torchinfo, "fvcore": _fvcore,
+    "ptflops": _ptflops, "thop": _thop, "flops": _flops,
+}
+
+
+# --------------------------------------------------------------------------- result types
+@dataclass(frozen=True)
+class LayerRow:
+    """One layer of a :class:`Summary`.
+
+    Shapes exclude the batch axis and follow the summary's layout. ``rf``,
+    ``jump`` and ``start`` have one value per spatial axis of the reference
+    grid; they are ``None`` before the ``rf_from`` reference and after a layer
+    with no shift-invariant receptive field. ``rf_step`` is this layer's own
+    ``(kernel, stride, padding_lo, dilation)`` per axis.
+    """
+
+    index: int
+    layer: Layer
+    name: str
+    input_shape: Shape
+    output_shape: Shape
+    params: int
+    trainable: int
+    non_trainable: int
+    macs: int
+    activation_bytes: int
+    rf: tuple[int, ...] | None
+    jump: tuple[int, ...] | None
+    start: tuple[int | float, ...] | None
+    rf_step: tuple[RFStep, ...] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: per-axis values collapse to one number when every axis agrees."""
+        return {
+            "index": self.index, "name": self.name, "type": type(self.layer).__name__,
+            "input_shape": list(self.input_shape), "output_shape": list(self.output_shape),
+            "params": self.params, "trainable": self.trainable, "non_trainable": self.non_trainable,
+            "macs": self.macs, "activation_bytes": self.activation_bytes,
+            "rf": _collapse(self.rf), "jump": _collapse(self.jump), "start": _collapse(self.start),
+        }
+
+
+def _collapse(values: tuple | None) -> Any:
+    if values is None or len(values) == 0:
+        return None
+    return values[0] if len(set(values)) == 1 else list(values)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Result of :func:`summarize`: one :class:`LayerRow` per layer and the totals.
+
+    Memory: ``input_bytes`` and ``activation_bytes`` (sum of every layer's
+    output, forward pass only) scale with ``batch``; ``param_bytes`` does not.
+    """
+
+    layers: tuple[LayerRow, ...]
+    input_shape: Shape
+    output_shape: Shape
+    layout: str
+    batch: int
+    dtype: str
+    convention: str
+    rf_from: int
+    total_params: int
+    trainable_params: int
+    non_trainable_params: int
+    total_macs: int
+    input_bytes: int
+    activation_bytes: int
+    param_bytes: int
+
+    @property
+    def total_bytes(self) -> int:
+        """Input + activations + parameters."""
+        return self.input_bytes + self.activation_bytes + self.param_bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` object: ``{"layers": [...], "total_params": int, "total_macs": int, ...}``."""
+        return {
+            "layers": [row.to_dict() for row in self.layers],
+            "input_shape": list(self.input_shape), "output_shape": list(self.output_shape),
+            "total_params": self.total_params, "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params, "total_macs": self.total_macs,
+            "input_bytes": self.input_bytes, "activation_bytes": self.activation_bytes,
+            "param_bytes": self.param_bytes, "total_bytes": self.total_bytes,
+            "layout": self.layout, "batch": self.batch, "dtype": self.dtype,
+            "convention": self.convention, "rf_from": self.rf_from,
+        }
+
+
+# --------------------------------------------------------------------------- argument checks
+def _choice(value: str, table: dict, name: str) -> str:
+    key = str(value).strip().lower()
+    if key not in table:
+        raise invalid(name, value, "one of " + ", ".join(repr(k) for k in dict.fromkeys(table)))
+    return key
+
+
+def _shape(shape: object) -> Shape:
+    what = "a tuple of ints >= 1 such as (1, 28, 28)"
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or not shape:
+        raise invalid("input_shape", shape, what)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape):
+        raise invalid("input_shape", shape, what)
+    return tuple(shape)
+
+
+def _to_first(shape: Shape, layout: str) -> Shape:
+    return shape if layout == "nchw" or len(shape) < 2 else (shape[-1], *shape[:-1])
+
+
+def _to_layout(shape: Shape, layout: str) -> Shape:
+    return shape if layout == "nchw" or len(shape) < 2 else (*shape[1:], shape[0])
+
+
+# --------------------------------------------------------------------------- the walk
+def summarize(layers: Sequence[Layer], input_shape: Sequence[int], *, layout: str = "nchw", batch: int = 1,
+              dtype: str = "float32", convention: str = "torchvision", rf_from: int | None = None) -> Summary:
+    """Shapes, parameters, MACs, memory and receptive fields through ``layers``.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        Layer specs from :mod:`convcalc.layers`, applied in order.
+    input_shape : tuple of int
+        One sample, no batch axis: ``(C, H, W)`` with ``layout="nchw"`` (the
+        default, PyTorch), ``(H, W, C)`` with ``"nhwc"`` (Keras); 1-d and 3-d alike.
+    layout : {"nchw", "nhwc"}
+        Order of ``input_shape`` and of every shape in the result. Defaults to ``"nchw"``.
+    batch : int
+        Batch size for memory, and for the MAC conventions that include it. Defaults to 1.
+    dtype : str
+        Element type for bytes (``float32``, ``float16``, ``float64``, ``int8``...). Defaults to ``"float32"``.
+    convention : str
+        How MACs are counted, a key of :data:`CONVENTIONS`. Defaults to
+        ``"torchvision"``: weight multiply-accumulates of convolutions and dense
+        layers, one sample, bias not counted.
+    rf_from : int, optional
+        Measure receptive fields from the output of layer ``rf_from`` (1-based)
+        instead of the input (``0``, the default).
+
+    Returns
+    -------
+    Summary
+
+    Raises
+    ------
+    ConvCalcError
+        A bad argument, or a layer the shape cannot pass; the message names
+        the layer, e.g. ``layer 3 (Conv2D(64, 5, s=1, p=0)): kernel 5 is larger ...``.
+
+    Examples
+    --------
+    >>> from convcalc.layers import Conv2D
+    >>> three = [Conv2D(8, 3), Conv2D(8, 3), Conv2D(8, 3)]
+    >>> summarize(three, (1, 16, 16)).layers[-1].rf          # on the input
+    (7, 7)
+    >>> summarize(three, (1, 16, 16), rf_from=1).layers[-1].rf   # on layer 1's output (seed HW5 q5.3)
+    (5, 5)
+    >>> summarize([Conv2D(8, 3)], (3, 32, 32), convention="torchinfo").total_macs
+    201600
+    """
+    layout = LAYOUTS[_choice(layout, LAYOUTS, "layout")]
+    convention = _choice(convention, _COUNTERS, "convention")
+    dtype = _choice(dtype, DTYPES, "dtype")
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        raise invalid("batch", batch, "an int >= 1")
+    layers = list(layers)
+    reference = 0 if rf_from is None else rf_from
+    if not isinstance(reference, int) or isinstance(reference, bool) or not 0 <= reference <= len(layers):
+        raise invalid("rf_from", rf_from, f"a layer index from 0 (the input) to {len(layers)}")
+    shape = _to_first(_shape(input_shape), layout)
+    count = _COUNTERS[convention]
+    size = DTYPES[dtype]
+
+    rows = []
+    grid = shape[1:]
+    fields: list[RField] | None = [RF_ORIGIN] * len(grid) if reference == 0 else None
+    for index, layer in enumerate(layers, start=1):
+        if not isinstance(layer, Layer):
+            raise ConvCalcError(f"layer {index}: expected a layer spec such as Conv2D(32, 3); got {layer!r}")
+        try:
+            out = layer.output_shape(shape)
+            params = layer.param_count(shape)
+            macs = count(layer, shape, out, batch)
+            steps = layer.rf_step(shape if len(shape) > 1 else (shape[0], *grid))
+        except ConvCalcError as error:
+            raise ConvCalcError(f"layer {index} ({layer}): {error}") from None
+        if fields is not None:
+            fields = None if steps is None or len(steps) != len(fields) else [
+                rf_forward(f, st) for f, st in zip(fields, steps)]
+        grid = out[1:] if len(out) > 1 else layer.rf_grid_after(grid)
+        if index == reference:
+            fields = [RF_ORIGIN] * len(grid)
+        rows.append(LayerRow(
+            index=index, layer=layer, name=layer.describe(),
+            input_shape=_to_layout(shape, layout), output_shape=_to_layout(out, layout),
+            params=params.total, trainable=params.trainable, non_trainable=params.non_trainable,
+            macs=macs, activation_bytes=batch * prod(out) * size,
+            rf=None if fields is None or index < reference else tuple(f.rf for f in fields),
+            jump=None if fields is None or index < reference else tuple(f.jump for f in fields),
+            start=None if fields is None or index < reference else tuple(f.start for f in fields),
+            rf_step=steps,
+        ))
+        shape = out
+
+    total = sum(r.params for r in rows)
+    trainable = sum(r.trainable for r in rows)
+    return Summary(
+        layers=tuple(rows), input_shape=_to_layout(_to_first(_shape(input_shape), layout), layout),
+        output_shape=_to_layout(shape, layout), layout=layout, batch=batch, dtype=dtype,
+        convention=convention, rf_from=reference, total_params=total, trainable_params=trainable,
+        non_trainable_params=total - trainable, total_macs=sum(r.macs for r in rows),
+        input_bytes=batch * prod(_shape(input_shape)) * size,
+        activation_bytes=sum(r.activation_bytes for r in rows), param_bytes=total * size,
+    )
+
+
+# --------------------------------------------------------------------------- the seed's top-down working
+@dataclass(frozen=True)
+class RFWorking:
+    """Receptive-field sizes from the top layer down to the reference, per axis.
+
+    ``sizes[m]`` is the size measured on the output of layer ``reference + m``
+    (``sizes[0]`` on the reference itself, the last entry is 1);
+    ``steps[m]`` is layer ``reference + m + 1``'s :class:`RFStep` per axis.
+    Each size is ``r_{l-1} = s_l*r_l + (k_l - s_l)`` of the one above.
+    """
+
+    summary: Summary
+    reference: int
+    top: int
+    steps: tuple[tuple[RFStep, ...], ...]
+    sizes: tuple[tuple[int, ...], ...]
+
+
+def rf_working(layers: Sequence[Layer], input_shape: Sequence[int], *, layout: str = "nchw",
+               rf_from: int | None = None) -> RFWorking:
+    """The seed's receptive-field recurrence, top down, through every layer after ``rf_from``.
+
+    Examples
+    --------
+    >>> from convcalc.layers import Conv2D
+    >>> working = rf_working([Conv2D(8, 3)] * 3, (1, 16, 16), rf_from=1)
+    >>> [sizes[0] for sizes in working.sizes]
+    [5, 3, 1]
+    """
+    summary = summarize(layers, input_shape, layout=layout, rf_from=rf_from)
+    reference = summary.rf_from
+    rows = summary.layers[reference:]
+    for row in rows:
+        if row.rf_step is None:
+            raise ConvCalcError(f"layer {row.index} ({row.name}) has no shift-invariant receptive field; "
+                                "use --rf-from after it")
+    steps = tuple(row.rf_step for row in rows)
+    naxes = len(steps[0]) if steps else 0
+    if any(len(st) != naxes for st in steps) or naxes == 0:
+        raise ConvCalcError("the layers after the reference have no spatial axis to follow")
+    per_axis = [rf_backward([st[a] for st in steps]) for a in range(naxes)]
+    sizes = tuple(tuple(axis[m] for axis in per_axis) for m in range(len(steps) + 1))
+    return RFWorking(summary=summary, reference=reference, top=len(summary.layers), steps=steps, sizes=sizes)
