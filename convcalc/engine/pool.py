@@ -334,6 +334,9 @@ def max_pool2d_forward_naive(x: np.ndarray, kernel: object, stride: object = Non
     for y in range(geom.out_size[0]):
         for x_ in range(geom.out_size[1]):
             rows, cols, _, _ = _window_cells(y, x_, geom)
+            if not rows or not cols:  # a dilated window that only touches padding
+                out[:, :, y, x_] = -np.inf
+                continue
             out[:, :, y, x_] = xa[:, :, rows][:, :, :, cols].max(axis=(2, 3))
     return out, PoolCache(xa, xa, geom, out, None, True)
 
@@ -348,6 +351,8 @@ def max_pool2d_backward_naive(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     for y in range(geom.out_size[0]):
         for x_ in range(geom.out_size[1]):
             rows, cols, _, _ = _window_cells(y, x_, geom)
+            if not rows or not cols:
+                continue
             patch = x[:, :, rows][:, :, :, cols].reshape(n, c, -1)
             first = patch.argmax(axis=2)
             dx[ii, jj, np.array(rows)[first // len(cols)], np.array(cols)[first % len(cols)]] += d[:, :, y, x_]
