@@ -1,0 +1,79 @@
+"""Imports point downward only (DESIGN.md): an AST scan of every module, imports inside functions included."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "convcalc"
+
+CORE = {"errors", "_typing"}
+ARITHMETIC = CORE | {"arithmetic"}
+# What each top-level piece of convcalc may import from convcalc ("cli" may import anything).
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "_typing": {"errors"},
+    "arithmetic": CORE,
+    "inverse": ARITHMETIC,
+    "working": ARITHMETIC,
+    "parse": ARITHMETIC,
+    "exact": ARITHMETIC | {"parse"},
+    "matrix_input": CORE | {"parse", "exact"},
+    "layers": ARITHMETIC,
+    "receptive": ARITHMETIC | {"layers"},
+    "stack": ARITHMETIC | {"layers", "receptive"},
+    "presets": ARITHMETIC | {"layers"},
+    "spec": ARITHMETIC | {"layers", "presets", "parse"},
+    "check": ARITHMETIC | {"inverse", "working", "parse", "exact", "matrix_input", "layers", "receptive",
+                           "stack", "presets", "spec", "diagnose"},
+    "diagnose": ARITHMETIC | {"inverse", "working", "exact", "layers", "receptive", "stack", "presets", "spec"},
+    "engine": ARITHMETIC | {"engine"},
+    "data": CORE | {"data"},
+    "nn": ARITHMETIC | {"engine", "layers", "receptive", "stack", "presets", "spec", "data", "nn"},
+    "__main__": {"cli"},
+}
+
+
+def _piece(path: Path) -> str:
+    relative = path.relative_to(PACKAGE)
+    return relative.parts[0].removesuffix(".py")
+
+
+def _convcalc_imports(tree: ast.AST) -> set[str]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "convcalc" and len(parts) > 1:
+                found.add(parts[1])
+            elif parts[0] == "convcalc" and isinstance(node, ast.ImportFrom):
+                found.update(alias.name for alias in node.names)  # `from convcalc import x`
+    return found
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if _piece(p) not in {"cli", "__init__"})
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[str(p.relative_to(PACKAGE)) for p in MODULES])
+def test_imports_point_downward(path: Path) -> None:
+    piece = _piece(path)
+    assert piece in ALLOWED, f"{piece} is a new piece of convcalc: place it in tests/test_layering.py"
+    imported = _convcalc_imports(ast.parse(path.read_text())) - {piece}
+    public = {"ConvCalcError", "__version__"}  # re-exported from errors / the package
+    upward = {name for name in imported - public if name not in ALLOWED[piece]}
+    assert not upward, f"{path.relative_to(PACKAGE)} imports {sorted(upward)} from a layer above it"
+
+
+def test_nothing_outside_cli_imports_cli() -> None:
+    for path in MODULES:
+        if _piece(path) == "__main__":
+            continue
+        assert "cli" not in _convcalc_imports(ast.parse(path.read_text())), path
