@@ -37,6 +37,9 @@ _LAZY: dict[str, str] = {
         "AdaptiveAvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "ZeroPad1D", "ZeroPad2D", "ZeroPad3D",
         "BatchNorm1D", "BatchNorm2D", "BatchNorm3D", "Flatten", "Dense", "Dropout",
         "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax", "Layer", "Params", "RFStep")},
+    **{name: "convcalc.stack" for name in ("summarize", "rf_working", "Summary", "LayerRow")},
+    "preset": "convcalc.presets",
+    **{name: "convcalc.spec" for name in ("parse_spec", "read_spec")},
 }
 
 __all__ = [
@@ -68,4 +71,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from convcalc.exact import convolve, correlate
     from convcalc.inverse import input_sizes, inverse_output_padding, solve_padding
     from convcalc.layers import *  # noqa: F403
+    from convcalc.presets import preset
+    from convcalc.spec import parse_spec, read_spec
+    from convcalc.stack import LayerRow, Summary, rf_working, summarize
     from convcalc.working import explain_output_size

@@ -397,6 +397,25 @@ class RFWorking:
     steps: tuple[tuple[RFStep, ...], ...]
     sizes: tuple[tuple[int, ...], ...]
 
+    @property
+    def rf(self) -> tuple[int, ...]:
+        """Receptive field of one top-layer unit on the reference, per axis."""
+        return self.sizes[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``convcalc rf --json`` object."""
+        layers = []
+        for row in self.summary.layers:
+            steps = row.rf_step or ()
+            layers.append({"index": row.index, "name": row.name,
+                           **{key: _collapse(tuple(getattr(st, attr) for st in steps)) for key, attr in
+                              (("kernel", "kernel"), ("stride", "stride"), ("padding", "padding_lo"),
+                               ("dilation", "dilation"))},
+                           "rf": _collapse(row.rf), "jump": _collapse(row.jump), "start": _collapse(row.start)})
+        working = [{"size": f"RF_{self.reference + m}", "value": _collapse(sizes)}
+                   for m, sizes in enumerate(self.sizes)]
+        return {"rf_from": self.reference, "rf": _collapse(self.rf), "layers": layers, "working": working[::-1]}
+
 
 def rf_working(layers: Sequence[Layer], input_shape: Sequence[int], *, layout: str = "nchw",
                rf_from: int | None = None) -> RFWorking:
