@@ -1,0 +1,384 @@
+"""Check homework answers: each question is computed exactly, compared, and explained when wrong.
+
+A question is a kind (``outsize``, ``transposed``, ``pool``, ``same_padding``,
+``stack_shape``, ``params``, ``macs``, ``rf``, ``correlate``, ``convolve``,
+``pool_exact``), the fields that define it, and the given ``answer``. Answer
+files are TOML with one ``[[question]]`` table per question (format in
+``docs/checking.md``); the command line builds the same tables from options.
+
+Every correct answer comes from the library (:mod:`convcalc.arithmetic`,
+:mod:`convcalc.working`, :mod:`convcalc.exact`, :mod:`convcalc.stack`); a
+wrong answer gets the working and, when :mod:`convcalc.diagnose` recognises
+the usual mistake behind it, a diagnosis.
+
+Examples
+--------
+>>> v = check_question({"id": "q5.1", "kind": "outsize", "size": 16, "kernel": 2, "stride": 2,
+...                     "padding": 1, "dilation": 4, "answer": 8})
+>>> v.ok, v.correct
+(False, (7,))
+>>> [d.code for d in v.diagnoses]
+['ceil_instead_of_floor']
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable
+
+from convcalc.diagnose import Diagnosis, Verdict, plain
+from convcalc.errors import ConvCalcError, invalid
+
+__all__ = ["KINDS", "Diagnosis", "Verdict", "Report", "parse_question", "check_question", "check_file",
+           "load_questions"]
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every verdict of an answer file, in file order."""
+
+    verdicts: tuple[Verdict, ...]
+    source: str = ""
+
+    @property
+    def right(self) -> int:
+        """How many answers are right."""
+        return sum(v.ok for v in self.verdicts)
+
+    @property
+    def all_right(self) -> bool:
+        """True when every answer is right (exit status 0)."""
+        return self.right == len(self.verdicts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for autograders."""
+        return {"source": self.source, "total": len(self.verdicts), "right": self.right,
+                "wrong": len(self.verdicts) - self.right, "questions": [v.to_dict() for v in self.verdicts]}
+
+
+# --------------------------------------------------------------------------- kinds and their fields
+GEOMETRY = ("size", "kernel", "stride", "padding", "dilation")
+#: Fields each kind accepts (besides id, kind, answer, text), and which are required.
+KIND_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "outsize": (GEOMETRY + ("framework",), ("size", "kernel")),
+    "transposed": (GEOMETRY + ("output_padding",), ("size", "kernel")),
+    "pool": (GEOMETRY + ("ceil_mode", "framework"), ("size", "kernel")),
+    "same_padding": (("size", "kernel", "stride", "dilation", "framework"), ("size", "kernel")),
+    "correlate": (("x", "f", "mode", "stride", "dilation", "padding", "framework", "cell", "tolerance"),
+                  ("x", "f")),
+    "convolve": (("x", "f", "mode", "stride", "dilation", "padding", "framework", "cell", "tolerance"),
+                 ("x", "f")),
+    "pool_exact": (("x", "kernel", "stride", "padding", "dilation", "ceil_mode", "op", "count_include_pad",
+                    "cell", "tolerance"), ("x", "kernel")),
+    "stack_shape": (("spec", "input", "layer", "layout"), ("spec",)),
+    "params": (("spec", "input", "layer"), ("spec",)),
+    "macs": (("spec", "input", "layer", "convention", "batch"), ("spec",)),
+    "rf": (("spec", "input", "layer", "relative_to"), ("spec",)),
+}
+KINDS = tuple(KIND_FIELDS)
+_COMMON = ("id", "kind", "answer", "text")
+
+
+def parse_question(table: dict[str, Any], index: int = 1, base: Path | None = None) -> dict[str, Any]:
+    """Validate one question table and parse its fields; errors name the question and the field.
+
+    Returns a dict with ``id``, ``kind``, ``answer`` (parsed for the kind) and
+    the parsed fields under their canonical names (aliases such as ``in``,
+    ``k``, ``s``, ``p``, ``d`` are accepted).
+
+    Examples
+    --------
+    >>> q = parse_question({"kind": "outsize", "in": "28x28", "k": 3, "answer": "26x26"})
+    >>> q["id"], q["size"], q["answer"]
+    ('q1', (28, 28), (26, 26))
+    """
+    if not isinstance(table, dict):
+        raise ConvCalcError(f"question #{index} must be a table of fields; got {table!r}.")
+    qid = str(table.get("id", f"q{index}"))
+    where = f"question {qid!r}"
+    kind = table.get("kind")
+    if kind is None:
+        raise ConvCalcError(f"{where}: field 'kind' is missing; use one of {', '.join(KINDS)}.")
+    kind = str(kind).strip().lower().replace("-", "_")
+    if kind not in KIND_FIELDS:
+        raise ConvCalcError(f"{where}: field 'kind' must be one of {', '.join(KINDS)}. Got {table['kind']!r}.")
+    allowed, required = KIND_FIELDS[kind]
+    aliases = {alias: name for name in allowed for alias in (name, *ALIASES.get(name, ()))}
+    parsed: dict[str, Any] = {"id": qid, "kind": kind}
+    for key, value in table.items():
+        name = aliases.get(str(key).lower().replace("-", "_"))
+        if key in _COMMON or name in ("id", "kind", "text"):
+            if key == "text":
+                parsed["text"] = str(value)
+            continue
+        if name is None:
+            raise ConvCalcError(f"{where}: field {key!r} is not used by kind {kind!r}; "
+                                f"its fields are {', '.join(allowed)}, answer.")
+        if name in parsed:
+            raise ConvCalcError(f"{where}: field {name!r} is given twice (as {key!r} and an alias).")
+        parsed[name] = _field(where, key, lambda: PARSERS[name](value, base))
+    for name in required:
+        if name not in parsed:
+            raise ConvCalcError(f"{where}: field {name!r} is missing; kind {kind!r} needs {', '.join(required)}.")
+    if "answer" not in table:
+        raise ConvCalcError(f"{where}: field 'answer' is missing.")
+    parsed["answer"] = _field(where, "answer", lambda: parse_answer(kind, table["answer"], parsed, base))
+    return parsed
+
+
+def _field(where: str, key: str, parse: Callable[[], Any]) -> Any:
+    try:
+        return parse()
+    except ConvCalcError as error:
+        raise ConvCalcError(f"{where}: field {key!r}: {error}") from None
+
+
+def check_question(table: dict[str, Any], index: int = 1, base: Path | None = None) -> Verdict:
+    """Parse, compute and compare one question (a dict as in a ``[[question]]`` table).
+
+    Raises
+    ------
+    ConvCalcError
+        A malformed question, or a geometry that cannot be computed; the
+        message names the question (and the field when one is at fault).
+    """
+    return _check_parsed(parse_question(table, index, base))
+
+
+def _check_parsed(q: dict[str, Any]) -> Verdict:
+    from convcalc import diagnose
+
+    try:
+        return diagnose.CHECKERS[q["kind"]](q)
+    except ConvCalcError as error:
+        message = str(error)
+        if message.startswith("question "):
+            raise
+        raise ConvCalcError(f"question {q['id']!r}: {message}") from None
+
+
+def load_questions(path: str | Path) -> list[dict[str, Any]]:
+    """Read the ``[[question]]`` tables of a TOML answer file (not yet parsed)."""
+    tomllib = _tomllib()
+    p = Path(path)
+    if not p.is_file():
+        raise ConvCalcError(f"answer file {str(p)!r} does not exist.")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConvCalcError(f"{p}: not valid TOML: {error}") from None
+    questions = data.get("question")
+    if not isinstance(questions, list) or not questions:
+        raise ConvCalcError(f"{p}: no [[question]] tables found; see docs/checking.md for the format.")
+    unknown = sorted(set(data) - {"question", "title"})
+    if unknown:
+        raise ConvCalcError(f"{p}: unknown top-level key {unknown[0]!r}; put questions in [[question]] tables.")
+    return questions
+
+
+def check_file(path: str | Path) -> Report:
+    """Check every question of a TOML answer file.
+
+    Raises
+    ------
+    ConvCalcError
+        The file is missing, is not TOML, or a question is malformed (the message
+        names the question and the field), before anything is checked.
+    """
+    base = Path(path).parent
+    tables = load_questions(path)
+    parsed = [parse_question(t, i, base) for i, t in enumerate(tables, start=1)]
+    seen: set[str] = set()
+    for q in parsed:
+        if q["id"] in seen:
+            raise ConvCalcError(f"question {q['id']!r}: field 'id' is used by two questions; ids must be unique.")
+        seen.add(q["id"])
+    return Report(tuple(_check_parsed(q) for q in parsed), str(path))
+
+
+def _tomllib() -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    try:  # pragma: no cover - Python 3.10 only
+        import tomli
+
+        return tomli
+    except ModuleNotFoundError:  # pragma: no cover
+        raise ConvCalcError("reading answer files on Python 3.10 needs the 'tomli' package: pip install tomli") \
+            from None
+
+
+# --------------------------------------------------------------------------- field parsers
+ALIASES: dict[str, tuple[str, ...]] = {
+    "size": ("in",), "kernel": ("k",), "stride": ("s",), "padding": ("p",), "dilation": ("d",),
+    "output_padding": ("op_pad",), "ceil_mode": ("ceil",), "x": (), "f": ("kernel_matrix",),
+    "input": ("in", "in_shape"), "relative_to": ("relative",), "op": ("pool",),
+}
+
+
+def _int(value: Any, name: str, low: int | None = None) -> int:
+    if isinstance(value, str):
+        text = value.strip().replace(",", "").replace("_", "")
+        if text.lstrip("+-").isdigit():
+            value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid(name, value, "an int" + (f" >= {low}" if low is not None else ""))
+    if low is not None and value < low:
+        raise invalid(name, value, f"an int >= {low}")
+    return value
+
+
+def _ints(value: Any, name: str, low: int | None = None) -> tuple[int, ...]:
+    """``7``, ``"7"``, ``"7x7"``, ``"28,32"`` or ``[28, 32]`` as a tuple of ints."""
+    if isinstance(value, str):
+        text = value.strip().lower().replace("×", "x")
+        parts = [t for t in text.replace("x", ",").split(",")] if text else []
+        if not parts or any(not t.strip() for t in parts):
+            raise invalid(name, value, "an int or ints such as 28x28 or 28,32")
+        return tuple(_int(t.strip(), name, low) for t in parts)
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise invalid(name, value, "at least one int")
+        return tuple(_int(v, name, low) for v in value)
+    return (_int(value, name, low),)
+
+
+def _geometry_value(low: int) -> Callable[[Any, Any], Any]:
+    def parse(value: Any, base: Any = None, name: str = "") -> Any:
+        values = _ints(value, name or "value", low)
+        return values[0] if len(values) == 1 else values
+    return parse
+
+
+def _padding(value: Any, base: Any = None) -> Any:
+    """An int, a mode, ``"0:1"`` pairs, or a list of ints / ``[lo, hi]`` pairs."""
+    if isinstance(value, str):
+        from convcalc.parse import parse_padding
+
+        pad = parse_padding(value)
+        if not isinstance(pad, str) and any(not isinstance(v, int) for v in _flat(pad)):
+            raise invalid("padding", value, "ints (no symbols) in an answer file")
+        return pad
+    if isinstance(value, list):
+        return tuple(tuple(_int(v, "padding", 0) for v in item) if isinstance(item, list)
+                     else _int(item, "padding", 0) for item in value)
+    return _int(value, "padding", 0)
+
+
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, (tuple, list)):
+        return [v for item in value for v in _flat(item)]
+    return [value]
+
+
+def _bool(value: Any, base: Any = None) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
+        return value.strip().lower() in ("true", "yes")
+    raise invalid("value", value, "true or false")
+
+
+def _choice(*choices: str) -> Callable[[Any, Any], str]:
+    def parse(value: Any, base: Any = None) -> str:
+        text = str(value).strip().lower()
+        if text not in choices:
+            raise invalid("value", value, f"one of {', '.join(choices)}")
+        return text
+    return parse
+
+
+def _framework(value: Any, base: Any = None) -> str:
+    from convcalc.arithmetic import FRAMEWORKS
+
+    text = str(value).strip().lower()
+    if text not in FRAMEWORKS:
+        raise invalid("framework", value, "one of torch, keras")
+    return FRAMEWORKS[text]
+
+
+def _matrix(value: Any, base: Path | None = None, name: str = "X") -> Any:
+    from convcalc import matrix_input
+
+    if isinstance(value, str) and value.strip().lower().endswith(matrix_input.FILE_SUFFIXES):
+        path = Path(value.strip())
+        if base is not None and not path.is_absolute():
+            path = base / path
+        return matrix_input.parse_matrix(str(path), name)
+    return matrix_input.matrix_from_value(value, name)
+
+
+def _cell(value: Any, base: Any = None) -> tuple[int, int]:
+    cell = _ints(value, "cell", 0)
+    if len(cell) != 2:
+        raise invalid("cell", value, "two ints [i, j] (0-indexed output cell)")
+    return cell[0], cell[1]
+
+
+def _number(value: Any, name: str = "answer") -> Any:
+    from convcalc.matrix_input import matrix_from_value
+
+    if isinstance(value, (list, tuple)):
+        raise invalid(name, value, "one number (the field 'cell' asks for a single cell)")
+    return matrix_from_value([[value]], name)[0][0]
+
+
+def _tolerance(value: Any, base: Any = None) -> Any:
+    number = _number(value, "tolerance")
+    if number < 0:
+        raise invalid("tolerance", value, "a number >= 0")
+    return number
+
+
+def _text(value: Any, base: Any = None) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if not isinstance(value, str) or not value.strip():
+        raise invalid("spec", value, "a preset name or a layer list such as 'conv3-32,pool2,fc10'")
+    return value.strip()
+
+
+def _layer(value: Any, base: Any = None) -> int:
+    return _int(value, "layer", 0)
+
+
+PARSERS: dict[str, Callable[[Any, Any], Any]] = {
+    "size": lambda v, b: _geometry_value(1)(v, b, "size"),
+    "kernel": lambda v, b: _geometry_value(1)(v, b, "kernel"),
+    "stride": lambda v, b: _geometry_value(1)(v, b, "stride"),
+    "dilation": lambda v, b: _geometry_value(1)(v, b, "dilation"),
+    "output_padding": lambda v, b: _geometry_value(0)(v, b, "output_padding"),
+    "padding": _padding, "ceil_mode": _bool, "count_include_pad": _bool, "framework": _framework,
+    "mode": _choice("valid", "same", "full"), "op": _choice("max", "avg"),
+    "x": lambda v, b: _matrix(v, b, "x"), "f": lambda v, b: _matrix(v, b, "f"), "cell": _cell, "tolerance": _tolerance,
+    "spec": _text, "input": lambda v, b: _ints(v, "input", 1), "layer": _layer, "relative_to": _layer,
+    "layout": _choice("nchw", "nhwc"), "batch": lambda v, b: _int(v, "batch", 1),
+    "convention": _choice("torchvision", "torchinfo", "fvcore", "ptflops", "thop", "flops"),
+}
+
+
+def parse_answer(kind: str, value: Any, fields: dict[str, Any], base: Path | None = None) -> Any:
+    """The given answer in the form the kind computes (see ``docs/checking.md``)."""
+    if kind in ("outsize", "transposed", "pool", "rf"):
+        return _ints(value, "answer")
+    if kind == "same_padding":
+        pad = _padding(value)
+        if isinstance(pad, str):
+            raise invalid("answer", value, "the padding as p, [lo, hi] or [[lo, hi], [lo, hi]]")
+        if isinstance(pad, int):
+            return ((pad, pad),)
+        if all(isinstance(v, int) for v in pad):
+            return (tuple(pad),) if isinstance(value, list) else tuple((v, v) for v in pad)
+        return tuple(p if isinstance(p, tuple) and len(p) == 2 else (p, p) for p in pad)
+    if kind == "stack_shape":
+        return _ints(value, "answer", 1)
+    if kind in ("params", "macs"):
+        return _int(value, "answer", 0)
+    if "cell" in fields:
+        return _number(value)
+    return _matrix(value, base, "answer")
