@@ -1,0 +1,80 @@
+"""Trainable modules from layer specs: one module per spec, shapes from the spec itself.
+
+:func:`build_module` is the only place that maps a :mod:`convcalc.layers` spec
+to its :mod:`convcalc.nn` module, so a model's architecture is exactly its
+spec list (which is what :meth:`Sequential.save` stores and ``convcalc stack``
+summarises).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from convcalc import layers as specs
+from convcalc.nn import activations
+from convcalc.nn.layers import (AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Flatten, GlobalPool2d, MaxPool2d,
+                                ZeroPad2d, unsupported)
+from convcalc.nn.module import Module
+
+__all__ = ["build_module"]
+
+
+def build_module(spec: specs.Layer, in_shape: tuple[int, ...], *, rng: np.random.Generator,
+                 dropout_rng: np.random.Generator, init: str | Callable[..., np.ndarray] = "glorot_uniform",
+                 dtype: np.dtype | type = np.float32) -> Module:
+    """The trainable module for ``spec`` on inputs of shape ``in_shape`` (no batch axis).
+
+    Parameters
+    ----------
+    spec : convcalc.layers.Layer
+        The layer spec.
+    in_shape : tuple of int
+        Its input shape, ``(C, H, W)`` or ``(F,)``.
+    rng : numpy.random.Generator
+        Draws the initial weights.
+    dropout_rng : numpy.random.Generator
+        The stream dropout masks are drawn from (shared by the model's dropout layers).
+    init : str or callable
+        Kernel initialiser (biases start at zero). Defaults to ``"glorot_uniform"`` (Keras's default).
+    dtype : numpy dtype
+        Parameter dtype. Defaults to float32.
+
+    Raises
+    ------
+    ConvCalcError
+        For a spec the trainer does not support (3-d layers, transposed convolutions).
+    """
+    kind = type(spec)
+    if kind is specs.Conv2D:
+        return Conv2d(spec, in_shape, rng, init, dtype)
+    if kind is specs.Dense:
+        return Dense(spec, in_shape, rng, init, dtype)
+    if kind is specs.MaxPool2D:
+        return MaxPool2d(spec, in_shape)
+    if kind is specs.AvgPool2D:
+        return AvgPool2d(spec, in_shape)
+    if kind is specs.Flatten:
+        return Flatten()
+    if kind is specs.Dropout:
+        return Dropout(spec.rate, dropout_rng)
+    if kind in (specs.GlobalAvgPool2D, specs.GlobalMaxPool2D):
+        return GlobalPool2d("avg" if kind is specs.GlobalAvgPool2D else "max", spec.keepdims)
+    if kind is specs.AdaptiveAvgPool2D and spec.rf_step(in_shape) is not None:
+        window = tuple(n // o for n, o in zip(in_shape[1:], spec.output_shape(in_shape)[1:]))
+        return AvgPool2d(specs.AvgPool2D(window), in_shape)
+    if kind is specs.ZeroPad2D:
+        return ZeroPad2d(spec)
+    if kind in (specs.BatchNorm1D, specs.BatchNorm2D):
+        spec.output_shape(in_shape)  # checks the rank
+        return BatchNorm(in_shape[0], dtype)
+    if kind is specs.LeakyReLU:
+        return activations.LeakyReLU(spec.negative_slope)
+    if kind is specs.ELU:
+        return activations.ELU(spec.alpha)
+    simple = {specs.ReLU: activations.ReLU, specs.Sigmoid: activations.Sigmoid, specs.Tanh: activations.Tanh,
+              specs.Softmax: activations.Softmax}
+    if kind in simple:
+        return simple[kind]()
+    raise unsupported(spec)

@@ -1,0 +1,233 @@
+"""Training callbacks and the history a fit returns.
+
+A :class:`Callback` gets the model (``set_model``) and is called at the start
+and end of training, of each epoch, and after each batch. The library never
+prints: progress bars are callbacks that the command line supplies.
+:class:`EarlyStopping` and :class:`ModelCheckpoint` follow Keras's semantics.
+
+``logs`` passed to the hooks:
+
+- ``on_batch_end(batch, logs)``: ``loss`` and ``accuracy`` (running means over
+  the epoch so far), ``seen`` (samples this epoch), ``samples`` (per epoch),
+  ``batches`` (per epoch), ``size`` (this batch);
+- ``on_epoch_end(epoch, logs)``: ``loss``, ``accuracy``, ``val_loss``,
+  ``val_accuracy`` (when there is validation data) and ``seconds``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from convcalc.errors import ConvCalcError, invalid
+
+if TYPE_CHECKING:  # pragma: no cover
+    from convcalc.nn.model import Sequential
+
+__all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "LambdaCallback"]
+
+#: Keys of one epoch in a :class:`History`, in order.
+EPOCH_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+
+
+class Callback:
+    """Base class: every hook does nothing. ``self.model`` is the model being trained."""
+
+    model: Sequential | None = None
+
+    def set_model(self, model: Sequential) -> None:
+        """Called once before training."""
+        self.model = model
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
+        """Before the first batch (``logs`` has ``epochs``, ``samples``, ``batches``, ``initial_epoch``)."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
+        """Before epoch ``epoch`` (0-based)."""
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
+        """After the optimiser step of batch ``batch`` (0-based within the epoch)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        """After the epoch and its validation."""
+
+    def on_train_end(self, logs: dict[str, Any]) -> None:
+        """After the last epoch, or when training stops early."""
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: ``LambdaCallback(on_batch_end=lambda batch, logs: ...)``."""
+
+    def __init__(self, **hooks: Any) -> None:
+        names = {"on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end"}
+        for name, hook in hooks.items():
+            if name not in names:
+                raise invalid(name, hook, "passed as one of " + ", ".join(sorted(names)))
+            setattr(self, name, hook)
+
+
+@dataclass
+class History:
+    """What :meth:`Sequential.fit` returns: one dict per epoch with the keys of :data:`EPOCH_KEYS`.
+
+    ``history.history`` gives Keras's view (a list per key), ``to_dict()`` /
+    ``save(path)`` the JSON that ``convcalc train --history`` writes and
+    ``convcalc plot`` reads.
+
+    Examples
+    --------
+    >>> h = History([{"loss": 2.0, "accuracy": 0.5, "seconds": 1.0}])
+    >>> h.history["loss"], h.stopped_early
+    ([2.0], False)
+    """
+
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    stopped_early: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """``{"loss": [...], "accuracy": [...], ...}`` as Keras's ``History.history``."""
+        keys = [k for k in EPOCH_KEYS if any(k in e for e in self.epochs)]
+        return {k: [e.get(k, math.nan) for e in self.epochs] for k in keys}
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"epochs": [...], **meta}``, JSON-ready."""
+        return {**self.meta, "epochs": [dict(e) for e in self.epochs], "stopped_early": self.stopped_early}
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_dict` as JSON (atomically)."""
+        tmp = f"{os.fspath(path)}.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(self.to_dict(), f, indent=2, default=_json_default)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> History:
+        """Read a history JSON written by :meth:`save` (or any ``{"epochs": [...]}`` object)."""
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, json.JSONDecodeError) as error:
+            raise ConvCalcError(f"Cannot read the history file '{path}': {error}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("epochs"), list):
+            raise ConvCalcError(f"The history file '{path}' has no 'epochs' list; write it with convcalc train --history.")
+        meta = {k: v for k, v in data.items() if k not in ("epochs", "stopped_early")}
+        return cls(list(data["epochs"]), bool(data.get("stopped_early", False)), meta)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def _monitor_mode(monitor: str, mode: str) -> str:
+    mode = str(mode).lower()
+    if mode not in ("auto", "min", "max"):
+        raise invalid("mode", mode, "one of 'auto', 'min', 'max'")
+    if mode == "auto":
+        return "max" if "acc" in monitor else "min"
+    return mode
+
+
+class _Monitor(Callback):
+    """Tracks the best value of one logged quantity (Keras's ``monitor``/``mode``/``min_delta``)."""
+
+    def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
+        self.monitor = monitor
+        self.mode = _monitor_mode(monitor, mode)
+        self.min_delta = abs(float(min_delta))
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def _value(self, logs: dict[str, Any]) -> float:
+        if self.monitor not in logs:
+            hint = "; pass validation data or monitor='loss'" if self.monitor.startswith("val_") else ""
+            raise ConvCalcError(f"{type(self).__name__} monitors {self.monitor!r}, which this training does not "
+                                f"log (it logs {', '.join(sorted(logs))}){hint}.")
+        return float(logs[self.monitor])
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class EarlyStopping(_Monitor):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs (Keras semantics).
+
+    Parameters
+    ----------
+    monitor : str
+        A key of the epoch logs. Defaults to ``"val_loss"``.
+    patience : int
+        Epochs without improvement before stopping. Defaults to 0.
+    min_delta : float
+        Smallest change that counts as an improvement. Defaults to 0.
+    mode : {"auto", "min", "max"}
+        ``"auto"`` maximises accuracies and minimises the rest. Defaults to ``"auto"``.
+    restore_best_weights : bool
+        Put back the weights of the best epoch when stopping. Defaults to False.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0, mode: str = "auto",
+                 restore_best_weights: bool = False) -> None:
+        super().__init__(monitor, mode, min_delta)
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise invalid("patience", patience, "an int >= 0")
+        self.patience = patience
+        self.restore_best_weights = restore_best_weights
+        self.wait = 0
+        self.stopped_epoch: int | None = None
+        self._best_weights: dict[str, np.ndarray] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        value = self._value(logs)
+        if self._improved(value):
+            self.best, self.wait = value, 0
+            if self.restore_best_weights:
+                self._best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self.restore_best_weights and self._best_weights is not None:
+                self.model.set_weights(self._best_weights)
+
+
+class ModelCheckpoint(_Monitor):
+    """Save the model to ``path`` after an epoch, by default only when ``monitor`` improved (the best model).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Where :meth:`Sequential.save` writes (atomically).
+    monitor : str
+        Defaults to ``"val_loss"``.
+    save_best_only : bool
+        Save only on improvement. Defaults to True.
+    mode : {"auto", "min", "max"}
+        Defaults to ``"auto"``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss", save_best_only: bool = True,
+                 mode: str = "auto") -> None:
+        super().__init__(monitor, mode, 0.0)
+        self.path = path
+        self.save_best_only = save_best_only
+        self.saved_epochs: list[int] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        if self.save_best_only:
+            value = self._value(logs)
+            if not self._improved(value):
+                return
+            self.best = value
+        self.model.save(self.path)
+        self.saved_epochs.append(epoch)

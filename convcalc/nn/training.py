@@ -1,0 +1,296 @@
+"""The training loop behind :meth:`Sequential.fit`: steps, validation, divergence, Ctrl-C and resume.
+
+One step: forward through every module (stopping before a final Softmax when
+the loss is a fused cross-entropy), the loss and its gradient, backward in
+reverse order, the regularizer's gradient added to the kernels, one optimiser
+step. The loss of every batch is checked: a NaN or infinite loss stops
+training with :class:`TrainingDiverged`, and the weights and optimiser state
+go back to the end of the last good epoch.
+
+**Ctrl-C.** While :func:`fit` runs, the first SIGINT only sets a flag, checked
+after each batch, so the interruption always lands between two optimiser steps
+(a second Ctrl-C interrupts at once, without a checkpoint). At that boundary
+the model is saved with its *resume point*: epoch, next batch, the epoch's
+sample order, the states of the shuffling and dropout generators, the epoch's
+running sums and the history so far. ``Sequential.load(path)`` then
+``fit(..., resume=True)`` replays nothing and skips nothing: the remaining
+batches see exactly the weights, optimiser state and random numbers they would
+have seen, so the final weights are bit-for-bit those of an uninterrupted run.
+Callback state (early-stopping patience, best value) is not part of the resume point.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from convcalc.errors import ConvCalcError, invalid
+from convcalc.nn.callbacks import Callback, History
+
+if TYPE_CHECKING:  # pragma: no cover
+    from convcalc.nn.model import Sequential
+
+__all__ = ["TrainingDiverged", "TrainingInterrupted", "fit", "evaluate"]
+
+
+class TrainingDiverged(ConvCalcError):
+    """The loss became NaN or infinite. ``history`` holds the finished epochs; ``epoch``/``batch`` say where."""
+
+    def __init__(self, message: str, history: History, epoch: int, batch: int) -> None:
+        super().__init__(message)
+        self.history, self.epoch, self.batch = history, epoch, batch
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :meth:`Sequential.fit`.
+
+    ``checkpoint`` is the path the resume point was saved to (None when no
+    checkpoint path was given or the interruption was not at a batch boundary),
+    ``state`` the resume point itself (also in ``model.resume_state``), ``history``
+    the finished epochs.
+    """
+
+    def __init__(self, checkpoint: str | os.PathLike[str] | None, state: dict[str, Any] | None,
+                 history: History) -> None:
+        super().__init__("training interrupted")
+        self.checkpoint, self.state, self.history = checkpoint, state, history
+
+
+class _DeferInterrupt:
+    """Turn the first SIGINT into a flag (checked between batches); a second one interrupts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: Any = None
+        self._installed = False
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> _DeferInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._old = signal.signal(signal.SIGINT, self._handler)
+                self._installed = True
+            except ValueError:  # pragma: no cover - not the main interpreter
+                self._installed = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._old)
+
+
+def _check_int(name: str, value: object, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise invalid(name, value, f"an int >= {low}")
+    return int(value)
+
+
+def _labels(y: np.ndarray) -> np.ndarray:
+    """Class indices for accuracy: ``y`` itself, or the argmax of one-hot rows."""
+    return y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(len(y), -1)[:, 0]
+
+
+def _correct(out: np.ndarray, labels: np.ndarray, fused: bool) -> int:
+    if out.ndim == 2 and out.shape[1] > 1:
+        return int(np.count_nonzero(out.argmax(axis=1) == labels))
+    flat = out.reshape(len(out))
+    return int(np.count_nonzero((flat > (0 if fused else 0.5)) == (labels > 0.5)))
+
+
+def _penalty(model: Sequential) -> float:
+    reg = model.kernel_regularizer
+    if reg is None:
+        return 0.0
+    return sum(reg.penalty(m.params[k]) for m in model.modules for k in m.regularized if k in m.params)
+
+
+def _step(model: Sequential, xb: np.ndarray, yb: np.ndarray, params: dict[str, np.ndarray]) -> tuple[float, np.ndarray]:
+    """One optimiser step on a batch; returns the batch loss (without penalty) and the outputs."""
+    modules = model.modules[:-1] if model.fused else model.modules
+    out = xb
+    for module in modules:
+        out = module.forward(out, True)
+    loss, d = model.loss.from_logits(out, yb) if model.fused else model.loss(out, yb)
+    for module in reversed(modules):
+        d = module.backward(d)
+    grads = {f"{i}.{k}": g for i, m in enumerate(modules) for k, g in m.grads.items()}
+    reg = model.kernel_regularizer
+    if reg is not None:
+        for i, m in enumerate(modules):
+            for k in m.regularized:
+                if k in m.params:
+                    reg.add_gradient(m.params[k], grads[f"{i}.{k}"])
+    model.optimizer.step(params, grads)
+    return loss, out
+
+
+def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
+    """Mean loss (plus the regularizer's penalty) and accuracy of ``model`` on ``(x, y)``."""
+    if len(y) != len(x):
+        raise ConvCalcError(f"x has {len(x)} samples but y has {len(y)}.")
+    if len(x) == 0:
+        raise ConvCalcError("Cannot evaluate on an empty set.")
+    labels = _labels(y)
+    stop = -1 if model.fused else None
+    total, correct = 0.0, 0
+    for i in range(0, len(x), batch_size):
+        out = model.forward(x[i:i + batch_size], stop=stop)
+        yb = y[i:i + batch_size]
+        loss, _ = model.loss.from_logits(out, yb) if model.fused else model.loss(out, yb)
+        total += loss * len(yb)
+        correct += _correct(out, labels[i:i + batch_size], model.fused)
+    logs = {"loss": total / len(x) + _penalty(model)}
+    if "accuracy" in model.metrics:
+        logs["accuracy"] = correct / len(x)
+    return logs
+
+
+def _split(model: Sequential, x: np.ndarray, y: np.ndarray, validation_data: Any,
+           validation_split: float) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    x = model._check_x(x)
+    y = np.asarray(y)
+    if len(y) != len(x):
+        raise ConvCalcError(f"x has {len(x)} samples but y has {len(y)}.")
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
+            or not 0 <= validation_split < 1:
+        raise invalid("validation_split", validation_split, "a number in [0, 1)")
+    if validation_split and validation_data is not None:
+        raise ConvCalcError("Pass validation_data or validation_split, not both.")
+    if validation_split:
+        cut = int(len(x) * (1 - validation_split))  # Keras: the last samples, before shuffling
+        if cut < 1 or cut == len(x):
+            raise invalid("validation_split", validation_split, f"a fraction leaving samples on both sides of {len(x)}")
+        return x[:cut], y[:cut], (x[cut:], y[cut:])
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise invalid("validation_data", type(validation_data).__name__, "a pair (x_val, y_val)")
+        return x, y, (model._check_x(validation_data[0], "x_val"), np.asarray(validation_data[1]))
+    return x, y, None
+
+
+def _rng_state(rng: np.random.Generator) -> dict[str, Any]:
+    return rng.bit_generator.state
+
+
+def fit(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int, epochs: int, validation_data: Any,
+        validation_split: float, callbacks: list[Callback], shuffle: bool, seed: int | None,
+        checkpoint: str | os.PathLike[str] | None, resume: bool) -> History:
+    """See :meth:`Sequential.fit`."""
+    batch_size = _check_int("batch_size", batch_size, 1)
+    epochs = _check_int("epochs", epochs, 1)
+    x, y, val = _split(model, x, y, validation_data, validation_split)
+    n = len(x)
+    if n == 0:
+        raise ConvCalcError("Cannot train on an empty set.")
+    if seed is not None:
+        shuffle_seq, dropout_seq = np.random.SeedSequence(_check_int("seed", seed, 0)).spawn(2)
+        model.shuffle_rng.bit_generator.state = np.random.default_rng(shuffle_seq).bit_generator.state
+        model.dropout_rng.bit_generator.state = np.random.default_rng(dropout_seq).bit_generator.state
+    labels = _labels(y)
+    batches = math.ceil(n / batch_size)
+    history = History()
+    epoch0, batch0, perm = 0, 0, None
+    sums = {"loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}
+    if resume:
+        st = model.resume_state
+        if st is None:
+            raise ConvCalcError("resume=True but the model has no resume point; load it with Sequential.load(path) "
+                                "from a checkpoint written by an interrupted fit.")
+        if (st["samples"], st["batch_size"], st["shuffle"]) != (n, batch_size, bool(shuffle)):
+            raise ConvCalcError(
+                f"The checkpoint was trained on {st['samples']} samples, batch_size={st['batch_size']}, "
+                f"shuffle={st['shuffle']}; this fit has {n}, {batch_size}, {bool(shuffle)}. Resume with the same data "
+                "and settings.")
+        epoch0, batch0, perm = st["epoch"], st["batch"], st.get("perm")
+        model.shuffle_rng.bit_generator.state = st["shuffle_rng"]
+        model.dropout_rng.bit_generator.state = st["dropout_rng"]
+        sums = {k: st[k] for k in sums}
+        history.epochs = [dict(e) for e in st["history"]]
+    params = model.named_parameters()
+    good = (model.get_weights(), model.optimizer.state_dict())
+    model.stop_training = False
+    for cb in callbacks:
+        cb.set_model(model)
+        cb.on_train_begin({"epochs": epochs, "samples": n, "batches": batches, "initial_epoch": epoch0})
+
+    def state(epoch: int, batch: int) -> dict[str, Any]:
+        return {"epoch": epoch, "batch": batch, "samples": n, "batch_size": batch_size, "shuffle": bool(shuffle),
+                "shuffle_rng": _rng_state(model.shuffle_rng), "dropout_rng": _rng_state(model.dropout_rng),
+                **sums, "history": [dict(e) for e in history.epochs], "perm": perm}
+
+    boundary: tuple[int, int] | None = None
+    with _DeferInterrupt() as sigint:
+        try:
+            for epoch in range(epoch0, epochs):
+                if perm is None:
+                    perm = model.shuffle_rng.permutation(n) if shuffle else np.arange(n)
+                boundary = (epoch, batch0)
+                for cb in callbacks:
+                    cb.on_epoch_begin(epoch, {"batches": batches, "samples": n})
+                start = time.perf_counter() - sums["seconds"]
+                for b in range(batch0, batches):
+                    idx = perm[b * batch_size:(b + 1) * batch_size]
+                    boundary = None
+                    loss, out = _step(model, x[idx], y[idx], params)
+                    if not math.isfinite(loss):
+                        model.set_weights(good[0])
+                        model.optimizer.load_state_dict(good[1])
+                        last = f"the end of epoch {epoch}" if epoch else "their initial values"
+                        raise TrainingDiverged(
+                            f"Training diverged: the loss became {loss} at epoch {epoch + 1}, batch {b + 1} of "
+                            f"{batches} (learning rate {model.optimizer.lr:g} is probably too large). The weights "
+                            f"were put back to {last}.", history, epoch, b)
+                    sums["loss_sum"] += loss * len(idx)
+                    sums["correct"] += _correct(out, labels[idx], model.fused)
+                    sums["seen"] += len(idx)
+                    boundary = (epoch, b + 1)
+                    sums["seconds"] = time.perf_counter() - start
+                    logs = {"loss": sums["loss_sum"] / sums["seen"], "accuracy": sums["correct"] / sums["seen"],
+                            "seen": sums["seen"], "samples": n, "batches": batches, "size": len(idx)}
+                    for cb in callbacks:
+                        cb.on_batch_end(b, logs)
+                    if sigint.requested:
+                        raise KeyboardInterrupt
+                boundary = None
+                penalty = _penalty(model)
+                logs = {"loss": sums["loss_sum"] / sums["seen"] + penalty}
+                if "accuracy" in model.metrics:
+                    logs["accuracy"] = sums["correct"] / sums["seen"]
+                if val is not None:
+                    logs.update({f"val_{k}": v for k, v in evaluate(model, *val, max(batch_size, 256)).items()})
+                logs["seconds"] = time.perf_counter() - start
+                history.epochs.append(logs)
+                perm, batch0 = None, 0
+                sums = {"loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}
+                for cb in callbacks:
+                    cb.on_epoch_end(epoch, dict(logs))
+                good = (model.get_weights(), model.optimizer.state_dict())
+                if checkpoint is not None:
+                    model.save(checkpoint, state=state(epoch + 1, 0), extra=model.extra)
+                boundary = (epoch + 1, 0)
+                if model.stop_training:
+                    history.stopped_early = epoch + 1 < epochs
+                    break
+        except KeyboardInterrupt:
+            if boundary is None:
+                model.resume_state = None
+                raise TrainingInterrupted(None, None, history) from None
+            point = state(*boundary)
+            model.resume_state = point
+            if checkpoint is not None:
+                model.save(checkpoint, state=point, extra=model.extra)
+            raise TrainingInterrupted(checkpoint, point, history) from None
+    model.resume_state = None
+    for cb in callbacks:
+        cb.on_train_end({"history": history})
+    return history
