@@ -145,11 +145,11 @@ def _check_padding(value: object, ndim: int, modes: tuple[str, ...], name: str =
 
 
 def _fmt(value: object) -> str:
-    """Compact per-axis values for labels: ``3``, ``3x5``, ``same``, ``(0,1)``."""
+    """Compact per-axis values for labels: ``3``, ``3x5``, ``same``, ``((0,1),(0,1))``."""
     if isinstance(value, tuple):
         if all(_is_int(v) for v in value):
             return "x".join(str(v) for v in value) if len(set(value)) > 1 else str(value[0])
-        return "(" + ",".join(_fmt(v) for v in value) + ")"
+        return "(" + ",".join(str(v).replace(" ", "") for v in value) + ")"
     if isinstance(value, str):
         return value.lower()
     return str(value)
@@ -279,6 +279,10 @@ class _ConvND(_ConvBase):
     def _pads(self, spatial: Shape) -> tuple[tuple[int, int], ...]:
         k, s, d = self._ksd()
         framework = "keras" if any(x > 1 for x in s) else "torch"
+        if framework == "keras" and self.padding == "same" and any(x > 1 for x in d):
+            raise ConvCalcError(f"padding='same' with stride {_fmt(self.stride)} needs dilation 1: PyTorch rejects "
+                                "'same' with stride > 1 and Keras does not support stride > 1 together with "
+                                "dilation > 1")
         return resolve_padding(self.padding, spatial, k, s, d, framework)
 
     def output_shape(self, in_shape: Shape) -> Shape:
