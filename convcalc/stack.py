@@ -350,20 +350,21 @@ def summarize(layers: Sequence[Layer], input_shape: Sequence[int], *, layout: st
             steps = layer.rf_step(shape if len(shape) > 1 else (shape[0], *grid))
         except ConvCalcError as error:
             raise ConvCalcError(f"layer {index} ({layer}): {error}") from None
-        if fields is not None:
+        if fields:
             fields = None if steps is None or len(steps) != len(fields) else [
                 rf_forward(f, st) for f, st in zip(fields, steps)]
         grid = out[1:] if len(out) > 1 else layer.rf_grid_after(grid)
         if index == reference:
             fields = [RF_ORIGIN] * len(grid)
+        known = bool(fields) and index >= reference
         rows.append(LayerRow(
             index=index, layer=layer, name=layer.describe(),
             input_shape=_to_layout(shape, layout), output_shape=_to_layout(out, layout),
             params=params.total, trainable=params.trainable, non_trainable=params.non_trainable,
             macs=macs, activation_bytes=batch * prod(out) * size,
-            rf=None if fields is None or index < reference else tuple(f.rf for f in fields),
-            jump=None if fields is None or index < reference else tuple(f.jump for f in fields),
-            start=None if fields is None or index < reference else tuple(f.start for f in fields),
+            rf=tuple(f.rf for f in fields) if known else None,
+            jump=tuple(f.jump for f in fields) if known else None,
+            start=tuple(f.start for f in fields) if known else None,
             rf_step=steps,
         ))
         shape = out
