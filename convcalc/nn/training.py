@@ -229,7 +229,8 @@ def fit(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int, epo
                 **sums, "history": [dict(e) for e in history.epochs], "perm": perm}
 
     boundary: tuple[int, int] | None = None
-    with _DeferInterrupt() as sigint:
+    # overflow on the way to a diverging loss is reported once, as TrainingDiverged, not as warnings
+    with _DeferInterrupt() as sigint, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
             for epoch in range(epoch0, epochs):
                 if perm is None:
