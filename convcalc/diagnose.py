@@ -25,13 +25,16 @@ The catalogue (``code``: what the student did):
 * ``output_padding_forgotten``: a transposed convolution's ``output_padding`` left out.
 * ``pool_stride_one``: pooling with stride 1 where the stride defaults to the window.
 * ``odd_pixel_first``, ``total_per_side``, ``stride_ignored``, ``symmetric_even``: 'same' padding splits.
-* ``flops_not_macs``: twice the MACs (FLOPs count the multiply and the add).
-* ``bias_counted``, ``bias_forgotten``, ``batch_counted``: counting conventions.
-* ``layout_nhwc``: channels last where the shape is channels first.
+* ``flops_not_macs``, ``macs_not_flops``: a factor 2 (FLOPs count the multiply and the add).
+* ``bias_counted``, ``bias_forgotten``, ``batch_counted``, ``batch_forgotten``: counting conventions.
+* ``single_layer``: one layer's count where the network's total is asked.
+* ``layout_nhwc``, ``layout_nchw``: channels last where the shape is channels first, or the reverse.
+* ``wrong_layer``: the shape after the layer before or after the one asked about.
 * ``rf_wrong_reference``: the receptive field measured on another layer.
 * ``kernel_flipped``, ``not_flipped``, ``transposed_matrix``, ``wrong_mode``, ``same_offset``,
   ``stride_ignored``, ``window_shifted``, ``max_avg_swapped``, ``averages_rounded``: exact kinds.
-* ``wrong_cells``: which cells of a matrix answer are wrong (always given for a wrong matrix).
+* ``wrong_cells``: which cells of a matrix answer are wrong (always given for a wrong matrix of the
+  right shape); ``wrong_shape`` when its shape differs.
 """
 
 from __future__ import annotations

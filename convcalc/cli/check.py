@@ -157,30 +157,39 @@ def render_report(report: Report, working: bool = False) -> RenderableType:
 def render_verdict(v: Verdict) -> RenderableType:
     """The working of one question, its diagnoses, and for a wrong matrix the wrong cells and their working."""
     from rich.console import Group
+    from rich.padding import Padding
     from rich.text import Text
 
     from convcalc.cli.correlate import matrix_table, render_cell_working
+
+    def indent(renderable: Any) -> Padding:
+        return Padding(renderable, (0, 0, 0, 2), expand=False)
 
     head = Text(f"{v.id} ({v.kind}): ", style="bold")
     head.append("right" if v.ok else "wrong", style="green" if v.ok else "bold red")
     parts: list[Any] = [head]
     if not v.ok:
-        for n, d in enumerate(v.diagnoses):
-            line = Text("  likely mistake: " if n == 0 else "  or perhaps: ", style="yellow")
-            line.append(d.message)
-            parts.append(line)
-        if not v.diagnoses:
-            parts.append(Text("  no usual mistake recognised; compare with the working", style="dim"))
+        mistakes = [d for d in v.diagnoses if d.code not in _CELL_CODES]
+        for n, d in enumerate(mistakes):
+            parts.append(indent(Text.assemble(("likely mistake: " if n == 0 else "or perhaps: ", "yellow"),
+                                              d.message)))
+        parts += [indent(Text.assemble(("cells: ", "yellow"), d.message)) for d in v.diagnoses
+                  if d.code in _CELL_CODES]
+        if not mistakes:
+            parts.append(indent(Text("no usual mistake recognised; compare with the working", style="dim")))
     shown = v.working[:len(v.working) - len(v.cells)]  # the cells' working is drawn below, laid out
-    parts += [Text(f"  {line}") for line in shown]
+    parts += [indent(Text(line)) for line in shown]
     if isinstance(v.given, list) and isinstance(v.correct, list) and not v.ok:
         if v.wrong_cells:
-            parts.append(matrix_table(v.given, "  your answer, wrong cells in red (0-indexed)",
-                                      wrong=set(v.wrong_cells)))
-        parts.append(matrix_table(v.correct, "  correct"))
+            parts.append(indent(matrix_table(v.given, "your answer, wrong cells in red (0-indexed)",
+                                             wrong=set(v.wrong_cells))))
+        parts.append(indent(matrix_table(v.correct, "correct")))
     for w in v.cells:
         if hasattr(w, "products"):
-            parts.append(render_cell_working(w))
+            parts.append(indent(render_cell_working(w)))
         else:
-            parts.append(Text(f"Y({w.cell[0]},{w.cell[1]}) = {w.text()}"))
+            parts.append(indent(Text(f"Y({w.cell[0]},{w.cell[1]}) = {w.text()}")))
     return Group(*parts)
+
+
+_CELL_CODES = ("wrong_cells", "wrong_shape")

@@ -68,7 +68,7 @@ def correlate(
                    {"output": json_matrix(y), "shape": [len(y), len(y[0])]})
         return
     op = "convolution" if flip else "correlation"
-    console.print(matrix_table(y, title=f"Y = X {'*' if flip else '⋆'} F  ({_describe(options)} {op}, "
+    console.print(matrix_table(y, title=f"Y = X {'*' if flip else '⋆'} F  ({_describe(options, op)}, "
                                         f"{len(y)}x{len(y[0])})"))
     for w in workings:
         console.print()
@@ -125,7 +125,8 @@ def pool(
     console.print(matrix_table(y, title=f"{'Average' if avg else 'Max'} pooling, {len(y)}x{len(y[0])}"))
     for w in workings:
         console.print()
-        console.print(input_with_window(xm, w.rows, w.cols, w.cell))
+        console.print(input_with_window(xm, w.rows, w.cols, w.cell, "cells outside X are not pooled" if not avg
+                                        else "cells outside X add 0; the divisor is below"))
         console.print(f"Y({w.cell[0]},{w.cell[1]}) = {w.text()}", highlight=False)
 
 
@@ -165,9 +166,9 @@ def _cells(explain: Optional[list[str]], rows: int, cols: int) -> list[tuple[int
     return cells
 
 
-def _describe(options: dict[str, Any]) -> str:
+def _describe(options: dict[str, Any], op: str) -> str:
     pad = options["padding"]
-    words = [options["mode"] if pad is None else f"padding {_text(pad)}"]
+    words = [f"{options['mode']} {op}" if pad is None else f"{op}, padding {_text(pad)}"]
     if options["stride"] not in (1, (1, 1)):
         words.append(f"stride {_text(options['stride'])}")
     if options["dilation"] not in (1, (1, 1)):
@@ -205,15 +206,15 @@ def cell_working_json(w: CellWorking) -> dict[str, Any]:
             "products": json_matrix(w.products), "sum": json_value(w.total)}
 
 
-def input_with_window(xm: list[list[Any]], rows: tuple[int, ...], cols: tuple[int, ...], cell: tuple[int, int]
-                      ) -> RenderableType:
+def input_with_window(xm: list[list[Any]], rows: tuple[int, ...], cols: tuple[int, ...], cell: tuple[int, int],
+                      outside: str = "padding shown") -> RenderableType:
     """The input with one window highlighted; padding the window reaches is drawn around it."""
     n_rows, n_cols = len(xm), len(xm[0])
     r0, r1 = min(0, min(rows)), max(n_rows - 1, max(rows))
     c0, c1 = min(0, min(cols)), max(n_cols - 1, max(cols))
     shown = [[xm[r][c] if 0 <= r < n_rows and 0 <= c < n_cols else None for c in range(c0, c1 + 1)]
              for r in range(r0, r1 + 1)]
-    title = f"X with the window of Y({cell[0]},{cell[1]})" + (" (padding shown)" if (r0, c0) != (0, 0) or
+    title = f"X with the window of Y({cell[0]},{cell[1]})" + (f" ({outside})" if (r0, c0) != (0, 0) or
                                                              (r1, c1) != (n_rows - 1, n_cols - 1) else "")
     return matrix_table(shown, title, highlight={(r, c) for r in rows for c in cols}, origin=(r0, c0))
 

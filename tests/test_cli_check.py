@@ -1,0 +1,125 @@
+"""`convcalc check`: the file form and the inline form, exit statuses 0/1/2, JSON, golden output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SEED_X = "1 0 -2 3 4 1; 2 9 5 6 0 -1; 0 -3 1 3 4 4; 6 5 2 0 6 8; -5 4 -3 1 3 -2; 4 1 2 8 9 7"
+SEED_F = "-1 -1 -1; -1 8 -1; -1 -1 -1"
+
+
+def test_hw5_file_all_right(run_cli, golden):
+    result = run_cli("check", str(EXAMPLES / "hw5_answers.toml"))
+    assert result.exit_code == 0, result.output
+    golden("check_hw5_answers", result.output)
+
+
+def test_wrong_answers_file(run_cli, golden):
+    result = run_cli("check", str(EXAMPLES / "wrong_answers.toml"))
+    assert result.exit_code == 1
+    assert "0 of 21 right" in result.output
+    golden("check_wrong_answers", result.output)
+
+
+def test_file_json_for_autograders(run_cli):
+    result = run_cli("check", str(EXAMPLES / "wrong_answers.toml"), "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["total"] == 21 and data["right"] == 0 and data["wrong"] == 21
+    first = data["questions"][0]
+    assert first["id"] == "ceil-instead-of-floor" and first["verdict"] == "wrong"
+    assert first["given"] == [8] and first["correct"] == [7]
+    assert first["diagnoses"][0]["code"] == "ceil_instead_of_floor"
+    cells = next(q for q in data["questions"] if q["id"] == "wrong-cells")
+    assert cells["wrong_cells"] == [[2, 2], [3, 3]]
+
+
+INLINE_RIGHT = [
+    ["outsize", "--in", "16", "--k", "2", "--s", "2", "--p", "1", "--d", "4", "--answer", "7"],
+    ["outsize", "--in", "16x16", "--k", "2", "--s", "2", "--p", "1", "--d", "4", "--answer", "7x7"],
+    ["transposed", "--in", "7", "--k", "3", "--s", "2", "--p", "1", "--output-padding", "1", "--answer", "14"],
+    ["pool", "--in", "5", "--k", "2", "--p", "1", "--s", "2", "--ceil", "--answer", "3"],
+    ["same-padding", "--in", "28", "--k", "4", "--answer", "1:2"],
+    ["correlate", "--x", SEED_X, "--f", SEED_F, "--cell", "0,0", "--answer", "68"],
+    ["correlate", "--x", SEED_X, "--f", SEED_F, "--answer",
+     "[[ 68 23 30 -24] [-54 -19 0 6] [ 38 8 -17 27] [ 20 -47 -19 -13]]"],
+    ["pool_exact", "--x", "1 2 3; 1 2 3; 0 1 2", "--k", "3", "--avg", "--answer", "5/3"],
+    ["params", "--spec", "hw5", "--answer", "542,230"],
+    ["macs", "--spec", "hw5", "--answer", "736488"],
+    ["stack_shape", "--spec", "hw5", "--layer", "3", "--answer", "32x13x13"],
+    ["rf", "--spec", "conv(8,3) conv(8,3) conv(8,3)", "--in", "1x16x16", "--relative-to", "1", "--answer", "5"],
+]
+
+
+@pytest.mark.parametrize("args", INLINE_RIGHT, ids=[a[0] + str(i) for i, a in enumerate(INLINE_RIGHT)])
+def test_inline_right(args, run_cli):
+    result = run_cli("check", *args)
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 right" in result.output
+
+
+def test_inline_wrong_shows_working_and_diagnosis(run_cli, golden):
+    result = run_cli("check", "outsize", "--in", "16", "--k", "2", "--s", "2", "--p", "1", "--d", "4", "--answer", "8")
+    assert result.exit_code == 1
+    assert "likely mistake: You rounded up" in result.output
+    golden("check_inline_outsize_wrong", result.output)
+
+
+def test_inline_matrix_wrong_cells(run_cli, golden):
+    result = run_cli("check", "correlate", "--x", SEED_X, "--f", SEED_F, "--answer",
+                     "68 23 30 -24; -54 -19 0 6; 38 8 17 27; 20 -47 -19 -13")
+    assert result.exit_code == 1
+    golden("check_inline_correlate_wrong", result.output)
+
+
+def test_inline_json(run_cli):
+    result = run_cli("check", "macs", "--spec", "hw5", "--answer", "1472976", "--json")
+    assert result.exit_code == 1
+    q = json.loads(result.output)["questions"][0]
+    assert q["correct"] == 736488 and q["diagnoses"][0]["code"] == "flops_not_macs"
+
+
+def test_working_flag_shows_right_answers_too(run_cli):
+    out = run_cli("check", "rf", "--spec", "conv(8,3) conv(8,3) conv(8,3)", "--in", "1x16x16", "--answer", "7",
+                  "--working").output
+    assert "on the input: 1*5 + (3 - 1) = 7" in out
+
+
+def test_inline_matrix_from_stdin(run_cli):
+    result = run_cli("check", "correlate", "--x", "-", "--f", SEED_F, "--cell", "0,0", "--answer", "68",
+                     input=SEED_X.replace(";", "\n"))
+    assert result.exit_code == 0, result.output
+
+
+ERRORS = [
+    (["check", "outsise", "--answer", "3"], "'outsise' is neither an answer file nor a kind"),
+    (["check", "outsize", "--in", "16", "--k", "3"], "checking one outsize answer needs --answer"),
+    (["check", "outsize", "--k", "3", "--answer", "1"], "question 'outsize': field 'size' is missing"),
+    (["check", "outsize", "--in", "16", "--k", "0", "--answer", "1"], "field 'kernel': The 'kernel' parameter"),
+    (["check", "missing.toml"], "answer file 'missing.toml' does not exist"),
+]
+
+
+@pytest.mark.parametrize("args, message", ERRORS, ids=[m[:30] for _, m in ERRORS])
+def test_usage_errors_exit_2(args, run_cli, message):
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_malformed_file_exits_2_naming_question_and_field(run_cli, tmp_path):
+    path = tmp_path / "answers.toml"
+    path.write_text("[[question]]\nid = 'q7'\nkind = 'outsize'\nin = 16\nk = 'three'\nanswer = 14\n")
+    result = run_cli("check", str(path))
+    assert result.exit_code == 2
+    assert "question 'q7': field 'k'" in result.output
+
+
+def test_file_with_inline_options_is_refused(run_cli):
+    result = run_cli("check", str(EXAMPLES / "hw5_answers.toml"), "--answer", "3")
+    assert result.exit_code == 2
+    assert "is an answer file" in result.output
