@@ -254,6 +254,8 @@ _TABLE: dict[str, _Entry] = {
               _AVGPOOL, _AVGPOOL),
     **_family(L.ZeroPad1D, L.ZeroPad2D, L.ZeroPad3D, ("zeropad", "zeropadding"), ("padding",), ("padding",)),
     **_family(L.BatchNorm1D, L.BatchNorm2D, L.BatchNorm3D, ("batchnorm", "bn"), ("num_features",), ("num_features",)),
+    **{f"conv{n}dtranspose": _Entry(cls, _CONVT) for n, cls in
+       ((1, L.ConvTranspose1D), (2, L.ConvTranspose2D), (3, L.ConvTranspose3D))},
     "batchnormalization": _Entry(L.BatchNorm2D, ()),
     "adaptiveavgpool2d": _Entry(L.AdaptiveAvgPool2D, ("output_size",)),
     "adaptiveavgpool": _Entry(L.AdaptiveAvgPool2D, ("output_size",)),
@@ -407,6 +409,8 @@ class _Builder:
                 value, tok = given.pop(name)
                 self.checks.append((len(self.layers), name, value, tok.pos))
         given.pop("_return_indices", None)
+        if not torch_style and "pool_size" in order and "pool_size" not in given:
+            given["pool_size"] = (2, item.token)  # Keras's default window, also for the short `pool`
         missing = [f.name for f in fields(entry.cls) if f.default is MISSING and f.name not in given]
         if missing:
             last = max((order.index(m) for m in missing if m in order), default=-1)
