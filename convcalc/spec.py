@@ -491,8 +491,8 @@ def parse_shape(text: str, name: str = "input shape") -> tuple[int, ...]:
     >>> parse_shape("1x28x28"), parse_shape("3, 224, 224"), parse_shape("784")
     ((1, 28, 28), (3, 224, 224), (784,))
     """
-    parts = [p for p in re.split(r"\s*[x×,]\s*", text.strip().strip("()[]").strip()) if p]
-    if not parts or not all(p.isdigit() and int(p) >= 1 for p in parts):
+    parts = re.split(r"\s*[x×,]\s*", text.strip().strip("()[]").strip().rstrip(","))
+    if not all(p.isdigit() and int(p) >= 1 for p in parts):
         raise ConvCalcError(f"The {name!r} must be sizes such as 1x28x28 or 3,224,224. Got {text!r}.")
     return tuple(int(p) for p in parts)
 

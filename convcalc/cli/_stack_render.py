@@ -80,7 +80,7 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 def summary_table(summary: Summary, title: str | None = None) -> Table:
     """Keras-style per-layer table with a footer of column totals (params, MACs, memory)."""
-    reference = "input" if summary.rf_from == 0 else f"layer {summary.rf_from}"
+    reference = "input" if summary.rf_from == 0 else f"output of layer {summary.rf_from}"
     table = Table(title=title, box=box.SIMPLE_HEAD, show_footer=True, pad_edge=False,
                   caption=f"batch {summary.batch}, {summary.dtype}, MACs: {summary.convention}; "
                           f"RF/Jump/Start on the {reference}", caption_justify="left")
