@@ -807,6 +807,15 @@ class Dense(Layer):
         return f"Dense({self.units}" + (")" if self.bias else ", bias=False)")
 
 
+def _check_number(value: object, name: str, low: float | None = None, high: float | None = None) -> None:
+    """A real number (not a bool), optionally in ``[low, high)``."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok and low is not None and high is not None:
+        ok = low <= value < high
+    if not ok:
+        raise invalid(name, value, "a number" + (f" in [{low:g}, {high:g})" if low is not None else ""))
+
+
 @dataclass(frozen=True)
 class Dropout(Layer):
     """Dropout with probability ``rate`` in ``[0, 1)`` (Keras ``rate``, PyTorch ``p``); identity in shape."""
@@ -814,8 +823,7 @@ class Dropout(Layer):
     rate: float = 0.5
 
     def __post_init__(self) -> None:
-        if isinstance(self.rate, bool) or not isinstance(self.rate, (int, float)) or not 0 <= self.rate < 1:
-            raise invalid("rate", self.rate, "a number in [0, 1)")
+        _check_number(self.rate, "rate", 0, 1)
 
     def describe(self) -> str:
         return f"Dropout({self.rate:g})"
@@ -823,60 +831,50 @@ class Dropout(Layer):
 
 # --------------------------------------------------------------------------- activations
 @dataclass(frozen=True)
-class ReLU(Layer):
-    """``max(x, 0)``, elementwise."""
+class _Activation(Layer):
+    """An elementwise function: shape, parameters and receptive field unchanged."""
 
     def describe(self) -> str:
-        return "ReLU"
+        return type(self).__name__
+
+
+class ReLU(_Activation):
+    """``max(x, 0)``, elementwise."""
 
 
 @dataclass(frozen=True)
-class LeakyReLU(Layer):
+class LeakyReLU(_Activation):
     """``x if x > 0 else negative_slope*x`` (PyTorch default 0.01; Keras 3 default 0.3)."""
 
     negative_slope: float = 0.01
 
     def __post_init__(self) -> None:
-        if isinstance(self.negative_slope, bool) or not isinstance(self.negative_slope, (int, float)):
-            raise invalid("negative_slope", self.negative_slope, "a number")
+        _check_number(self.negative_slope, "negative_slope")
 
     def describe(self) -> str:
         return f"LeakyReLU({self.negative_slope:g})"
 
 
 @dataclass(frozen=True)
-class ELU(Layer):
+class ELU(_Activation):
     """``x if x > 0 else alpha*(exp(x) - 1)``."""
 
     alpha: float = 1.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)):
-            raise invalid("alpha", self.alpha, "a number")
+        _check_number(self.alpha, "alpha")
 
     def describe(self) -> str:
         return f"ELU({self.alpha:g})"
 
 
-@dataclass(frozen=True)
-class Sigmoid(Layer):
+class Sigmoid(_Activation):
     """``1/(1 + exp(-x))``, elementwise."""
 
-    def describe(self) -> str:
-        return "Sigmoid"
 
-
-@dataclass(frozen=True)
-class Tanh(Layer):
+class Tanh(_Activation):
     """``tanh(x)``, elementwise."""
 
-    def describe(self) -> str:
-        return "Tanh"
 
-
-@dataclass(frozen=True)
-class Softmax(Layer):
+class Softmax(_Activation):
     """Softmax over the feature/channel axis (axis 0 without batch; PyTorch ``dim=1``)."""
-
-    def describe(self) -> str:
-        return "Softmax"
