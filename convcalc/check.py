@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
 
-from convcalc.diagnose import Diagnosis, Verdict, plain
+from convcalc.diagnose import Diagnosis, Verdict
 from convcalc.errors import ConvCalcError, invalid
 
 __all__ = ["KINDS", "Diagnosis", "Verdict", "Report", "parse_question", "check_question", "check_file",

@@ -640,24 +640,30 @@ def _without_bias(q: dict[str, Any]) -> int:
     return s.total_params if index is None else s.layers[index - 1].params
 
 
+def _count_verdict(q: dict[str, Any], s: Any, index: int | None, count: Callable[[Any], int],
+                   header: tuple[str, ...], candidates: list) -> Verdict:
+    """A params or MACs verdict: the per-layer counts as working, plus the shared 'single layer' mistake."""
+    rows = s.layers if index is None else s.layers[index - 1:index]
+    correct = sum(count(r) for r in rows)
+    given = q["answer"]
+    working = header + tuple(f"layer {r.index} {r.name}: {count(r):,}" for r in rows
+                             if count(r) or index is not None) + (f"total: {correct:,}",)
+    diagnoses: tuple[Diagnosis, ...] = ()
+    if given != correct:
+        if index is None:
+            candidates = candidates + [("single_layer", lambda r=r: count(r), f"That is layer {r.index} ({r.name}) "
+                                        "alone.") for r in s.layers if count(r)]
+        diagnoses = _match(given, correct, candidates, lambda a, b: a == b)
+    return Verdict(q["id"], q["kind"], given, correct, given == correct, working, diagnoses, fields=q)
+
+
 def check_params(q: dict[str, Any]) -> Verdict:
     """Parameters of the whole network (or of ``layer``), trainable and not."""
     s = _summary(q)
     index = _row_index(q, s, None)
-    rows = s.layers if index is None else s.layers[index - 1:index]
-    correct = s.total_params if index is None else rows[0].params
-    given = q["answer"]
-    working = tuple(f"layer {r.index} {r.name}: {r.params:,}" for r in rows if r.params or index is not None)
-    working += (f"total: {correct:,}",)
-    diagnoses: tuple[Diagnosis, ...] = ()
-    if given != correct:
-        candidates = [("bias_forgotten", lambda: _without_bias(q),
-                       "You left out the biases (one per filter or unit); without them the count is {alt}.")]
-        if index is None:
-            candidates += [("single_layer", lambda r=r: r.params, f"That is layer {r.index} ({r.name}) alone.")
-                           for r in s.layers if r.params]
-        diagnoses = _match(given, correct, candidates, lambda a, b: a == b)
-    return Verdict(q["id"], q["kind"], given, correct, given == correct, working, diagnoses, fields=q)
+    candidates = [("bias_forgotten", lambda: _without_bias(q),
+                   "You left out the biases (one per filter or unit); without them the count is {alt}.")]
+    return _count_verdict(q, s, index, lambda r: r.params, (), candidates)
 
 
 def check_macs(q: dict[str, Any]) -> Verdict:
@@ -665,35 +671,28 @@ def check_macs(q: dict[str, Any]) -> Verdict:
     convention, batch = q.get("convention", "torchvision"), q.get("batch", 1)
     s = _summary(q, convention=convention, batch=batch)
     index = _row_index(q, s, None)
-    pick = (lambda summary: summary.total_macs) if index is None else         (lambda summary: summary.layers[index - 1].macs)
-    correct, given = pick(s), q["answer"]
-    rows = s.layers if index is None else s.layers[index - 1:index]
-    working = (f"convention: {convention}, batch {batch}",)
-    working += tuple(f"layer {r.index} {r.name}: {r.macs:,}" for r in rows if r.macs or index is not None)
-    working += (f"total: {correct:,}",)
-    diagnoses: tuple[Diagnosis, ...] = ()
-    if given != correct:
-        candidates = [
-            ("flops_not_macs", lambda: 2 * correct,
-             "That is twice the MACs: FLOPs count the multiply and the add separately (1 MAC = 2 FLOPs)."),
-            ("macs_not_flops", lambda: correct // 2 if correct % 2 == 0 else None,
-             "That is half: the question counts FLOPs (2 per multiply-accumulate)."),
-            ("bias_counted", lambda: pick(_summary(q, convention="torchinfo", batch=batch)),
-             "You counted the bias additions too (torchinfo's Mult-Adds convention); the question's convention "
-             f"({convention}) leaves them out."),
-        ]
-        if given and correct and given % correct == 0 and given // correct > 2:
-            candidates.append(("batch_counted", lambda: given,
-                               f"That is {given // correct} times the count: did you multiply by a batch of "
-                               f"{given // correct}? The count here is for a batch of {batch}."))
-        if batch > 1:
-            candidates.append(("batch_forgotten", lambda: pick(_summary(q, convention=convention)),
-                               f"That is the count for one sample; the question asks for a batch of {batch}."))
-        if index is None:
-            candidates += [("single_layer", lambda r=r: r.macs, f"That is layer {r.index} ({r.name}) alone.")
-                           for r in s.layers if r.macs]
-        diagnoses = _match(given, correct, candidates, lambda a, b: a == b)
-    return Verdict(q["id"], q["kind"], given, correct, given == correct, working, diagnoses, fields=q)
+
+    def total(summary: Any) -> int:
+        return summary.total_macs if index is None else summary.layers[index - 1].macs
+
+    correct, given = total(s), q["answer"]
+    candidates = [
+        ("flops_not_macs", lambda: 2 * correct,
+         "That is twice the MACs: FLOPs count the multiply and the add separately (1 MAC = 2 FLOPs)."),
+        ("macs_not_flops", lambda: correct // 2 if correct % 2 == 0 else None,
+         "That is half: the question counts FLOPs (2 per multiply-accumulate)."),
+        ("bias_counted", lambda: total(_summary(q, convention="torchinfo", batch=batch)),
+         "You counted the bias additions too (torchinfo's Mult-Adds convention); the question's convention "
+         f"({convention}) leaves them out."),
+    ]
+    if given and correct and given % correct == 0 and given // correct > 2:
+        candidates.append(("batch_counted", lambda: given,
+                           f"That is {given // correct} times the count: did you multiply by a batch of "
+                           f"{given // correct}? The count here is for a batch of {batch}."))
+    if batch > 1:
+        candidates.append(("batch_forgotten", lambda: total(_summary(q, convention=convention)),
+                           f"That is the count for one sample; the question asks for a batch of {batch}."))
+    return _count_verdict(q, s, index, lambda r: r.macs, (f"convention: {convention}, batch {batch}",), candidates)
 
 
 def check_rf(q: dict[str, Any]) -> Verdict:

@@ -15,7 +15,7 @@ from convcalc.cli._console import console, print_json
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
 
-    from convcalc.exact import CellWorking, PoolWorking
+    from convcalc.exact import CellWorking
 
 app = typer.Typer()
 
