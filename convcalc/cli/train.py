@@ -1,7 +1,228 @@
-"""`convcalc train`: (being written)."""
+"""`convcalc train`, `convcalc evaluate`, `convcalc plot`: the small-CNN trainer on the command line."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: Typer evaluates the annotations.
+import sys
+import time
+from typing import Annotated, Any, List, Optional
 
 import typer
 
+from convcalc.cli._console import console, err_console, print_json
+
 app = typer.Typer()
+
+INTERRUPT_FILE = "convcalc-interrupted.npz"
+
+
+def _progress_callback(plain: bool) -> Any:
+    """A Callback that shows one Rich progress bar per epoch (or one plain line per epoch off a terminal)."""
+    from convcalc.nn import Callback
+
+    class RichProgress(Callback):
+        progress: Any = None
+
+        def on_train_begin(self, logs: dict) -> None:
+            self.epochs = logs["epochs"]
+            self.progress = None
+            if not plain:
+                from rich.console import Console
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+                self.progress = Progress(
+                    TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("loss {task.fields[loss]:.4f}  acc {task.fields[acc]:.4f}  {task.fields[rate]:,.0f}/s"),
+                    TimeRemainingColumn(), TextColumn("{task.fields[val]}"), console=Console(highlight=False))
+                self.progress.start()
+
+        def on_epoch_begin(self, epoch: int, logs: dict) -> None:
+            self.start = time.perf_counter()
+            self.done_before = None
+            if self.progress is not None:
+                self.task = self.progress.add_task(f"Epoch {epoch + 1}/{self.epochs}", total=logs["samples"],
+                                                   loss=float("nan"), acc=float("nan"), rate=0.0, val="")
+
+        def on_batch_end(self, batch: int, logs: dict) -> None:
+            if self.done_before is None:  # a resumed epoch starts part-way
+                self.done_before = logs["seen"] - logs["size"]
+            if self.progress is not None:
+                elapsed = max(time.perf_counter() - self.start, 1e-9)
+                self.progress.update(self.task, completed=logs["seen"], loss=logs["loss"], acc=logs["accuracy"],
+                                     rate=(logs["seen"] - self.done_before) / elapsed)
+
+        def on_epoch_end(self, epoch: int, logs: dict) -> None:
+            val = f"val_loss {logs['val_loss']:.4f}  val_acc {logs['val_accuracy']:.4f}" if "val_loss" in logs else ""
+            if self.progress is not None:
+                self.progress.update(self.task, loss=logs["loss"], acc=logs.get("accuracy", float("nan")), val=val)
+            else:
+                sys.stdout.write(f"epoch {epoch + 1}/{self.epochs}: loss {logs['loss']:.4f}  "
+                                 f"acc {logs.get('accuracy', float('nan')):.4f}  {val}  ({logs['seconds']:.1f} s)\n")
+                sys.stdout.flush()
+
+        def on_train_end(self, logs: dict) -> None:
+            self.stop()
+
+        def stop(self) -> None:
+            if self.progress is not None:
+                self.progress.stop()
+                self.progress = None
+
+    return RichProgress()
+
+
+def _epoch_table(result: Any) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"{result.config.model} on {result.config.data}", title_justify="left")
+    for name in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"):
+        table.add_column(name, justify="right")
+    for i, e in enumerate(result.history.epochs, 1):
+        cells = [f"{e[k]:.4f}" if k in e else "--" for k in ("loss", "accuracy", "val_loss", "val_accuracy")]
+        table.add_row(str(i), *cells, f"{e.get('seconds', 0):.1f}")
+    return table
+
+
+def _report(result: Any) -> None:
+    console.print(_epoch_table(result))
+    console.print(f"test accuracy: [bold]{result.test_accuracy:.4f}[/bold]  (loss {result.test_loss:.4f})")
+    if result.negated_test_accuracy is not None:
+        console.print(f"negated test accuracy: [bold]{result.negated_test_accuracy:.4f}[/bold]")
+    if result.history.stopped_early:
+        console.print(f"stopped early after {len(result.history.epochs)} epochs")
+
+
+@app.command()
+def train(
+    model: Annotated[str, typer.Option("--model", "-m", help="hw5, hw5-2conv, lenet5, or a spec such as "
+                                       "'conv(32,3) relu pool(2) flatten dense(10) softmax'.")] = "hw5",
+    data: Annotated[str, typer.Option("--data", "-d", help="mnist5k (embedded), fashion-mnist, mnist, cifar10.")]
+    = "mnist5k",
+    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Folder holding the dataset.")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", min=1, help="Epochs (default 5).")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Samples per step.")] = 32,
+    optimizer: Annotated[str, typer.Option("--optimizer", help="sgd or adam.")] = "sgd",
+    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate (default: sgd 0.01, adam 0.001).")]
+    = None,
+    momentum: Annotated[float, typer.Option("--momentum", help="SGD momentum.")] = 0.0,
+    nesterov: Annotated[bool, typer.Option("--nesterov", help="Nesterov momentum.")] = False,
+    init: Annotated[str, typer.Option("--init", help="glorot_uniform, glorot_normal, he_normal, he_uniform, ones, "
+                                      "zeros.")] = "glorot_uniform",
+    l2: Annotated[float, typer.Option("--l2", help="Keras L2(l2) on every kernel.")] = 0.0,
+    dropout: Annotated[float, typer.Option("--dropout", help="Dropout rate before the last dense layer.")] = 0.0,
+    early_stopping: Annotated[Optional[int], typer.Option("--early-stopping", min=0,
+                                                          help="Stop after N epochs without a better val_loss.")]
+    = None,
+    augment_negative: Annotated[bool, typer.Option("--augment-negative",
+                                                   help="Negate a random half of each training class.")] = False,
+    negate_test: Annotated[bool, typer.Option("--negate-test", help="Also test on negated images.")] = False,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Train on a stratified subset of N samples.")]
+    = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of weights, shuffling, dropout, augmentation.")]
+    = 0,
+    save: Annotated[Optional[str], typer.Option("--save", help="Save the model here (also a checkpoint each epoch).")]
+    = None,
+    resume: Annotated[Optional[str], typer.Option("--resume", help="Continue an interrupted run from its checkpoint "
+                                                  "(its own options apply; --epochs may extend it).")] = None,
+    history: Annotated[Optional[str], typer.Option("--history", help="Write the per-epoch history as JSON.")] = None,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Draw the training curves into a PNG.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+) -> None:
+    """Train a CNN on a dataset with a progress bar per epoch, then test it.
+
+    Example: convcalc train --model lenet5 --data fashion-mnist --optimizer adam --lr 5e-4 --init he_normal
+    """
+    from convcalc.nn import TrainingInterrupted, session
+    from convcalc.nn.perf import tune_malloc
+
+    tune_malloc()
+    progress = _progress_callback(plain=as_json or not sys.stdout.isatty())
+    callbacks = [] if as_json else [progress]
+    try:
+        if resume is not None:
+            result = session.resume(resume, callbacks, epochs=epochs, checkpoint=save)
+        else:
+            config = session.TrainConfig(
+                model=model, data=data, data_dir=data_dir, epochs=epochs if epochs is not None else 5,
+                batch_size=batch_size, optimizer=optimizer, lr=lr, momentum=momentum, nesterov=nesterov, init=init,
+                l2=l2, dropout=dropout, early_stopping=early_stopping, augment_negative=augment_negative,
+                negate_test=negate_test, limit=limit, seed=seed)
+            result = session.run(config, callbacks, checkpoint=save, interrupt_path=INTERRUPT_FILE)
+    except TrainingInterrupted as stop:
+        progress.stop()
+        where = stop.checkpoint
+        done = f"epoch {stop.state['epoch'] + 1}, batch {stop.state['batch']}" if stop.state else "mid-step"
+        if where is None:
+            err_console.print(f"Interrupted ({done}); no checkpoint could be written.")
+        else:
+            err_console.print(f"Interrupted at {done}; checkpoint saved to {where}.\n"
+                              f"Continue with: convcalc train --resume {where}")
+        raise typer.Exit(code=130) from None
+    finally:
+        progress.stop()
+    if save is not None:
+        result.model.save(save, extra=result.model.extra)  # the finished model, no resume point
+    if history is not None:
+        result.history.save(history)
+    if plot is not None:
+        from convcalc.nn.plotting import plot_histories
+
+        plot_histories([result.history], plot, labels=[result.config.model],
+                       title=f"{result.config.model} on {result.config.data}")
+    if as_json:
+        print_json(result.to_dict())
+        return
+    _report(result)
+
+
+@app.command()
+def evaluate(
+    model: Annotated[str, typer.Argument(help="A model saved by convcalc train --save.")],
+    data: Annotated[str, typer.Option("--data", "-d", help="mnist5k, fashion-mnist, mnist, cifar10.")] = "mnist5k",
+    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Folder holding the dataset.")] = None,
+    negate: Annotated[bool, typer.Option("--negate", help="Test on the negated images.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Test accuracy and loss of a saved model on a dataset's test set.
+
+    Example: convcalc evaluate hw5.npz --data mnist5k --negate
+    """
+    from convcalc.nn.session import evaluate_saved
+
+    result = evaluate_saved(model, data, data_dir=data_dir, negate_images=negate)
+    if as_json:
+        print_json(result)
+        return
+    what = "negated test set" if negate else "test set"
+    console.print(f"{model} on the {result['dataset']} {what} ({result['samples']:,} images): "
+                  f"accuracy [bold]{result['accuracy']:.4f}[/bold], loss {result['loss']:.4f}")
+
+
+@app.command()
+def plot(
+    histories: Annotated[List[str], typer.Argument(help="History JSON files from convcalc train --history.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Image to write (.png, .svg, .pdf).")] = "curves.png",
+    labels: Annotated[Optional[str], typer.Option("--labels", help="Comma-separated legend entries.")] = None,
+    metric: Annotated[str, typer.Option("--metric", help="accuracy, loss or both.")] = "both",
+    no_val: Annotated[bool, typer.Option("--no-val", help="Training curves only.")] = False,
+    title: Annotated[Optional[str], typer.Option("--title", help="Figure title.")] = None,
+) -> None:
+    """Training curves of one or several runs on one figure (needs matplotlib: pip install 'convcalc[plot]').
+
+    Example: convcalc plot lr0.01.json lr1.json lr1e-5.json --labels "lr=0.01,lr=1,lr=1e-5" --metric accuracy
+    """
+    from convcalc.errors import invalid
+    from convcalc.nn import History
+    from convcalc.nn.plotting import plot_histories
+
+    metrics = {"both": ("loss", "accuracy"), "loss": ("loss",), "accuracy": ("accuracy",)}.get(metric.lower())
+    if metrics is None:
+        raise invalid("metric", metric, "one of 'accuracy', 'loss', 'both'")
+    runs = [History.load(path) for path in histories]
+    names = [s.strip() for s in labels.split(",")] if labels else [_label(path) for path in histories]
+    plot_histories(runs, out, labels=names, metrics=metrics, validation=not no_val, title=title)
+    console.print(f"wrote {out} ({len(runs)} run{'s' * (len(runs) != 1)})")
+
+
+def _label(path: str) -> str:
+    from pathlib import Path
+
+    return Path(path).stem

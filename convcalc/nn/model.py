@@ -230,7 +230,8 @@ class Sequential:
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
         """``{"loss": ..., "accuracy": ...}`` on ``(x, y)``; the loss includes the regularizer's penalty (Keras)."""
-        self._need_compiled()
+        if self.loss is None:
+            raise ConvCalcError("Call compile(optimizer, loss) before evaluate.")
         return training.evaluate(self, self._check_x(x), np.asarray(y), batch_size)
 
     def _need_compiled(self) -> None:
