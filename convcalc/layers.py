@@ -63,6 +63,10 @@ __all__ = [
 
 Shape = tuple[int, ...]
 
+#: Accepted layouts: channels first (PyTorch, the default) or channels last (Keras/TF).
+LAYOUTS = {"nchw": "nchw", "ncl": "nchw", "ncdhw": "nchw", "channels_first": "nchw",
+           "nhwc": "nhwc", "nlc": "nhwc", "ndhwc": "nhwc", "channels_last": "nhwc"}
+
 
 class Params(NamedTuple):
     """Parameter count of one layer: trainable and non-trainable (buffers such as BN running stats)."""

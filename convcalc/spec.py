@@ -513,12 +513,11 @@ def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *,
     (3, 32, 32)
     """
     from convcalc.presets import is_preset, preset
-    from convcalc.stack import LAYOUTS
 
     key = str(layout).strip().lower()
-    if key not in LAYOUTS:
+    if key not in L.LAYOUTS:
         raise ConvCalcError(f"The 'layout' parameter must be one of 'nchw', 'nhwc'. Got {layout!r}.")
-    last = LAYOUTS[key] == "nhwc"
+    last = L.LAYOUTS[key] == "nhwc"
 
     def first(shape: tuple[int, ...]) -> tuple[int, ...]:
         return (shape[-1], *shape[:-1]) if last and len(shape) > 1 else tuple(shape)

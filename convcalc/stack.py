@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers import (
+    LAYOUTS,
     AdaptiveAvgPool2D,
     Dense,
     ELU,
@@ -66,9 +67,6 @@ DTYPES = {
     "float16": 2, "half": 2, "bfloat16": 2, "float32": 4, "float": 4, "float64": 8, "double": 8,
     "int8": 1, "uint8": 1, "int16": 2, "int32": 4, "int64": 8, "bool": 1,
 }
-#: Accepted layouts: channels first (PyTorch, the default) or channels last (Keras/TF).
-LAYOUTS = {"nchw": "nchw", "ncl": "nchw", "ncdhw": "nchw", "channels_first": "nchw",
-           "nhwc": "nhwc", "nlc": "nhwc", "ndhwc": "nhwc", "channels_last": "nhwc"}
 
 #: Counting conventions: name -> one-line description (docs/stacks.md has the details).
 CONVENTIONS = {
