@@ -61,6 +61,8 @@ def plot_histories(histories: Sequence[History], path: str | os.PathLike[str], *
         if metric not in METRICS:
             raise invalid("metrics", list(metrics), "a list of " + ", ".join(repr(m) for m in METRICS))
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = plt.subplots(len(metrics), 1, figsize=(7, 3.2 * len(metrics)), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, metric in zip(axes[:, 0], metrics):
@@ -75,6 +77,7 @@ def plot_histories(histories: Sequence[History], path: str | os.PathLike[str], *
                         label=f"{label} (test)")
         ax.set_title({"loss": "Cross-entropy loss", "accuracy": "Classification accuracy"}[metric])
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
