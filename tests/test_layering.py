@@ -35,6 +35,16 @@ ALLOWED: dict[str, set[str]] = {
     "__main__": {"cli"},
 }
 
+# Pieces split into a package of one-concept modules: what each module may import from its siblings
+# (downward only inside the package too). The package's __init__ re-exports them; no module imports it.
+INSIDE: dict[str, dict[str, set[str]]] = {
+    "layers": {
+        "_base": set(),
+        "_checks": {"_base"},
+        **{family: {"_base", "_checks"} for family in ("conv", "pool", "reshape", "dense", "elementwise")},
+    },
+}
+
 
 def _piece(path: Path) -> str:
     relative = path.relative_to(PACKAGE)
@@ -77,3 +87,40 @@ def test_nothing_outside_cli_imports_cli() -> None:
         if _piece(path) == "__main__":
             continue
         assert "cli" not in _convcalc_imports(ast.parse(path.read_text())), path
+
+
+def _sibling_imports(tree: ast.AST, package: str) -> set[str]:
+    """Modules of ``convcalc.<package>`` imported (``""`` for the package's own __init__)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[:2] == ["convcalc", package]:
+                found.add(parts[2] if len(parts) > 2 else "")
+    return found
+
+
+SPLIT = sorted(p for p in MODULES if _piece(p) in INSIDE and p.name != "__init__.py")
+
+
+@pytest.mark.parametrize("path", SPLIT, ids=[str(p.relative_to(PACKAGE)) for p in SPLIT])
+def test_imports_inside_a_split_package_point_downward(path: Path) -> None:
+    package, module = _piece(path), path.stem
+    allowed = INSIDE[package]
+    assert module in allowed, f"{module} is a new module of convcalc.{package}: place it in INSIDE"
+    imported = _sibling_imports(ast.parse(path.read_text()), package) - {module}
+    assert "" not in imported, f"{path.relative_to(PACKAGE)} imports convcalc.{package} itself (a cycle)"
+    upward = imported - allowed[module]
+    assert not upward, f"{path.relative_to(PACKAGE)} imports {sorted(upward)} from above it in convcalc.{package}"
+
+
+def test_every_split_module_is_placed() -> None:
+    for package, modules in INSIDE.items():
+        present = {p.stem for p in (PACKAGE / package).glob("*.py")} - {"__init__"}
+        assert present == set(modules), (package, sorted(present ^ set(modules)))

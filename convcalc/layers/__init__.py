@@ -1,0 +1,98 @@
+"""Layer specs: frozen dataclasses that know their geometry, and hold no weights.
+
+Every spec answers, for an input shape without the batch axis (``(C, *spatial)``
+for convolutions and pools, ``(F,)`` for :class:`Dense`):
+
+- ``output_shape(in_shape)``: the output shape, from :mod:`convcalc.arithmetic`
+  (the only place where a size formula lives);
+- ``param_count(in_shape)``: a :class:`Params` (trainable, non-trainable);
+- ``macs(in_shape)``: weight multiply-accumulates for one sample, bias not
+  counted (the convention behind torchvision's published "GFLOPS");
+- ``rf_step(in_shape)``: its receptive-field step per spatial axis, a tuple of
+  :class:`RFStep` ``(kernel, stride, padding_lo, dilation)`` (Araujo, Norris &
+  Sim, "Computing Receptive Fields of Convolutional Neural Networks", Distill
+  2019), or ``None`` when no shift-invariant receptive field exists;
+- ``describe()`` (also ``str()``): a short label such as ``Conv2D(32, 3, s=1, p=0)``.
+
+Shapes follow PyTorch, channels first. ``dilation=1`` means no dilation.
+Bad fields raise :class:`~convcalc.ConvCalcError` at construction; an input
+that cannot pass raises it from ``output_shape``.
+
+One module per family, all re-exported here (import from ``convcalc.layers``):
+``conv`` (convolutions, transposed too), ``pool`` (max, average, adaptive and
+global pools), ``reshape`` (zero padding, ``Flatten``), ``dense``,
+``elementwise`` (batch norm, dropout, activations), on the contract in
+``_base`` and the field checks in ``_checks``.
+
+Examples
+--------
+>>> conv = Conv2D(32, 3)
+>>> conv.output_shape((1, 28, 28))
+(32, 26, 26)
+>>> conv.param_count((1, 28, 28))
+Params(trainable=320, non_trainable=0)
+>>> conv.macs((1, 28, 28))
+194688
+>>> print(conv)
+Conv2D(32, 3, s=1, p=0)
+"""
+
+from __future__ import annotations
+
+from convcalc.layers._base import LAYOUTS, Layer, Params, RFStep
+from convcalc.layers.conv import (
+    Conv1D,
+    Conv2D,
+    Conv3D,
+    ConvTranspose1D,
+    ConvTranspose2D,
+    ConvTranspose3D,
+    _ConvND,
+    _ConvTransposeND,
+)
+from convcalc.layers.dense import Dense
+from convcalc.layers.elementwise import (
+    ELU,
+    BatchNorm1D,
+    BatchNorm2D,
+    BatchNorm3D,
+    Dropout,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    _BatchNormND,
+)
+from convcalc.layers.pool import (
+    AdaptiveAvgPool2D,
+    AvgPool1D,
+    AvgPool2D,
+    AvgPool3D,
+    GlobalAvgPool2D,
+    GlobalMaxPool2D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPool3D,
+    _AvgPoolND,
+    _MaxPoolND,
+)
+from convcalc.layers.reshape import Flatten, ZeroPad1D, ZeroPad2D, ZeroPad3D
+
+# The private family bases (_ConvND, _ConvTransposeND, _MaxPoolND, _AvgPoolND, _BatchNormND) stay
+# importable from here: convcalc.stack tells the families apart with isinstance on them.
+
+__all__ = [
+    "Params",
+    "RFStep",
+    "Layer",
+    "Conv1D", "Conv2D", "Conv3D",
+    "ConvTranspose1D", "ConvTranspose2D", "ConvTranspose3D",
+    "MaxPool1D", "MaxPool2D", "MaxPool3D",
+    "AvgPool1D", "AvgPool2D", "AvgPool3D",
+    "AdaptiveAvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D",
+    "ZeroPad1D", "ZeroPad2D", "ZeroPad3D",
+    "BatchNorm1D", "BatchNorm2D", "BatchNorm3D",
+    "Flatten", "Dense", "Dropout",
+    "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax",
+]

@@ -1,0 +1,88 @@
+"""The spec contract: :class:`Layer`, its :class:`Params` and :class:`RFStep` answers, and the layouts.
+
+Every spec subclasses :class:`Layer`, whose defaults describe a shape-preserving,
+parameter-free, pointwise layer; the other modules of :mod:`convcalc.layers`
+override what their layers change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from convcalc.arithmetic import effective_kernel
+
+Shape = tuple[int, ...]
+
+#: Accepted layouts: channels first (PyTorch, the default) or channels last (Keras/TF).
+LAYOUTS = {"nchw": "nchw", "ncl": "nchw", "ncdhw": "nchw", "channels_first": "nchw",
+           "nhwc": "nhwc", "nlc": "nhwc", "ndhwc": "nhwc", "channels_last": "nhwc"}
+
+
+class Params(NamedTuple):
+    """Parameter count of one layer: trainable and non-trainable (buffers such as BN running stats)."""
+
+    trainable: int
+    non_trainable: int = 0
+
+    @property
+    def total(self) -> int:
+        """``trainable + non_trainable``."""
+        return self.trainable + self.non_trainable
+
+
+class RFStep(NamedTuple):
+    """One layer's receptive-field step along one axis (Distill 2019 notation k, s, p).
+
+    ``padding_lo`` is the padding before the first input element (Distill's ``p_l``);
+    the padding after does not move the receptive field.
+    """
+
+    kernel: int
+    stride: int
+    padding_lo: int
+    dilation: int = 1
+
+    @property
+    def effective_kernel(self) -> int:
+        """Span of the dilated kernel, ``d*(k - 1) + 1``."""
+        return effective_kernel(self.kernel, self.dilation)
+
+
+_IDENTITY = RFStep(1, 1, 0, 1)
+
+@dataclass(frozen=True)
+class Layer:
+    """Base of every spec. Defaults describe a shape-preserving, parameter-free layer."""
+
+    def output_shape(self, in_shape: Shape) -> Shape:
+        """Output shape for ``in_shape`` (no batch axis)."""
+        return tuple(in_shape)
+
+    def param_count(self, in_shape: Shape) -> Params:
+        """Trainable and non-trainable parameters for ``in_shape``."""
+        return Params(0, 0)
+
+    def macs(self, in_shape: Shape) -> int:
+        """Weight multiply-accumulates for one sample, bias not counted."""
+        return 0
+
+    def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
+        """Receptive-field step per spatial axis of ``in_shape``; pointwise here (kernel 1)."""
+        return (_IDENTITY,) * (len(in_shape) - 1)
+
+    def rf_grid_after(self, grid: Shape) -> Shape:
+        """Spatial grid after this layer when its output has no spatial axes.
+
+        A flat output keeps the grid it came from (``Flatten``, activations), so
+        a later :class:`Dense` can see the whole field; layers that mix every
+        position (``Dense``, global pools) collapse it to ones.
+        """
+        return grid
+
+    def describe(self) -> str:
+        """Short label for tables and error messages."""
+        return f"{type(self).__name__}()"
+
+    def __str__(self) -> str:
+        return self.describe()

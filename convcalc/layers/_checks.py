@@ -1,0 +1,86 @@
+"""Field validation and labels shared by the layer specs (one check per kind of field)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convcalc.errors import ConvCalcError, invalid
+from convcalc.layers._base import Layer, Shape
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _per_axis(value: object, ndim: int, name: str, low: int) -> tuple[int, ...]:
+    """An int for every axis, or a tuple with one int per axis, each ``>= low``."""
+    what = f"an int >= {low} or a tuple of {ndim} ints >= {low}"
+    if _is_int(value):
+        if value < low:
+            raise invalid(name, value, what)
+        return (value,) * ndim
+    if isinstance(value, (tuple, list)) and len(value) == ndim and all(_is_int(v) and v >= low for v in value):
+        return tuple(value)
+    raise invalid(name, value, what)
+
+
+def _tupled(value: Any) -> Any:
+    """Lists become tuples (recursively) so specs stay hashable."""
+    if isinstance(value, list):
+        return tuple(_tupled(v) for v in value)
+    return value
+
+
+def _check_padding(value: object, ndim: int, modes: tuple[str, ...], name: str = "padding") -> None:
+    """Accept an int >= 0, an int or (lo, hi) pair per axis, a bare pair when ndim == 1, or a mode."""
+    what = (f"an int >= 0, a tuple of {ndim} ints or (lo, hi) pairs"
+            + (f", or one of {', '.join(repr(m) for m in modes)}" if modes else ""))
+    if isinstance(value, str):
+        if value.lower() not in modes:
+            raise invalid(name, value, what)
+        return
+    if _is_int(value):
+        if value < 0:
+            raise invalid(name, value, what)
+        return
+    items = value if isinstance(value, tuple) else None
+    if items is not None and ndim == 1 and len(items) == 2 and all(_is_int(v) for v in items):
+        items = (items,)
+    if items is None or len(items) != ndim:
+        raise invalid(name, value, what)
+    for item in items:
+        pair = item if isinstance(item, tuple) else (item,)
+        if not (1 <= len(pair) <= 2 and all(_is_int(v) and v >= 0 for v in pair)):
+            raise invalid(name, value, what)
+
+
+def _fmt(value: object) -> str:
+    """Compact per-axis values for labels: ``3``, ``3x5``, ``same``, ``((0,1),(0,1))``."""
+    if isinstance(value, tuple):
+        if all(_is_int(v) for v in value):
+            return "x".join(str(v) for v in value) if len(set(value)) > 1 else str(value[0])
+        return "(" + ",".join(str(v).replace(" ", "") for v in value) + ")"
+    if isinstance(value, str):
+        return value.lower()
+    return str(value)
+
+
+_SHAPE_NAMES = {0: "(F,)", 1: "(C, L)", 2: "(C, H, W)", 3: "(C, D, H, W)"}
+
+
+def _spatial(layer: Layer, in_shape: Shape, ndim: int) -> tuple[int, Shape]:
+    """Split ``(C, *spatial)`` after checking it has ``ndim`` spatial axes."""
+    if len(in_shape) != ndim + 1:
+        names = _SHAPE_NAMES[ndim]
+        hint = "; add Flatten() before Dense" if len(in_shape) > 1 and ndim == 0 else ""
+        raise ConvCalcError(f"{type(layer).__name__} needs an input of shape {names}; got {in_shape}{hint}")
+    return in_shape[0], in_shape[1:]
+
+
+def _check_number(value: object, name: str, low: float | None = None, high: float | None = None) -> None:
+    """A real number (not a bool), optionally in ``[low, high)``."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok and low is not None and high is not None:
+        ok = low <= value < high
+    if not ok:
+        raise invalid(name, value, "a number" + (f" in [{low:g}, {high:g})" if low is not None else ""))

@@ -1,0 +1,230 @@
+"""Convolution specs: ``Conv1D``/``2D``/``3D`` and the transposed ``ConvTranspose1D``/``2D``/``3D``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+from typing import ClassVar
+
+from convcalc.arithmetic import conv_output_size, resolve_padding, transposed_output_size
+from convcalc.errors import ConvCalcError, invalid
+from convcalc.layers._base import Layer, Params, RFStep, Shape
+from convcalc.layers._checks import _check_padding, _fmt, _is_int, _per_axis, _spatial, _tupled
+
+
+class _ConvBase(Layer):
+    """What convolutions and transposed convolutions share (fields live in the subclasses)."""
+
+    ndim: ClassVar[int] = 2
+    _modes: ClassVar[tuple[str, ...]] = ("valid", "same", "full")
+
+    def _validate(self) -> None:
+        for name in ("kernel_size", "stride", "padding", "dilation"):
+            object.__setattr__(self, name, _tupled(getattr(self, name)))
+        if not _is_int(self.filters) or self.filters < 1:
+            raise invalid("filters", self.filters, "an int >= 1")
+        _per_axis(self.kernel_size, self.ndim, "kernel_size", 1)
+        _per_axis(self.stride, self.ndim, "stride", 1)
+        _per_axis(self.dilation, self.ndim, "dilation", 1)
+        _check_padding(self.padding, self.ndim, self._modes)
+        if not _is_int(self.groups) or self.groups < 1:
+            raise invalid("groups", self.groups, "an int >= 1")
+        if self.filters % self.groups:
+            raise invalid("groups", self.groups, f"a divisor of filters={self.filters}")
+        if not isinstance(self.bias, bool):
+            raise invalid("bias", self.bias, "True or False")
+
+    def _ksd(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """Kernel, stride and dilation, one int per axis."""
+        nd = self.ndim
+        return (_per_axis(self.kernel_size, nd, "kernel_size", 1), _per_axis(self.stride, nd, "stride", 1),
+                _per_axis(self.dilation, nd, "dilation", 1))
+
+    def _channels(self, in_shape: Shape) -> tuple[int, Shape]:
+        channels, spatial = _spatial(self, in_shape, self.ndim)
+        if channels % self.groups:
+            raise invalid("groups", self.groups, f"a divisor of the input channels {channels}")
+        return channels, spatial
+
+    def describe(self) -> str:
+        text = (f"{type(self).__name__}({self.filters}, {_fmt(self.kernel_size)}, "
+                f"s={_fmt(self.stride)}, p={_fmt(self.padding)}")
+        if getattr(self, "output_padding", 0) != 0:
+            text += f", op={_fmt(self.output_padding)}"
+        if self.dilation != 1:
+            text += f", d={_fmt(self.dilation)}"
+        if self.groups != 1:
+            text += f", g={self.groups}"
+        return text + (")" if self.bias else ", bias=False)")
+
+
+@dataclass(frozen=True)
+class _ConvND(_ConvBase):
+    """N-d convolution (cross-correlation, as in PyTorch and Keras).
+
+    Output per axis: ``o = floor((n + p_lo + p_hi - d*(k - 1) - 1)/s) + 1``
+    (Dumoulin & Visin 2016, rel. 15). Weight shape, PyTorch layout:
+    ``(filters, C/groups, *kernel_size)``, bias ``(filters,)``.
+    ``padding`` is an int, a tuple per axis or of ``(lo, hi)`` pairs, or
+    ``"valid"``, ``"same"``, ``"full"``. ``"same"`` follows PyTorch with
+    stride 1 and TensorFlow/Keras (``ceil(n/s)``, extra pixel at the end) with
+    a larger stride, which PyTorch rejects.
+    """
+
+    filters: int
+    kernel_size: int | tuple[int, ...]
+    stride: int | tuple[int, ...] = 1
+    padding: int | str | tuple = 0
+    dilation: int | tuple[int, ...] = 1
+    groups: int = 1
+    bias: bool = True
+
+    def __post_init__(self) -> None:
+        self._validate()
+
+    def _pads(self, spatial: Shape) -> tuple[tuple[int, int], ...]:
+        k, s, d = self._ksd()
+        framework = "keras" if any(x > 1 for x in s) else "torch"
+        if framework == "keras" and self.padding == "same" and any(x > 1 for x in d):
+            raise ConvCalcError(f"padding='same' with stride {_fmt(self.stride)} needs dilation 1: PyTorch rejects "
+                                "'same' with stride > 1 and Keras does not support stride > 1 together with "
+                                "dilation > 1")
+        return resolve_padding(self.padding, spatial, k, s, d, framework)
+
+    def output_shape(self, in_shape: Shape) -> Shape:
+        _, spatial = self._channels(in_shape)
+        k, s, d = self._ksd()
+        out = conv_output_size(spatial, k, s, self._pads(spatial), d)
+        return (self.filters, *out)
+
+    def param_count(self, in_shape: Shape) -> Params:
+        channels, _ = self._channels(in_shape)
+        weights = self.filters * (channels // self.groups) * prod(self._ksd()[0])
+        return Params(weights + (self.filters if self.bias else 0))
+
+    def macs(self, in_shape: Shape) -> int:
+        """``filters * C/groups * prod(kernel) * prod(out_spatial)``."""
+        channels, _ = self._channels(in_shape)
+        out = self.output_shape(in_shape)
+        return self.filters * (channels // self.groups) * prod(self._ksd()[0]) * prod(out[1:])
+
+    def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
+        _, spatial = self._channels(in_shape)
+        k, s, d = self._ksd()
+        return tuple(RFStep(kk, ss, lo, dd) for kk, ss, (lo, _), dd in zip(k, s, self._pads(spatial), d))
+
+
+class Conv1D(_ConvND):
+    """1-d convolution on ``(C, L)``; weight ``(filters, C/groups, k)``. See :class:`Conv2D`."""
+
+    ndim = 1
+
+
+class Conv2D(_ConvND):
+    """2-d convolution on ``(C, H, W)``, as ``torch.nn.Conv2d`` / ``keras.layers.Conv2D``.
+
+    Output per axis ``floor((n + p_lo + p_hi - d*(k - 1) - 1)/s) + 1``
+    (Dumoulin & Visin 2016, rel. 15). Weight (PyTorch layout)
+    ``(filters, C/groups, kh, kw)``, bias ``(filters,)``: the trainer uses these.
+    ``"same"`` padding follows PyTorch at stride 1 and TensorFlow/Keras above.
+
+    Examples
+    --------
+    >>> Conv2D(8, 3, stride=2, padding="same").output_shape((3, 32, 32))
+    (8, 16, 16)
+    >>> Conv2D(8, (3, 5), padding=(1, 2)).output_shape((3, 32, 32))
+    (8, 32, 32)
+    """
+
+    ndim = 2
+
+
+class Conv3D(_ConvND):
+    """3-d convolution on ``(C, D, H, W)``; weight ``(filters, C/groups, kd, kh, kw)``. See :class:`Conv2D`."""
+
+    ndim = 3
+
+
+@dataclass(frozen=True)
+class _ConvTransposeND(_ConvBase):
+    """N-d transposed convolution.
+
+    Output per axis ``(n - 1)*s - p_lo - p_hi + d*(k - 1) + output_padding + 1``
+    (PyTorch ``ConvTranspose2d``; Dumoulin & Visin rel. 14). Weight, PyTorch
+    layout: ``(C, filters/groups, *kernel_size)`` (input channels first), bias
+    ``(filters,)``. MACs: every input element meets the whole kernel,
+    ``C * filters/groups * prod(kernel) * prod(in_spatial)``. With stride > 1
+    the receptive field is not shift-invariant: ``rf_step`` returns ``None``.
+    """
+
+    filters: int
+    kernel_size: int | tuple[int, ...]
+    stride: int | tuple[int, ...] = 1
+    padding: int | tuple = 0
+    output_padding: int | tuple[int, ...] = 0
+    dilation: int | tuple[int, ...] = 1
+    groups: int = 1
+    bias: bool = True
+
+    _modes: ClassVar[tuple[str, ...]] = ("valid",)
+
+    def __post_init__(self) -> None:
+        self._validate()
+        object.__setattr__(self, "output_padding", _tupled(self.output_padding))
+        _per_axis(self.output_padding, self.ndim, "output_padding", 0)
+
+    def _pads(self, spatial: Shape) -> tuple[tuple[int, int], ...]:
+        k, s, d = self._ksd()
+        return resolve_padding(self.padding, spatial, k, s, d)
+
+    def output_shape(self, in_shape: Shape) -> Shape:
+        _, spatial = self._channels(in_shape)
+        k, s, d = self._ksd()
+        out = transposed_output_size(spatial, k, s, self._pads(spatial), d,
+                                     _per_axis(self.output_padding, self.ndim, "output_padding", 0))
+        return (self.filters, *out)
+
+    def param_count(self, in_shape: Shape) -> Params:
+        channels, _ = self._channels(in_shape)
+        weights = channels * (self.filters // self.groups) * prod(self._ksd()[0])
+        return Params(weights + (self.filters if self.bias else 0))
+
+    def macs(self, in_shape: Shape) -> int:
+        """``C * filters/groups * prod(kernel) * prod(in_spatial)``."""
+        channels, spatial = self._channels(in_shape)
+        return channels * (self.filters // self.groups) * prod(self._ksd()[0]) * prod(spatial)
+
+    def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
+        _, spatial = self._channels(in_shape)
+        k, s, d = self._ksd()
+        if any(x > 1 for x in s):
+            return None
+        # stride 1: a convolution with the flipped kernel and padding d*(k - 1) - p_lo before
+        return tuple(RFStep(kk, 1, dd * (kk - 1) - lo, dd) for kk, (lo, _), dd in zip(k, self._pads(spatial), d))
+
+
+class ConvTranspose1D(_ConvTransposeND):
+    """1-d transposed convolution; weight ``(C, filters/groups, k)``. See :class:`ConvTranspose2D`."""
+
+    ndim = 1
+
+
+class ConvTranspose2D(_ConvTransposeND):
+    """2-d transposed convolution, as ``torch.nn.ConvTranspose2d``.
+
+    Output per axis ``(n - 1)*s - 2p + d*(k - 1) + output_padding + 1``.
+    Weight (PyTorch layout) ``(C, filters/groups, kh, kw)``, bias ``(filters,)``.
+
+    Examples
+    --------
+    >>> ConvTranspose2D(16, 3, stride=2, padding=1, output_padding=1).output_shape((32, 7, 7))
+    (16, 14, 14)
+    """
+
+    ndim = 2
+
+
+class ConvTranspose3D(_ConvTransposeND):
+    """3-d transposed convolution; weight ``(C, filters/groups, kd, kh, kw)``."""
+
+    ndim = 3

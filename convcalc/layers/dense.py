@@ -1,0 +1,55 @@
+"""The fully connected spec, ``Dense`` (Keras ``Dense``, PyTorch ``Linear``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convcalc.errors import invalid
+from convcalc.layers._base import Layer, Params, RFStep, Shape
+from convcalc.layers._checks import _is_int, _spatial
+
+
+@dataclass(frozen=True)
+class Dense(Layer):
+    """Fully connected layer on ``(F,)``, as ``keras.layers.Dense`` / ``torch.nn.Linear``.
+
+    Weight (PyTorch layout) ``(units, F)``, bias ``(units,)``; ``F*units`` MACs.
+    Every output sees the whole field it is given: its receptive-field step is a
+    window the size of the (pre-``Flatten``) grid.
+
+    Examples
+    --------
+    >>> Dense(100).param_count((5408,))
+    Params(trainable=540900, non_trainable=0)
+    """
+
+    units: int
+    bias: bool = True
+
+    def __post_init__(self) -> None:
+        if not _is_int(self.units) or self.units < 1:
+            raise invalid("units", self.units, "an int >= 1")
+        if not isinstance(self.bias, bool):
+            raise invalid("bias", self.bias, "True or False")
+
+    def _features(self, in_shape: Shape) -> int:
+        return _spatial(self, in_shape, 0)[0]
+
+    def output_shape(self, in_shape: Shape) -> Shape:
+        self._features(in_shape)
+        return (self.units,)
+
+    def param_count(self, in_shape: Shape) -> Params:
+        return Params(self._features(in_shape) * self.units + (self.units if self.bias else 0))
+
+    def macs(self, in_shape: Shape) -> int:
+        return self._features(in_shape) * self.units
+
+    def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
+        return tuple(RFStep(n, 1, 0) for n in in_shape[1:])
+
+    def rf_grid_after(self, grid: Shape) -> Shape:
+        return (1,) * len(grid)
+
+    def describe(self) -> str:
+        return f"Dense({self.units}" + (")" if self.bias else ", bias=False)")
