@@ -43,6 +43,11 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "_checks": {"_base"},
         **{family: {"_base", "_checks"} for family in ("conv", "pool", "reshape", "dense", "elementwise")},
     },
+    "exact": {
+        "values": set(),
+        "geometry": {"values"},
+        **{part: {"values", "geometry"} for part in ("correlation", "cell", "pooling")},
+    },
 }
 
 
