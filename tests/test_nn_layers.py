@@ -154,3 +154,28 @@ def test_unsupported_specs_name_themselves(spec):
     shape = {1: (2, 8), 2: (2, 6, 6), 3: (2, 5, 5, 5)}[getattr(spec, "ndim", 2)]
     with pytest.raises(ConvCalcError, match="cannot train"):
         build_module(spec, shape, rng=np.random.default_rng(0), dropout_rng=np.random.default_rng(0))
+
+
+def test_whole_model_gradients_with_relu_deferred_into_max_pool():
+    """Sequential runs ReLU -> MaxPool2D as pool-then-ReLU; the parameter gradients must not change."""
+    from convcalc.nn import Sequential
+    from convcalc.nn.training import _step
+
+    specs = [L.Conv2D(3, 3), L.ReLU(), L.MaxPool2D(2), L.Flatten(), L.Dense(4), L.Softmax()]
+    model = Sequential(specs, (1, 8, 8), dtype="float64", seed=0)
+    assert model.modules[1].deferred and model.modules[2].relu_after
+    model.compile("sgd", "sparse_categorical_crossentropy", lr=0.0)  # lr 0: the step leaves the weights alone
+    x, y = _input((5, 1, 8, 8)), np.array([0, 1, 2, 3, 0])
+    _step(model, x, y, model.named_parameters())
+    loss = model.loss.from_logits
+
+    def f(_):
+        return np.array(loss(model.forward(x, stop=-1), y)[0])
+
+    for i, module in enumerate(model.modules):
+        for key, param in module.params.items():
+            assert rel_error(module.grads[key], numerical_gradient(f, param, np.array(1.0))) < TOL, (i, key)
+    from convcalc.engine import max_pool2d_forward
+
+    relu_then_pool, _ = max_pool2d_forward(np.maximum(model.modules[0].forward(x), 0), 2)
+    np.testing.assert_array_equal(model.forward(x, stop=3), relu_then_pool)

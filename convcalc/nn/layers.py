@@ -125,15 +125,28 @@ class _Pool2d(Module):
 
 
 class MaxPool2d(_Pool2d):
-    """Max pooling through :func:`convcalc.engine.max_pool2d_forward` (gradient to each window's first maximum)."""
+    """Max pooling through :func:`convcalc.engine.max_pool2d_forward` (gradient to each window's first maximum).
+
+    With ``relu_after`` (set by the model for ``ReLU -> MaxPool2D``, whose ReLU it
+    then defers) it returns ``relu(maxpool(x))``, which equals ``maxpool(relu(x))``
+    in value and gradient: a window whose maximum is not positive passes no
+    gradient either way, and otherwise both pick the same first maximum.
+    """
+
+    relu_after = False
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         out, cache = engine.max_pool2d_forward(x, self.kernel, self.stride, self.padding, self.dilation,
                                                self.ceil_mode)
         self._cache = cache if training else None
+        if self.relu_after:
+            out = np.maximum(out, out.dtype.type(0), out=out if not training else None)
+            self._relu_out = out if training else None
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        if self.relu_after:
+            dout = dout * (self._relu_out > 0)
         return engine.max_pool2d_backward(dout, self._cache)
 
 

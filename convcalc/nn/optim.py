@@ -90,6 +90,14 @@ class Optimizer:
         self.lr = _number("lr", lr, 0.0)
         self.iterations = 0
         self.state: dict[str, dict[str, np.ndarray]] = {}
+        self._work: dict[str, np.ndarray] = {}
+
+    def _scratch(self, name: str, w: np.ndarray) -> np.ndarray:
+        """A reusable work array shaped like ``w`` (not part of the saved state)."""
+        work = self._work.get(name)
+        if work is None or work.shape != w.shape or work.dtype != w.dtype:
+            work = self._work[name] = np.empty_like(w)
+        return work
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """Update every ``params[name]`` in place from ``grads[name]``."""
@@ -157,10 +165,12 @@ class SGD(Optimizer):
 
     def _update(self, name: str, w: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         lr = w.dtype.type(self.lr)
+        step = self._scratch(name, w)  # the same numbers as w -= lr * (...), without a temporary per step
         if self.weight_decay:
             g = g + w.dtype.type(self.weight_decay) * w
         if self.momentum == 0:
-            w -= lr * g
+            np.multiply(g, lr, out=step)
+            w -= step
             return
         buf = state.get("momentum_buffer")
         if buf is None:
@@ -169,9 +179,12 @@ class SGD(Optimizer):
             buf *= w.dtype.type(self.momentum)
             buf += g if self.dampening == 0 else w.dtype.type(1 - self.dampening) * g
         if self.nesterov:
-            w -= lr * (g + w.dtype.type(self.momentum) * buf)
+            np.multiply(buf, w.dtype.type(self.momentum), out=step)
+            step += g
+            step *= lr
         else:
-            w -= lr * buf
+            np.multiply(buf, lr, out=step)
+        w -= step
 
 
 class Adam(Optimizer):
