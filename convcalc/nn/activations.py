@@ -138,43 +138,47 @@ class ELU(_Elementwise):
         return np.where(x > 0, dout, dout * (out + out.dtype.type(self.alpha)))
 
 
-class Sigmoid(_Elementwise):
-    """Logistic sigmoid; gradient ``s * (1 - s)``."""
+class _SavesOutput(_Elementwise):
+    """An activation whose derivative is written with its output: ``forward`` keeps ``function(x)``."""
+
+    @staticmethod
+    def function(x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        out = sigmoid(x)
+        out = self.function(x)
         self._saved = out if training else None
         return out
+
+
+class Sigmoid(_SavesOutput):
+    """Logistic sigmoid; gradient ``s * (1 - s)``."""
+
+    function = staticmethod(sigmoid)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         s = self._saved
         return dout * s * (1 - s)
 
 
-class Tanh(_Elementwise):
+class Tanh(_SavesOutput):
     """Hyperbolic tangent; gradient ``1 - t**2``."""
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        out = np.tanh(x)
-        self._saved = out if training else None
-        return out
+    function = staticmethod(np.tanh)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         t = self._saved
         return dout * (1 - t * t)
 
 
-class Softmax(_Elementwise):
+class Softmax(_SavesOutput):
     """Softmax over axis 1; gradient ``s * (dout - sum(dout * s))``.
 
     Before a cross-entropy loss the model skips this module and lets the loss
     work on the logits (see :mod:`convcalc.nn.losses`), which is exact and stable.
     """
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        out = softmax(x)
-        self._saved = out if training else None
-        return out
+    function = staticmethod(softmax)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         s = self._saved
