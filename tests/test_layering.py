@@ -48,6 +48,13 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "geometry": {"values"},
         **{part: {"values", "geometry"} for part in ("correlation", "cell", "pooling")},
     },
+    "spec": {
+        "tokens": set(),
+        "parser": {"tokens"},
+        "names": set(),
+        "builder": {"tokens", "parser", "names"},
+        "reading": {"tokens", "parser", "names", "builder"},
+    },
 }
 
 

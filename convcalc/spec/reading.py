@@ -1,0 +1,118 @@
+"""Reading a spec: text or a file into layers, an input shape, or a whole stack with its input."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from convcalc import layers as L
+from convcalc.errors import ConvCalcError
+from convcalc.spec.builder import ParsedSpec, _Builder
+from convcalc.spec.parser import _Parser
+
+
+def read_spec(text: str, input_shape: tuple[int, ...] | None = None) -> ParsedSpec:
+    """Parse ``text`` (a spec or the path of a file holding one) into a :class:`ParsedSpec`.
+
+    When an input shape is known (given here or in the spec), PyTorch-style
+    ``in_channels``/``in_features`` are checked against it.
+
+    Examples
+    --------
+    >>> parsed = read_spec("input(1x28x28) conv(8, 3)")
+    >>> parsed.input_shape, parsed.layers
+    ((1, 28, 28), [Conv2D(filters=8, kernel_size=3, stride=1, padding=0, dilation=1, groups=1, bias=True)])
+    >>> read_spec("Conv2D(8, 3, input_shape=(28, 28, 1))").input_shape
+    (1, 28, 28)
+    """
+    text = _maybe_file(text)
+    builder = _Builder(text)
+    for call in _Parser(text).items():
+        builder.add(call, call.token)
+    if not builder.layers:
+        raise ConvCalcError("The spec has no layers; write e.g. \"conv(32,3) pool(2) flatten dense(10)\".")
+    parsed = ParsedSpec(builder.layers, builder.input_shape, tuple(builder.checks), text)
+    shape = input_shape if input_shape is not None else builder.input_shape
+    if shape is not None:
+        parsed.check_channels(shape)
+    return parsed
+
+
+def parse_spec(text: str) -> list[L.Layer]:
+    """Parse a spec string (or the path of a spec file) into a list of layer specs.
+
+    Raises
+    ------
+    ConvCalcError
+        On a syntax error or an unknown name, with the line, column and a caret line.
+    """
+    return read_spec(text).layers
+
+
+def _maybe_file(text: str) -> str:
+    """A spec can be a file: ``@path`` or an existing path ending in .txt, .spec, .py or without spaces."""
+    candidate = text[1:] if text.startswith("@") else text
+    if "\n" not in candidate and ("(" not in candidate or text.startswith("@")):
+        path = Path(candidate.strip()).expanduser()
+        try:
+            if path.is_file():
+                return path.read_text()
+        except OSError:
+            pass
+        if text.startswith("@") or re.search(r"\.(txt|spec|py|cfg)$", candidate.strip()):
+            raise ConvCalcError(f"The spec file {candidate!r} does not exist.")
+    return text
+
+
+def parse_shape(text: str, name: str = "input shape") -> tuple[int, ...]:
+    """Parse ``1x28x28``, ``1,28,28`` or ``(1, 28, 28)`` into a tuple of ints >= 1.
+
+    Examples
+    --------
+    >>> parse_shape("1x28x28"), parse_shape("3, 224, 224"), parse_shape("784")
+    ((1, 28, 28), (3, 224, 224), (784,))
+    """
+    parts = re.split(r"\s*[x×,]\s*", text.strip().strip("()[]").strip().rstrip(","))
+    if not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise ConvCalcError(f"The {name!r} must be sizes such as 1x28x28 or 3,224,224. Got {text!r}.")
+    return tuple(int(p) for p in parts)
+
+
+def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *,
+               layout: str = "nchw") -> tuple[list[L.Layer], tuple[int, ...]]:
+    """A preset name or a spec (text or file) and the input shape to run it on, in ``layout`` order.
+
+    The shape is ``input_shape`` when given, else the spec's own
+    (``input(...)``/``input_shape=``), else the preset's.
+
+    Examples
+    --------
+    >>> layers, shape = load_stack("lenet5", layout="nhwc")
+    >>> shape, len(layers)
+    ((32, 32, 1), 13)
+    >>> load_stack("conv(8, 3) relu", (3, 32, 32))[1]
+    (3, 32, 32)
+    """
+    from convcalc.presets import is_preset, preset
+
+    key = str(layout).strip().lower()
+    if key not in L.LAYOUTS:
+        raise ConvCalcError(f"The 'layout' parameter must be one of 'nchw', 'nhwc'. Got {layout!r}.")
+    last = L.LAYOUTS[key] == "nhwc"
+
+    def first(shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (shape[-1], *shape[:-1]) if last and len(shape) > 1 else tuple(shape)
+
+    def ordered(shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (*shape[1:], shape[0]) if last and len(shape) > 1 else tuple(shape)
+
+    if is_preset(source):
+        layers, own = preset(source)
+        return layers, tuple(input_shape) if input_shape is not None else ordered(own)
+    parsed = read_spec(source, None if input_shape is None else first(tuple(input_shape)))
+    if input_shape is not None:
+        return parsed.layers, tuple(input_shape)
+    if parsed.input_shape is None:
+        raise ConvCalcError("The input shape is missing: pass --in (e.g. --in 1x28x28) "
+                            "or start the spec with input(1x28x28).")
+    return parsed.layers, ordered(parsed.input_shape)
