@@ -22,8 +22,12 @@ def _progress_callback(plain: bool) -> Any:
         progress: Any = None
 
         def on_train_begin(self, logs: dict) -> None:
+            from convcalc.cli._stack_render import emit, summary_table, terminal_width
+
             self.epochs = logs["epochs"]
             self.progress = None
+            summary = self.model.summary()  # convcalc stack's table, from the same specs
+            emit(summary_table(summary, max_width=terminal_width()))
             if not plain:
                 from rich.console import Console
                 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
