@@ -24,6 +24,7 @@ from convcalc.engine.conv_transpose import (
     conv_transpose2d_forward,
     conv_transpose2d_forward_naive,
 )
+from convcalc.engine._runtime import release_workspaces, tune_malloc
 from convcalc.engine.gradcheck import numerical_gradient, rel_error
 from convcalc.engine.pool import (
     PoolCache,
@@ -69,4 +70,6 @@ __all__ = [
     "avg_pool1d_backward",
     "numerical_gradient",
     "rel_error",
+    "tune_malloc",
+    "release_workspaces",
 ]

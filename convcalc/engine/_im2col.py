@@ -17,18 +17,24 @@ from numpy.lib.stride_tricks import as_strided
 from convcalc.engine._geometry import Geometry
 
 
-def pad_to_span(x: np.ndarray, geom: Geometry, fill: float = 0.0) -> np.ndarray:
+def needs_padding(geom: Geometry) -> bool:
+    """False when the windows read exactly the unpadded input."""
+    return any(lo for lo, _ in geom.padding) or geom.span != geom.in_size
+
+
+def pad_to_span(x: np.ndarray, geom: Geometry, fill: float = 0.0, out: np.ndarray | None = None) -> np.ndarray:
     """Place ``x`` (N, C, H, W) at offset ``lo`` in an array of the span the windows read.
 
     The span can be shorter than ``lo + H + hi`` (rows no window reaches are
     dropped) or, for ceil-mode pooling, longer (filled with ``fill``).
-    Returns ``x`` itself when no padding or cropping is needed.
+    Returns ``x`` itself when no padding or cropping is needed; writes into
+    ``out`` (shape ``(N, C) + span``) when given.
     """
     span = geom.span
     lows = tuple(lo for lo, _ in geom.padding)
-    if all(lo == 0 for lo in lows) and span == tuple(x.shape[2:]):
+    if not needs_padding(geom):
         return x
-    xp = np.empty(x.shape[:2] + span, dtype=x.dtype)
+    xp = np.empty(x.shape[:2] + span, dtype=x.dtype) if out is None else out
     inner = tuple(slice(min(lo, s), min(lo + n, s)) for lo, n, s in zip(lows, x.shape[2:], span))
     src = tuple(slice(0, sl.stop - sl.start) for sl in inner)
     # fill only the border, not the whole array
@@ -41,17 +47,20 @@ def pad_to_span(x: np.ndarray, geom: Geometry, fill: float = 0.0) -> np.ndarray:
     return xp
 
 
-def crop_from_span(dxp: np.ndarray, geom: Geometry) -> np.ndarray:
-    """Adjoint of :func:`pad_to_span`: the gradient on the unpadded input."""
+def crop_from_span(dxp: np.ndarray, geom: Geometry, out: np.ndarray | None = None) -> np.ndarray:
+    """Adjoint of :func:`pad_to_span`: the gradient on the unpadded input (into ``out`` if given)."""
     lows = tuple(lo for lo, _ in geom.padding)
     size = geom.in_size
-    if all(lo == 0 for lo in lows) and tuple(dxp.shape[2:]) == size:
-        return dxp
+    if not needs_padding(geom):
+        if out is None:
+            return dxp
+        np.copyto(out, dxp)
+        return out
     inner = tuple(slice(min(lo, s), min(lo + n, s)) for lo, n, s in zip(lows, size, dxp.shape[2:]))
-    if all(sl.stop - sl.start == n for sl, n in zip(inner, size)):
-        return np.ascontiguousarray(dxp[(slice(None), slice(None)) + inner])
-    dx = np.zeros(dxp.shape[:2] + size, dtype=dxp.dtype)
+    dx = np.empty(dxp.shape[:2] + size, dtype=dxp.dtype) if out is None else out
     src = tuple(slice(0, sl.stop - sl.start) for sl in inner)
+    if not all(sl.stop - sl.start == n for sl, n in zip(inner, size)):
+        dx[...] = 0  # input rows or columns that no window reads
     dx[(slice(None), slice(None)) + src] = dxp[(slice(None), slice(None)) + inner]
     return dx
 

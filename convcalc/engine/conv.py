@@ -22,7 +22,6 @@ import numpy as np
 from convcalc.engine import _kernels
 from convcalc.engine._geometry import (Geometry, as_array, check_bias, check_dout, check_groups,
                                        conv_geometry, float_dtype, int_tuple, padding_pairs, window_at)
-from convcalc.engine._im2col import crop_from_span, im2col, pad_to_span
 from convcalc.errors import ConvCalcError
 
 __all__ = [
@@ -51,8 +50,11 @@ class ConvCache(NamedTuple):
         Number of channel groups.
     geom : Geometry
         Stride, dilation, resolved ``(lo, hi)`` padding and sizes.
+
     cols : ndarray or None
-        The im2col columns ``(N, C*kh*kw, Ho*Wo)``; None from the naive twin.
+        The im2col columns ``(N, C*kh*kw, Ho*Wo)`` when the forward pass kept
+        them (small layers whose backward needs them); otherwise the backward
+        pass rebuilds what it needs a chunk at a time (see ``docs/engine.md``).
     """
 
     x: np.ndarray
@@ -60,7 +62,7 @@ class ConvCache(NamedTuple):
     has_bias: bool
     groups: int
     geom: Geometry
-    cols: np.ndarray | None
+    cols: np.ndarray | None = None
 
 
 def _prepare(x: object, w: object, b: object, stride: object, padding: object, dilation: object,
@@ -122,10 +124,9 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
            [42., 50.]])
     """
     xa, wa, bias, g, geom = _prepare(x, w, b, stride, padding, dilation, groups)
-    cols = im2col(pad_to_span(xa, geom), geom)
-    out = _kernels.forward_cols(wa, cols, g).reshape((xa.shape[0], wa.shape[0]) + geom.out_size)
-    if bias is not None:
-        out += bias[:, None, None]
+    keep = _kernels.keeps_cols(xa.shape, wa.shape[0], geom, xa.itemsize)
+    out, cols = _kernels.forward(xa, wa, geom, g, bias, keep=keep)
+    out = out.reshape((xa.shape[0], wa.shape[0]) + geom.out_size)
     return out, ConvCache(xa, wa, bias is not None, g, geom, cols)
 
 
@@ -158,12 +159,7 @@ def conv2d_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.
     x, w, has_bias, g, geom, cols = cache
     n, f = x.shape[0], w.shape[0]
     d = check_dout(dout, (n, f) + geom.out_size, x.dtype).reshape(n, f, -1)
-    if cols is None:
-        cols = im2col(pad_to_span(x, geom), geom)
-    db = d.sum(axis=(0, 2)) if has_bias else None
-    dw = _kernels.weight_grad(d, cols, w.shape, g)
-    dx = crop_from_span(_kernels.input_grad(d, w, g, x.shape[1], geom), geom)
-    return dx, dw, db
+    return _kernels.backward(x, d, w, geom, g, cols, has_bias)
 
 
 # --------------------------------------------------------------------------- 1D
@@ -225,7 +221,7 @@ def conv2d_forward_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = No
                     out[b_i, k, y, x_] = np.sum(xp[(b_i, chans) + window_at(y, x_, geom)] * wa[k])
             if bias is not None:
                 out[b_i, k] += bias[k]
-    return out, ConvCache(xa, wa, bias is not None, g, geom, None)
+    return out, ConvCache(xa, wa, bias is not None, g, geom)
 
 
 def conv2d_backward_naive(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

@@ -20,7 +20,6 @@ from convcalc.arithmetic import transposed_length
 from convcalc.engine import _kernels
 from convcalc.engine._geometry import (Geometry, as_array, check_bias, check_dout, check_groups,
                                        float_dtype, int_tuple, padding_pairs, window_at)
-from convcalc.engine._im2col import crop_from_span, im2col, pad_to_span
 from convcalc.errors import ConvCalcError
 
 __all__ = [
@@ -124,8 +123,7 @@ def conv_transpose2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None 
     """
     xa, wa, bias, g, geom = _prepare(x, w, b, stride, padding, output_padding, dilation, groups)
     n, c_out = xa.shape[0], wa.shape[1] * g
-    span = _kernels.input_grad(xa.reshape(n, xa.shape[1], -1), wa, g, c_out, geom)
-    out = crop_from_span(span, geom)
+    out = _kernels.input_grad(xa.reshape(n, xa.shape[1], -1), wa, geom, g, c_out)
     if bias is not None:
         out += bias[:, None, None]
     return out, ConvTransposeCache(xa, wa, bias is not None, g, geom)
@@ -146,11 +144,9 @@ def conv_transpose2d_backward(dout: np.ndarray,
     x, w, has_bias, g, geom = cache
     n, c_out = x.shape[0], w.shape[1] * g
     d = check_dout(dout, (n, c_out) + geom.in_size, x.dtype)
-    cols = im2col(pad_to_span(d, geom), geom)
-    x3 = x.reshape(n, x.shape[1], -1)
-    dx = _kernels.forward_cols(w, cols, g).reshape(x.shape)
-    dw = _kernels.weight_grad(x3, cols, w.shape, g)
-    db = d.sum(axis=(0, 2, 3)) if has_bias else None
+    dx = _kernels.forward(d, w, geom, g)[0].reshape(x.shape)
+    dw, _ = _kernels.weight_grad(d, x.reshape(n, x.shape[1], -1), geom, g, w.shape)
+    db = _kernels.bias_grad(d.reshape(n, c_out, -1)) if has_bias else None
     return dx, dw, db
 
 

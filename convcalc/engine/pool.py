@@ -175,11 +175,39 @@ def max_pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     """
     x, xp, geom, out, _, _ = cache
     d = check_dout(dout, out.shape, x.dtype)
-    idx = _winning_tap(cache)
-    dxp = np.zeros(xp.shape, dtype=x.dtype)
-    for t, tap in enumerate(_taps(geom)):
-        dxp[window_slice(*tap, geom)] += np.where(idx == t, d, 0)
+    disjoint = _disjoint(geom)
+    dxp = _grad_buffer(xp.shape, x.dtype, geom)
+    taken = np.zeros(out.shape, dtype=bool)
+    hit = np.empty(out.shape, dtype=bool)
+    for tap in _taps(geom):
+        view = xp[window_slice(*tap, geom)]
+        np.equal(view, out, out=hit)
+        np.greater(hit, taken, out=hit)  # a maximum no earlier tap of the window has claimed
+        np.logical_or(taken, hit, out=taken)
+        if disjoint:
+            np.multiply(d, hit, out=dxp[window_slice(*tap, geom)])
+        else:
+            dxp[window_slice(*tap, geom)] += d * hit
+    if not taken.all() or (xp is not x and np.isneginf(out).any()):
+        # NaN windows (no tap equals its NaN maximum) or -inf windows that may start in the padding
+        dxp[...] = 0
+        idx = _winning_tap(cache)
+        for t, tap in enumerate(_taps(geom)):
+            dxp[window_slice(*tap, geom)] += np.where(idx == t, d, 0)
     return crop_from_span(dxp, geom)
+
+
+def _grad_buffer(shape: tuple[int, ...], dtype: np.dtype, geom: Geometry) -> np.ndarray:
+    """The padded input's gradient buffer: uninitialised when the windows tile it exactly
+    (stride = window, no dilation: every cell is written once), else zeros."""
+    if all(s == k and d == 1 for s, k, d in zip(geom.stride, geom.kernel, geom.dilation)):
+        return np.empty(shape, dtype=dtype)
+    return np.zeros(shape, dtype=dtype)
+
+
+def _disjoint(geom: Geometry) -> bool:
+    """No input cell lies in two windows: stride >= the dilated window on every axis."""
+    return all(s >= d * (k - 1) + 1 for s, k, d in zip(geom.stride, geom.kernel, geom.dilation))
 
 
 # --------------------------------------------------------------------------- average
@@ -252,9 +280,13 @@ def avg_pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     """
     x, xp, geom, _, divisor, _ = cache
     d = check_dout(dout, x.shape[:2] + geom.out_size, x.dtype) / divisor
-    dxp = np.zeros(xp.shape, dtype=x.dtype)
+    disjoint = _disjoint(geom)
+    dxp = _grad_buffer(xp.shape, x.dtype, geom)
     for tap in _taps(geom):
-        dxp[window_slice(*tap, geom)] += d
+        if disjoint:
+            dxp[window_slice(*tap, geom)] = d
+        else:
+            dxp[window_slice(*tap, geom)] += d
     return crop_from_span(dxp, geom)
 
 

@@ -1,0 +1,80 @@
+"""Reusable work buffers and glibc malloc tuning for the engine.
+
+- **Work buffers.** Temporaries that never leave a kernel (column chunks,
+  padded chunks, column gradients) are kept per thread and reused, so a
+  training loop does not allocate, page-fault in and free megabytes on every
+  step. Arrays that reach the caller (outputs, gradients, caches) are always
+  fresh.
+- **malloc.** :func:`tune_malloc` raises glibc's mmap and trim thresholds; it
+  is never called on import. See ``docs/engine.md``.
+- **No extra threads.** BLAS already runs the products on every core. Copies
+  on Python threads next to OpenBLAS's spinning workers were measured 1x to
+  25x slower on two cores (see ``docs/engine.md``), so the engine stays on the
+  calling thread.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import threading
+
+import numpy as np
+
+__all__ = ["tune_malloc", "workspace", "release_workspaces"]
+
+_local = threading.local()
+
+
+def workspace(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A reusable C-contiguous buffer of this thread, uninitialised; valid until the next
+    request for the same ``name`` on the same thread. Never return it to a caller."""
+    buffers = getattr(_local, "buffers", None)
+    if buffers is None:
+        buffers = _local.buffers = {}
+    size = int(np.prod(shape, dtype=np.int64))
+    dtype = np.dtype(dtype)
+    buf = buffers.get((name, dtype))
+    if buf is None or buf.size < size:
+        buf = buffers[(name, dtype)] = np.empty(max(size, 1), dtype=dtype)
+    return buf[:size].reshape(shape)
+
+
+def release_workspaces() -> None:
+    """Free this thread's reusable buffers (they are rebuilt on demand)."""
+    _local.buffers = {}
+
+
+def tune_malloc(mmap_threshold: int = 256 << 20, trim_threshold: int = 1 << 30) -> bool:
+    """Keep large freed blocks in glibc's heap instead of returning them to the kernel.
+
+    By default glibc serves blocks above 128 KiB (a threshold that adapts up
+    to 32 MiB) with ``mmap`` and unmaps them on ``free``, so every training
+    step page-faults its big temporaries in again; the same code then runs
+    1x or 2x depending on what the process allocated before. This sets
+    ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD`` with ``mallopt``, as the
+    environment variables ``MALLOC_MMAP_THRESHOLD_`` and
+    ``MALLOC_TRIM_THRESHOLD_`` would. It affects the whole process, so it is
+    never called on import: a trainer or a benchmark calls it once.
+
+    Parameters
+    ----------
+    mmap_threshold : int
+        Blocks at least this big still use ``mmap``. Defaults to 256 MiB.
+    trim_threshold : int
+        Free memory kept at the top of the heap. Defaults to 1 GiB.
+
+    Returns
+    -------
+    bool
+        True if glibc accepted both settings, False elsewhere (musl, macOS,
+        Windows), where it does nothing.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc <malloc.h>
+    return bool(mallopt(m_mmap_threshold, int(mmap_threshold)) and mallopt(m_trim_threshold, int(trim_threshold)))
