@@ -55,6 +55,10 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "builder": {"tokens", "parser", "names"},
         "reading": {"tokens", "parser", "names", "builder"},
     },
+    "diagnose": {
+        "verdict": set(),
+        **{family: {"verdict"} for family in ("sizes", "padding", "matrices", "stacks")},
+    },
 }
 
 

@@ -1,0 +1,196 @@
+"""Layer-stack questions: a shape after a layer, parameters, MACs, receptive fields, and their mistakes."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from convcalc.diagnose.verdict import Diagnosis, Sizes, Verdict, _match, sizes_equal
+from convcalc.errors import ConvCalcError
+
+
+def _stack(q: dict[str, Any]) -> tuple[list[Any], tuple[int, ...]]:
+    """The layers and channels-first input shape of a question's ``spec`` (a preset or a layer list)."""
+    from convcalc.presets import is_preset, preset
+    from convcalc.spec import read_spec
+
+    spec = q["spec"]
+    if is_preset(spec):
+        layers, shape = preset(spec)
+    else:
+        parsed = read_spec(spec)
+        layers, shape = parsed.layers, parsed.input_shape
+    if "input" in q:
+        given = q["input"]
+        shape = given if q.get("layout", "nchw") == "nchw" or len(given) < 2 else (given[-1], *given[:-1])
+    if shape is None:
+        raise ConvCalcError(f"question {q['id']!r}: field 'input' is missing; the spec does not give the input "
+                            "shape (write input = \"1x28x28\")")
+    return layers, shape
+
+
+def _summary(q: dict[str, Any], **options: Any) -> Any:
+    from convcalc.stack import summarize
+
+    layers, shape = _stack(q)
+    return summarize(layers, shape, **options)
+
+
+def _row_index(q: dict[str, Any], summary: Any, default: int | None) -> int | None:
+    """The 1-based layer a question asks about (``None``: the whole network)."""
+    index = q.get("layer", default)
+    if index is not None and not 1 <= index <= len(summary.layers):
+        raise ConvCalcError(f"question {q['id']!r}: field 'layer': {index} is not a layer of this network; "
+                            f"use 1..{len(summary.layers)}")
+    return index
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
+def check_stack_shape(q: dict[str, Any]) -> Verdict:
+    """The output shape after a layer (default: the last), batch axis excluded."""
+    layout = q.get("layout", "nchw")
+    s = _summary(q)
+    index = _row_index(q, s, len(s.layers))
+    rows = s.layers[:index]
+    show = (lambda shape: shape) if layout == "nchw" else _channels_last
+    correct, given = show(rows[-1].output_shape), q["answer"]
+    ok = tuple(given) == tuple(correct)
+    working = tuple(f"layer {r.index} {r.name}: {_shape_text(show(r.input_shape))} -> "
+                    f"{_shape_text(show(r.output_shape))}" for r in rows)
+    diagnoses: tuple[Diagnosis, ...] = ()
+    if not ok:
+        other = "nhwc" if layout == "nchw" else "nchw"
+        candidates = [
+            ("layout_" + other, lambda: _channels_last(rows[-1].output_shape) if other == "nhwc" else
+             rows[-1].output_shape,
+             f"Your shape is in {other.upper()} order; the question uses {layout.upper()} ({_shape_text(correct)})."),
+            ("batch_counted", lambda: ("*",) + tuple(correct),
+             "Your shape includes a batch axis; shapes here are for one sample."),
+        ]
+        for j in (index - 1, index + 1):
+            if 1 <= j <= len(s.layers):
+                candidates.append(("wrong_layer", lambda j=j: show(s.layers[j - 1].output_shape),
+                                   f"That is the shape after layer {j} ({s.layers[j - 1].name})."))
+        diagnoses = _match(given, correct, candidates, _shape_equal)
+    return Verdict(q["id"], q["kind"], given, correct, ok, working, diagnoses, fields=q)
+
+
+def _channels_last(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return shape if len(shape) < 2 else (*shape[1:], shape[0])
+
+
+def _shape_equal(given: Any, alt: Any) -> bool:
+    if alt and alt[0] == "*":
+        return len(given) == len(alt) and tuple(given[1:]) == tuple(alt[1:])
+    return tuple(given) == tuple(alt)
+
+
+def _without_bias(q: dict[str, Any]) -> int:
+    """Parameters with every bias switched off (the same specs, ``bias=False``)."""
+    from dataclasses import replace
+
+    from convcalc.stack import summarize
+
+    layers, shape = _stack(q)
+    layers = [replace(layer, bias=False) if getattr(layer, "bias", None) is True else layer for layer in layers]
+    s = summarize(layers, shape)
+    index = q.get("layer")
+    return s.total_params if index is None else s.layers[index - 1].params
+
+
+def _count_verdict(q: dict[str, Any], s: Any, index: int | None, count: Callable[[Any], int],
+                   header: tuple[str, ...], candidates: list) -> Verdict:
+    """A params or MACs verdict: the per-layer counts as working, plus the shared 'single layer' mistake."""
+    rows = s.layers if index is None else s.layers[index - 1:index]
+    correct = sum(count(r) for r in rows)
+    given = q["answer"]
+    working = header + tuple(f"layer {r.index} {r.name}: {count(r):,}" for r in rows
+                             if count(r) or index is not None) + (f"total: {correct:,}",)
+    diagnoses: tuple[Diagnosis, ...] = ()
+    if given != correct:
+        if index is None:
+            candidates = candidates + [("single_layer", lambda r=r: count(r), f"That is layer {r.index} ({r.name}) "
+                                        "alone.") for r in s.layers if count(r)]
+        diagnoses = _match(given, correct, candidates, lambda a, b: a == b)
+    return Verdict(q["id"], q["kind"], given, correct, given == correct, working, diagnoses, fields=q)
+
+
+def check_params(q: dict[str, Any]) -> Verdict:
+    """Parameters of the whole network (or of ``layer``), trainable and not."""
+    s = _summary(q)
+    index = _row_index(q, s, None)
+    candidates = [("bias_forgotten", lambda: _without_bias(q),
+                   "You left out the biases (one per filter or unit); without them the count is {alt}.")]
+    return _count_verdict(q, s, index, lambda r: r.params, (), candidates)
+
+
+def check_macs(q: dict[str, Any]) -> Verdict:
+    """Multiply-accumulates (default convention: torchvision's, one sample, no bias)."""
+    convention, batch = q.get("convention", "torchvision"), q.get("batch", 1)
+    s = _summary(q, convention=convention, batch=batch)
+    index = _row_index(q, s, None)
+
+    def total(summary: Any) -> int:
+        return summary.total_macs if index is None else summary.layers[index - 1].macs
+
+    correct, given = total(s), q["answer"]
+    candidates = [
+        ("flops_not_macs", lambda: 2 * correct,
+         "That is twice the MACs: FLOPs count the multiply and the add separately (1 MAC = 2 FLOPs)."),
+        ("macs_not_flops", lambda: correct // 2 if correct % 2 == 0 else None,
+         "That is half: the question counts FLOPs (2 per multiply-accumulate)."),
+        ("bias_counted", lambda: total(_summary(q, convention="torchinfo", batch=batch)),
+         "You counted the bias additions too (torchinfo's Mult-Adds convention); the question's convention "
+         f"({convention}) leaves them out."),
+    ]
+    if given and correct and given % correct == 0 and given // correct > 2:
+        candidates.append(("batch_counted", lambda: given,
+                           f"That is {given // correct} times the count: did you multiply by a batch of "
+                           f"{given // correct}? The count here is for a batch of {batch}."))
+    if batch > 1:
+        candidates.append(("batch_forgotten", lambda: total(_summary(q, convention=convention)),
+                           f"That is the count for one sample; the question asks for a batch of {batch}."))
+    return _count_verdict(q, s, index, lambda r: r.macs, (f"convention: {convention}, batch {batch}",), candidates)
+
+
+def check_rf(q: dict[str, Any]) -> Verdict:
+    """Receptive field of a unit of ``layer`` (default: the last) on ``relative_to``'s output (default: the input)."""
+    from convcalc.stack import rf_working
+
+    layers, shape = _stack(q)
+    reference = q.get("relative_to", 0)
+    top = q.get("layer", len(layers))
+    if not 1 <= top <= len(layers):
+        raise ConvCalcError(f"question {q['id']!r}: field 'layer': {top} is not a layer of this network; "
+                            f"use 1..{len(layers)}")
+    if not 0 <= reference < top:
+        raise ConvCalcError(f"question {q['id']!r}: field 'relative_to': {reference} must be 0 (the input) or "
+                            f"a layer before layer {top}")
+    rf = lambda ref: _rf_at(layers[:top], shape, ref)  # noqa: E731
+    correct, given = rf(reference), q["answer"]
+    w = rf_working(layers[:top], shape, rf_from=reference)
+    where = lambda m: "the input" if m == 0 else f"layer {m}'s output"  # noqa: E731
+    working = [f"r = 1 on layer {top}'s output; going down, r_(l-1) = s_l*r_l + (k_l - s_l)"]
+    for m in range(len(w.steps) - 1, -1, -1):
+        step, r_above, r = w.steps[m][0], w.sizes[m + 1][0], w.sizes[m][0]
+        k, s = step.effective_kernel, step.stride
+        working.append(f"on {where(w.reference + m)}: {s}*{r_above} + ({k} - {s}) = {r}")
+    ok = sizes_equal(given, correct)
+    diagnoses: tuple[Diagnosis, ...] = ()
+    if not ok:
+        candidates = [("rf_wrong_reference", lambda m=m: rf(m),
+                       f"That is the receptive field measured on {where(m)}; the question measures it on "
+                       f"{where(reference)}.") for m in range(top) if m != reference]
+        diagnoses = _match(given, correct, candidates, sizes_equal)
+    return Verdict(q["id"], q["kind"], given, correct, ok, tuple(working), diagnoses, fields=q)
+
+
+def _rf_at(layers: list[Any], shape: tuple[int, ...], reference: int) -> Sizes:
+    from convcalc.stack import summarize
+
+    row = summarize(layers, shape, rf_from=reference).layers[-1]
+    if row.rf is None:
+        raise ConvCalcError(f"layer {row.index} ({row.name}) has no shift-invariant receptive field")
+    return row.rf
