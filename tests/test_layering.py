@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,22 +68,20 @@ def _piece(path: Path) -> str:
     return relative.parts[0].removesuffix(".py")
 
 
-def _convcalc_imports(tree: ast.AST) -> set[str]:
-    found = set()
+def _imported_modules(tree: ast.AST) -> Iterator[list[str]]:
+    """Every module an absolute import names, split on dots; ``from convcalc import x`` names ``convcalc.x``."""
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
+            if node.module == "convcalc":
+                yield from (["convcalc", alias.name] for alias in node.names)
+            else:
+                yield node.module.split(".")
         elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        else:
-            continue
-        for name in names:
-            parts = name.split(".")
-            if parts[0] == "convcalc" and len(parts) > 1:
-                found.add(parts[1])
-            elif parts[0] == "convcalc" and isinstance(node, ast.ImportFrom):
-                found.update(alias.name for alias in node.names)  # `from convcalc import x`
-    return found
+            yield from (alias.name.split(".") for alias in node.names)
+
+
+def _convcalc_imports(tree: ast.AST) -> set[str]:
+    return {parts[1] for parts in _imported_modules(tree) if parts[0] == "convcalc" and len(parts) > 1}
 
 
 MODULES = sorted(p for p in PACKAGE.rglob("*.py") if _piece(p) not in {"cli", "__init__"})
@@ -107,19 +106,8 @@ def test_nothing_outside_cli_imports_cli() -> None:
 
 def _sibling_imports(tree: ast.AST, package: str) -> set[str]:
     """Modules of ``convcalc.<package>`` imported (``""`` for the package's own __init__)."""
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        else:
-            continue
-        for name in names:
-            parts = name.split(".")
-            if parts[:2] == ["convcalc", package]:
-                found.add(parts[2] if len(parts) > 2 else "")
-    return found
+    return {parts[2] if len(parts) > 2 else "" for parts in _imported_modules(tree)
+            if parts[:2] == ["convcalc", package]}
 
 
 SPLIT = sorted(p for p in MODULES if _piece(p) in INSIDE and p.name != "__init__.py")
