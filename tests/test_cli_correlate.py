@@ -73,7 +73,14 @@ ERRORS = [
     (["correlate", "1 2", "1 2 3"], "kernel 3 is larger than the padded input 2"),
     (["correlate", "1 2", "1", "--mode", "half"], "'mode' parameter"),
     (["correlate", "1 2", "1", "--explain", "x"], "'explain' parameter"),
-    (["correlate", "1 2", "1", "--explain", "5,5"], r"Cell (5, 5) is outside the 1x2 output"),
+    (["correlate", "1 2", "1", "--explain", "5,5"], "must be a cell of the 1x2 output: I in 0..0 and J in 0..1"),
+    (["correlate", "1 2", "1", "--explain", "-1,0"], "'explain' parameter must be a cell of the 1x2 output"),
+    (["correlate", "1 2", "1", "--padding", "-1"], "'padding' parameter"),
+    (["correlate", "1 2; 3 4", "nofile.csv"], "file 'nofile.csv' does not exist"),
+    (["correlate", "1 x", "1"], "row 1, column 2: 'x' is not a number"),
+    (["correlate", "1 2"], "Missing argument 'F'"),
+    (["pool", "1 2; 3 4"], "Missing option '--k'"),
+    (["pool", "1 2; 3 4", "--k", "2", "--explain", "1,1"], "must be a cell of the 1x1 output"),
     (["correlate", "1 2", "1", "--stride", "0"], "'stride' parameter"),
     (["pool", "1 2; 3 4", "--k", "2", "--avg", "--d", "2"], "'dilation' parameter"),
     (["pool", "1 2; 3 4", "--k", "3"], "pool window 3 is larger"),
@@ -85,3 +92,46 @@ def test_errors_exit_2_with_one_line(args, run_cli, message):
     result = run_cli(*args)
     assert result.exit_code == 2
     assert message in result.output
+    assert result.output.startswith("error: ") and result.output.count("\n") == 1, result.output
+
+
+def _window_cells(output: str, title: str) -> set[tuple[int, int]]:
+    """The (row, col) of every [bracketed] cell in the grid under ``title`` (plain text, no colour)."""
+    lines = output[output.index(title):].splitlines()[1:]
+    columns = lines[0].split()
+    cells = set()
+    for line in lines[2:]:
+        if not line or not line.split()[0].lstrip("-").isdigit() or "=" in line:
+            break
+        row, *entries = line.split()
+        cells |= {(int(row), int(columns[k])) for k, entry in enumerate(entries) if entry.startswith("[")}
+    return cells
+
+
+@pytest.mark.parametrize(("args", "cell", "window"), [
+    (["correlate", SEED_X, SEED_F, "--explain", "2,1"], "Y(2,1)", {(r, c) for r in (2, 3, 4) for c in (1, 2, 3)}),
+    (["correlate", SEED_X, "1 1; 1 1", "--dilation", "2", "--explain", "1,2"], "Y(1,2)",
+     {(r, c) for r in (1, 3) for c in (2, 4)}),
+    (["correlate", "1 2 3; 4 5 6; 7 8 9", "1 0; 0 -1", "--padding", "1", "--stride", "2", "--explain", "0,0"],
+     "Y(0,0)", {(-1, -1), (-1, 0), (0, -1), (0, 0)}),
+    (["pool", "1 5 2 0; 3 4 8 1; 0 2 7 6; 9 1 3 3", "--k", "2", "--explain", "1,0"], "Y(1,0)",
+     {(2, 0), (2, 1), (3, 0), (3, 1)}),
+], ids=["seed", "dilated", "padded", "pool"])
+def test_the_explained_window_is_bracketed_in_plain_text(run_cli, args, cell, window):
+    """In a pipe there is no reverse video: the window's cells, and only those, are in brackets."""
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.output
+    assert _window_cells(result.output, f"X, the window of {cell} in [brackets]") == window
+
+
+def test_max_pool_padding_reads_minus_infinity(run_cli):
+    out = run_cli("pool", "1 2; 3 4", "--k", "2", "--p", "1", "--explain", "0,0").output
+    assert "[-inf]" in out and "padding (-inf) is never the max" in out and "Y(0,0) = max(1) = 1" in out
+
+
+def test_wide_matrices_are_never_wrapped_in_a_pipe(run_cli):
+    row = " ".join(f"{k}/7" for k in range(1, 31))
+    result = run_cli("correlate", row, "1", "--explain", "0,29")
+    lines = result.output.splitlines()
+    assert result.exit_code == 0 and len([line for line in lines if line.startswith("0 ")]) == 2
+    assert lines[3].split()[-1] == "30/7" and not [line for line in lines if line != line.rstrip()]

@@ -9,7 +9,7 @@ import sys
 import pytest
 from rich.console import Console
 
-from convcalc.cli._stack_render import rf_table, rf_working_table, summary_table, totals_table
+from convcalc.cli._stack_render import HEADERS, rf_table, rf_working_table, summary_table, totals_table
 from convcalc.presets import preset
 from convcalc.stack import rf_working, summarize
 
@@ -88,6 +88,16 @@ ERRORS = [
     (["stack", "hw5", "--in", "1x2x2"], "layer 1 (Conv2D(32, 3, s=1, p=0)): kernel 3 is larger"),
     (["stack", "hw5", "--in", "1xx2"], "sizes such as 1x28x28"),
     (["rf", "conv(4, 3) convtranspose(4, 3, s=2)", "--in", "1x8x8"], "no shift-invariant receptive field"),
+    (["stack", "hw5", "--batch", "0"], "The 'batch' parameter must be an int >= 1. Got '0'."),
+    (["stack", "hw5", "--batch", "x"], "The 'batch' parameter must be an int >= 1. Got 'x'."),
+    (["stack", "hw5", "--rf-from", "-1"], "The 'rf_from' parameter must be an int >= 0."),
+    (["stack", "hw5", "--rf-from", "9"], "The 'rf_from' parameter must be a layer index from 0 (the input) to 8"),
+    (["rf", "hw5", "--rf-from", "two"], "The 'rf_from' parameter must be an int >= 0."),
+    (["stack"], "Missing argument 'SPEC'. See 'convcalc stack --help'."),
+    (["stack", "hw5", "--bogus"], "No such option: --bogus"),
+    (["stack", "hw6"], "unknown layer 'hw6'"),
+    (["stack", "missing/net.txt"], "spec file 'missing/net.txt' does not exist"),
+    (["stack", "hw5", "--in", "0x28x28"], "sizes such as 1x28x28"),
 ]
 
 
@@ -97,6 +107,44 @@ def test_errors_exit_2_with_one_message(run_cli, args: list[str], message: str) 
     assert result.exit_code == 2
     assert message in result.output + getattr(result, "stderr", "")
     assert "Traceback" not in result.output
+
+
+def test_usage_errors_are_one_line(run_cli) -> None:
+    for args in (["stack", "hw5", "--batch", "x"], ["stack"], ["rf", "hw5", "--bogus"]):
+        result = run_cli(*args)
+        assert result.exit_code == 2 and result.output.startswith("error: ") and result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", ["hw5", "hw5-2conv", "lenet5", "alexnet", "vgg16"])
+def test_a_pipe_shows_every_layer_name_whole(run_cli, name: str) -> None:
+    """Rich's 80-column default used to squash the Layer column into 'Conv2…' in a pipe."""
+    result = run_cli("stack", name)
+    lines = result.output.splitlines()
+    assert result.exit_code == 0 and "…" not in result.output
+    assert not [line for line in lines if line != line.rstrip()]
+    rows = {int(line.split()[0]): line for line in lines if line.split() and line.split()[0].isdigit()}
+    for row in summarize(*preset(name)).layers:
+        assert f"{row.index}  {row.name}  " in rows[row.index].lstrip()
+
+
+@pytest.mark.parametrize(("name", "hidden"), [("hw5", ["Memory"]), ("lenet5", ["Memory"]),
+                                               ("vgg16", ["Memory", "Start", "Jump"])])
+def test_an_80_column_terminal_drops_columns_not_names(monkeypatch, name: str, hidden: list[str]) -> None:
+    import io
+
+    from convcalc.cli import _console, _stack_render
+
+    terminal = Console(file=io.StringIO(), width=80, force_terminal=True, color_system=None)
+    monkeypatch.setattr(_console, "console", terminal)
+    summary = summarize(*preset(name))
+    table = summary_table(summary, max_width=_stack_render.terminal_width())
+    _stack_render.emit(table, totals_table(summary))
+    text = terminal.file.getvalue()
+    headers = [column.header for column in table.columns]
+    assert all(len(line) <= 80 for line in text.splitlines()) and "…" not in text
+    assert sorted(h for h in HEADERS.values() if h not in headers) == sorted(hidden)
+    assert f"not shown at 80 columns: {', '.join(hidden)}" in text
+    assert all(row.name in text for row in summary.layers)
 
 
 def test_the_command_module_keeps_heavy_imports_out() -> None:

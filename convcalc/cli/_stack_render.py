@@ -2,21 +2,33 @@
 
 Column identity is :class:`Column` (its values are the ``--json`` keys) and
 :data:`HEADERS` holds the display titles. Numbers become strings here only.
+
+The output helpers at the bottom (:func:`emit`, :class:`Prose`, :func:`terminal_width`)
+are shared by `stack`, `correlate`, `pool` and `check`: on a terminal Rich prints as
+usual; in a pipe (CI, autograders, ``| cat``) tables keep their natural width, so a
+layer name or a matrix row is never squashed, and lines carry no trailing spaces.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import sys
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich import box
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from rich.console import Console, ConsoleOptions, RenderableType
+
     from convcalc.stack import RFWorking, Summary
 
 __all__ = ["Column", "HEADERS", "summary_table", "totals_table", "rf_table", "rf_working_table",
-           "human_bytes", "per_axis"]
+           "human_bytes", "per_axis", "Prose", "emit", "natural_width", "terminal_width"]
 
 EMPTY = "--"
 
@@ -40,6 +52,15 @@ HEADERS = {
     Column.MACS: "MACs", Column.MEMORY: "Memory", Column.RF: "RF", Column.JUMP: "Jump", Column.START: "Start",
 }
 _RIGHT = {Column.INDEX, Column.PARAMS, Column.MACS, Column.MEMORY, Column.RF, Column.JUMP, Column.START}
+
+#: Columns a terminal too narrow for the whole table drops, first to last. The totals under the
+#: table, `convcalc rf` and ``--json`` still show them; layer names and shapes are never cut.
+OPTIONAL_COLUMNS = (Column.MEMORY, Column.START, Column.JUMP, Column.RF, Column.MACS)
+
+
+def _table(**options: Any) -> Table:
+    """The house style: a rule under the header (and above a footer), two spaces between columns."""
+    return Table(box=box.SIMPLE, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), **options)
 
 
 def human_bytes(n: int) -> str:
@@ -78,32 +99,55 @@ def _shape(shape: tuple[int, ...]) -> str:
     return str(tuple(shape))
 
 
-def summary_table(summary: Summary, title: str | None = None) -> Table:
-    """Keras-style per-layer table with a footer of column totals (params, MACs, memory)."""
+def summary_table(summary: Summary, title: str | None = None, max_width: int | None = None) -> Table:
+    """Keras-style per-layer table with a footer of column totals (params, MACs, memory).
+
+    With ``max_width`` (a terminal's width), the columns of :data:`OPTIONAL_COLUMNS`
+    are dropped one by one until the table fits, and the caption says which; the
+    layer names, shapes and parameter counts are always shown whole.
+    """
+    hidden: list[Column] = []
+    table = _summary_table(summary, title, hidden, max_width)
+    for column in OPTIONAL_COLUMNS:
+        if max_width is None or natural_width(table) <= max_width:
+            break
+        hidden.append(column)
+        table = _summary_table(summary, title, hidden, max_width)
+    return table
+
+
+def _summary_table(summary: Summary, title: str | None, hidden: list[Column], width: int | None) -> Table:
     reference = "input" if summary.rf_from == 0 else f"output of layer {summary.rf_from}"
-    table = Table(title=title, box=box.SIMPLE_HEAD, show_footer=True, pad_edge=False,
-                  caption=f"batch {summary.batch}, {summary.dtype}, MACs: {summary.convention}; "
-                          f"RF/Jump/Start on the {reference}", caption_justify="left")
+    caption = (f"batch {summary.batch}, {summary.dtype}, MACs: {summary.convention}; "
+               f"RF/Jump/Start on the {reference}")
+    if hidden:
+        caption += (f"\nnot shown at {width} columns: {', '.join(HEADERS[c] for c in hidden)} "
+                    "(--json or a wider terminal shows them)")
+    table = _table(title=title, show_footer=True, caption=caption, caption_justify="left")
     footers = {
         Column.NAME: "Total", Column.PARAMS: f"{summary.total_params:,}", Column.MACS: f"{summary.total_macs:,}",
         Column.MEMORY: human_bytes(summary.activation_bytes),
     }
-    for column in Column:
+    columns = [column for column in Column if column not in hidden]
+    for column in columns:
         table.add_column(HEADERS[column], footer=footers.get(column, ""),
-                         justify="right" if column in _RIGHT else "left", no_wrap=column is not Column.NAME)
+                         justify="right" if column in _RIGHT else "left", no_wrap=True)
     for row in summary.layers:
-        table.add_row(
-            str(row.index), row.name, _shape(row.output_shape), f"{row.params:,}", f"{row.macs:,}",
-            human_bytes(row.activation_bytes), per_axis(row.rf), per_axis(row.jump), per_axis(row.start),
-        )
+        cells = {
+            Column.INDEX: str(row.index), Column.NAME: row.name, Column.OUTPUT_SHAPE: _shape(row.output_shape),
+            Column.PARAMS: f"{row.params:,}", Column.MACS: f"{row.macs:,}",
+            Column.MEMORY: human_bytes(row.activation_bytes), Column.RF: per_axis(row.rf),
+            Column.JUMP: per_axis(row.jump), Column.START: per_axis(row.start),
+        }
+        table.add_row(*(cells[column] for column in columns))
     return table
 
 
 def totals_table(summary: Summary) -> Table:
     """The Keras-style totals under the table: parameters (with bytes), MACs, memory."""
     grid = Table.grid(padding=(0, 1))
-    grid.add_column(justify="left")
-    grid.add_column(justify="right")
+    grid.add_column(justify="left", no_wrap=True)
+    grid.add_column(justify="right", no_wrap=True)
     grid.add_column(justify="left")
     grid.add_row("Total params:", f"{summary.total_params:,}", f"({human_bytes(summary.param_bytes)})")
     grid.add_row("Trainable params:", f"{summary.trainable_params:,}", "")
@@ -119,10 +163,9 @@ def totals_table(summary: Summary) -> Table:
 def rf_table(summary: Summary) -> Table:
     """Per-layer receptive-field view: each layer's step (k, s, p, d) and the resulting rf, jump, start."""
     reference = "input" if summary.rf_from == 0 else f"output of layer {summary.rf_from}"
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, caption=f"RF, Jump, Start measured on the {reference}",
-                  caption_justify="left")
+    table = _table(caption=f"RF, Jump, Start measured on the {reference}", caption_justify="left")
     for header in ("#", "Layer", "k", "s", "p", "d", "RF", "Jump", "Start"):
-        table.add_column(header, justify="left" if header == "Layer" else "right", no_wrap=header != "Layer")
+        table.add_column(header, justify="left" if header == "Layer" else "right", no_wrap=True)
     for row in summary.layers:
         steps = row.rf_step
         cells = [EMPTY] * 4 if not steps else [
@@ -131,13 +174,14 @@ def rf_table(summary: Summary) -> Table:
     return table
 
 
-def rf_working_table(working: RFWorking) -> Table:
-    """The seed's recurrence, top down: ``RF_{l-1} = s_l*RF_l + (k_l - s_l)`` with numbers."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="RF_{l-1} = s_l * RF_l + (k_l - s_l), from the top down",
-                  title_justify="left")
-    table.add_column("Size")
-    table.add_column("Working")
-    table.add_column("Value", justify="right")
+def rf_working_table(working: RFWorking) -> RenderableType:
+    """The seed's recurrence, top down: ``RF_{l-1} = s_l*RF_l + (k_l - s_l)`` with numbers, under its title."""
+    from rich.console import Group
+
+    table = _table()
+    table.add_column("Size", no_wrap=True)
+    table.add_column("Working", no_wrap=True)
+    table.add_column("Value", justify="right", no_wrap=True)
     naxes = len(working.sizes[0])
     axes = [None] if all(len(set(s)) == 1 for s in working.sizes) and _same_steps(working) else list(range(naxes))
     for axis in axes:
@@ -154,8 +198,71 @@ def rf_working_table(working: RFWorking) -> Table:
             else:
                 text = f"s_{layer}*RF_{layer} + (k_{layer} - s_{layer}) = {s}*{above} + ({k} - {s})"
             table.add_row(f"RF_{layer - 1}{suffix}", text, str(value))
-    return table
+    return Group(Text("RF_{l-1} = s_l * RF_l + (k_l - s_l), from the top down", style="bold"), table)
 
 
 def _same_steps(working: RFWorking) -> bool:
     return all(len({(st.effective_kernel, st.stride) for st in steps}) == 1 for steps in working.steps)
+
+
+# --------------------------------------------------------------------------- output: terminal or pipe
+class Prose(Text):
+    """Text that may wrap, such as a diagnosis, a note or a title.
+
+    When :func:`emit` sizes the output for a pipe, prose asks for no more than its
+    longest word, so tables, matrices and formulas set the width and a sentence
+    wraps at it instead of widening everything. Rendered, it is a plain ``Text``.
+    """
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        measurement = super().__rich_measure__(console, options)
+        if getattr(console, "prose_wraps", False):
+            return Measurement(measurement.minimum, measurement.minimum)
+        return measurement
+
+
+def natural_width(renderable: RenderableType, prose_wraps: bool = False) -> int:
+    """The width ``renderable`` takes when nothing is wrapped or cut (but :class:`Prose`, with ``prose_wraps``)."""
+    from rich.console import Console
+
+    measuring = Console(width=100_000, file=io.StringIO(), color_system=None, legacy_windows=False)
+    measuring.prose_wraps = prose_wraps  # type: ignore[attr-defined]  # read by Prose.__rich_measure__
+    return measuring.measure(renderable).maximum
+
+
+def terminal_width() -> int | None:
+    """The terminal's width when stdout is a terminal, else ``None`` (a pipe or a file)."""
+    from convcalc.cli._console import console
+
+    return console.width if console.is_terminal else None
+
+
+def _pipe_width() -> int:
+    """``$COLUMNS`` when set, else 80: never the width of whatever terminal stdin happens to be."""
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else 80
+
+
+def emit(*renderables: RenderableType) -> None:
+    """Print renderables on stdout.
+
+    On a terminal: Rich at the terminal's width, with colour. Otherwise: plain
+    text at ``max($COLUMNS or 80, natural width)``, so a table is never squashed
+    (a layer name never becomes ``Conv2…``), :class:`Prose` wraps at the pipe's
+    width, and no line ends in spaces.
+    """
+    from rich.console import Console
+
+    from convcalc.cli._console import console
+
+    if console.is_terminal:
+        for renderable in renderables:
+            console.print(renderable)
+        return
+    width = max([_pipe_width(), *(natural_width(r, prose_wraps=True) for r in renderables)])
+    buffer = io.StringIO()
+    plain = Console(file=buffer, width=width, color_system=None, force_terminal=False, highlight=False,
+                    emoji=False, legacy_windows=False, soft_wrap=False)
+    for renderable in renderables:
+        plain.print(renderable)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))

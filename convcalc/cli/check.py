@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from convcalc.cli._console import console, print_json
+from convcalc.cli._console import print_json
+from convcalc.cli.stack import OneLineErrors
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
@@ -26,45 +27,79 @@ app = typer.Typer()
 _KIND_HELP = ("outsize, transposed, pool, same_padding, stack_shape, params, macs, rf, correlate, convolve, "
               "pool_exact")
 
+#: The command-line option of each question field (inline checking); the file format's names are the fields.
+OPTIONS = {
+    "size": "--in", "input": "--in", "kernel": "--k", "stride": "--s", "padding": "--p", "dilation": "--d",
+    "output_padding": "--output-padding", "ceil_mode": "--ceil", "framework": "--framework", "x": "--x",
+    "f": "--f", "mode": "--mode", "cell": "--cell", "op": "--avg", "spec": "--spec", "layer": "--layer",
+    "relative_to": "--relative-to", "layout": "--layout", "convention": "--convention", "batch": "--batch",
+}
 
-def _opt(*names: str, help: str) -> Any:
-    return typer.Option(*names, help=help, show_default=False)
+
+def _opt(*names: str, help: str, metavar: Optional[str] = None) -> Any:
+    return typer.Option(*names, help=help, show_default=False, metavar=metavar)
 
 
-@app.command(context_settings={"ignore_unknown_options": True})
+@app.command(cls=OneLineErrors, context_settings={"ignore_unknown_options": True})
 def check(
-    target: Annotated[str, typer.Argument(help=f"An answers .toml file, or a kind for one inline answer: {_KIND_HELP}.",
-                                          show_default=False)],
-    answer: Annotated[Optional[str], _opt("--answer", help="Inline: the answer to check (7, 7x7, 1:2, a matrix).")]
+    target: Annotated[str, typer.Argument(
+        metavar="FILE|KIND", show_default=False,
+        help=f"An answer file such as examples/hw5_answers.toml, or the kind of one inline answer: {_KIND_HELP}.")],
+    answer: Annotated[Optional[str], _opt(
+        "--answer", metavar="A", help="Inline: the answer to check (7, 7x7, 1:2 for lo:hi padding, 542230, or "
+                                      "a matrix), e.g. --answer 7 or --answer '68 23; -54 -19'.")] = None,
+    size: Annotated[Optional[str], _opt(
+        "--in", metavar="SIZE", help="Input size, e.g. --in 16 or --in 28x28; for stack kinds the shape "
+                                     "of one sample, e.g. --in 1x28x28.")] = None,
+    kernel: Annotated[Optional[str], _opt("--k", metavar="K", help="Kernel or pool window, e.g. --k 3 or "
+                                                                    "--k 3x5.")] = None,
+    stride: Annotated[Optional[str], _opt("--s", metavar="S", help="Stride, e.g. --s 2.")] = None,
+    padding: Annotated[Optional[str], _opt(
+        "--p", metavar="P", help="Padding: 1, 1,2 (per axis), 0:1 (lo:hi), valid, same or full; e.g. --p 1.")]
     = None,
-    size: Annotated[Optional[str], _opt("--in", help="Input size (16, 28x28) or, for stack kinds, shape 1x28x28.")]
+    dilation: Annotated[Optional[str], _opt("--d", metavar="D", help="Dilation, 1 = none; e.g. --d 4.")] = None,
+    output_padding: Annotated[Optional[str], _opt(
+        "--output-padding", metavar="N", help="transposed: output_padding, e.g. --output-padding 1.")] = None,
+    ceil: Annotated[bool, _opt("--ceil", help="pool, pool_exact: ceil mode (PyTorch's rule).")] = False,
+    framework: Annotated[Optional[str], _opt(
+        "--framework", metavar="torch|keras", help="'same' padding rule, e.g. --framework keras.")] = None,
+    x: Annotated[Optional[str], _opt(
+        "--x", metavar="MATRIX", help="correlate, convolve, pool_exact: the input matrix, e.g. --x '1 2; 3 4' "
+                                      "or --x x.csv.")] = None,
+    f: Annotated[Optional[str], _opt(
+        "--f", metavar="MATRIX", help="correlate, convolve: the kernel matrix, e.g. --f '1 0; 0 -1'.")] = None,
+    mode: Annotated[Optional[str], _opt(
+        "--mode", metavar="valid|same|full", help="correlate, convolve: the mode, e.g. --mode same.")] = None,
+    cell: Annotated[Optional[str], _opt(
+        "--cell", metavar="I,J", help="correlate, convolve, pool_exact: check one output cell (0-indexed) "
+                                      "instead of the matrix, e.g. --cell 0,0.")] = None,
+    avg: Annotated[bool, _opt("--avg", help="pool_exact: average pooling (default: max).")] = False,
+    spec: Annotated[Optional[str], _opt(
+        "--spec", metavar="SPEC", help="Stack kinds: a preset (hw5, hw5-2conv, lenet5, alexnet, vgg16) or a "
+                                       "layer list, e.g. --spec 'conv(8,3) conv(8,3)'.")] = None,
+    layer: Annotated[Optional[int], _opt(
+        "--layer", metavar="N", help="Stack kinds: the layer asked about, counted from 1 (default: the last; "
+                                     "for params and macs the whole network), e.g. --layer 3.")] = None,
+    relative_to: Annotated[Optional[int], _opt(
+        "--relative-to", metavar="N", help="rf: measure on layer N's output instead of the input, "
+                                           "e.g. --relative-to 1.")] = None,
+    layout: Annotated[Optional[str], _opt(
+        "--layout", metavar="nchw|nhwc", help="stack_shape: shape order, e.g. --layout nhwc for 13x13x32.")]
     = None,
-    kernel: Annotated[Optional[str], _opt("--k", help="Kernel or pool window.")] = None,
-    stride: Annotated[Optional[str], _opt("--s", help="Stride.")] = None,
-    padding: Annotated[Optional[str], _opt("--p", help="Padding: 1, 1,2, 0:1, valid, same, full.")] = None,
-    dilation: Annotated[Optional[str], _opt("--d", help="Dilation (1 = none).")] = None,
-    output_padding: Annotated[Optional[str], _opt("--output-padding", help="Transposed: output_padding.")] = None,
-    ceil: Annotated[bool, _opt("--ceil", help="Pooling in ceil mode.")] = False,
-    framework: Annotated[Optional[str], _opt("--framework", help="'same' rule: torch or keras.")] = None,
-    x: Annotated[Optional[str], _opt("--x", help="correlate/convolve/pool_exact: the input matrix.")] = None,
-    f: Annotated[Optional[str], _opt("--f", help="correlate/convolve: the kernel matrix.")] = None,
-    mode: Annotated[Optional[str], _opt("--mode", help="correlate/convolve: valid, same or full.")] = None,
-    cell: Annotated[Optional[str], _opt("--cell", help="Check one output cell I,J instead of the matrix.")] = None,
-    avg: Annotated[bool, _opt("--avg", help="pool_exact: average pooling (default max).")] = False,
-    spec: Annotated[Optional[str], _opt("--spec", help="Stack kinds: a preset (hw5, lenet5...) or layer list.")]
+    convention: Annotated[Optional[str], _opt(
+        "--convention", metavar="NAME", help="macs: torchvision (default), torchinfo, fvcore, ptflops, thop or "
+                                             "flops; e.g. --convention flops.")] = None,
+    batch: Annotated[Optional[int], _opt("--batch", metavar="N", help="macs: batch size, e.g. --batch 32.")]
     = None,
-    layer: Annotated[Optional[int], _opt("--layer", help="Stack kinds: the layer asked about (1-based).")] = None,
-    relative_to: Annotated[Optional[int], _opt("--relative-to", help="rf: measure on this layer's output.")]
-    = None,
-    layout: Annotated[Optional[str], _opt("--layout", help="stack_shape: nchw (default) or nhwc.")] = None,
-    convention: Annotated[Optional[str], _opt("--convention", help="macs: counting convention.")] = None,
-    batch: Annotated[Optional[int], _opt("--batch", help="macs: batch size.")] = None,
     working: Annotated[bool, typer.Option("--working", help="Show the working of right answers too.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for autograders.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (verdicts, working, "
+                                                         "diagnoses), for autograders.")] = False,
 ) -> None:
     """Check homework answers: one row per question, and the working and likely mistake for each wrong one.
 
-    Example: convcalc check outsize --in 16 --k 2 --s 2 --p 1 --d 4 --answer 7
+    Exit status: 0 all right, 1 any wrong, 2 a malformed file or question.
+    Examples: convcalc check examples/hw5_answers.toml;
+    convcalc check outsize --in 16 --k 2 --s 2 --p 1 --d 4 --answer 7
     """
     from convcalc.check import KINDS, Report, check_file, check_question
     from convcalc.errors import ConvCalcError
@@ -77,8 +112,7 @@ def check(
     given = {key: value for key, value in inline.items() if value is not None}
     kind = target.strip().lower().replace("-", "_")
     if kind in KINDS:
-        if "answer" not in given:
-            raise ConvCalcError(f"checking one {kind} answer needs --answer")
+        _check_inline_options(kind, given)
         if kind in ("correlate", "convolve", "pool_exact"):
             given = _inline_matrices(given)
         report = Report((check_question({"id": kind, "kind": kind, **given}),), "inline")
@@ -94,9 +128,47 @@ def check(
     if as_json:
         print_json(report.to_dict())
     else:
-        console.print(render_report(report, working))
+        from convcalc.cli._stack_render import emit
+
+        emit(render_report(report, working))
     if not report.all_right:
         raise typer.Exit(code=1)
+
+
+def _check_inline_options(kind: str, given: dict[str, Any]) -> None:
+    """Name the command-line options (not the file's fields) when an inline question lacks or misuses one."""
+    from convcalc.check import KIND_FIELDS
+    from convcalc.errors import ConvCalcError
+
+    allowed, required = KIND_FIELDS[kind]
+    usable = sorted({OPTIONS[name] for name in allowed if name in OPTIONS}, key=list(OPTIONS.values()).index)
+    for key in given:
+        names = ("size", "input") if key == "in" else (key,)
+        if key != "answer" and not any(name in allowed for name in names):
+            raise ConvCalcError(f"{OPTIONS[names[0]]} does not apply to {kind}; its options are "
+                                f"{', '.join(usable)} and --answer")
+    missing = [OPTIONS[name] for name in required if name not in given and not (name in ("size", "input")
+                                                                                and "in" in given)]
+    missing += [] if "answer" in given else ["--answer"]
+    if missing:
+        raise ConvCalcError(f"checking one {kind} answer needs {' and '.join(missing)}, e.g. "
+                            f"{_EXAMPLES.get(kind, 'see convcalc check --help')}")
+
+
+#: One inline example per kind, for the error that says what is missing.
+_EXAMPLES = {
+    "outsize": "convcalc check outsize --in 16 --k 2 --s 2 --p 1 --d 4 --answer 7",
+    "transposed": "convcalc check transposed --in 7 --k 3 --s 2 --p 1 --output-padding 1 --answer 14",
+    "pool": "convcalc check pool --in 5 --k 2 --s 2 --p 1 --ceil --answer 3",
+    "same_padding": "convcalc check same_padding --in 16 --k 4 --answer 1:2",
+    "stack_shape": "convcalc check stack_shape --spec hw5 --layer 3 --answer 32x13x13",
+    "params": "convcalc check params --spec hw5 --answer 542230",
+    "macs": "convcalc check macs --spec hw5 --answer 736488",
+    "rf": "convcalc check rf --spec 'conv(8,3) conv(8,3) conv(8,3)' --in 1x16x16 --answer 7",
+    "correlate": "convcalc check correlate --x '1 2; 3 4' --f '1 0; 0 1' --answer 5",
+    "convolve": "convcalc check convolve --x '1 2; 3 4' --f '1 0; 0 1' --answer 5",
+    "pool_exact": "convcalc check pool_exact --x '1 2; 3 4' --k 2 --avg --answer 5/2",
+}
 
 
 def _exists(path: str) -> bool:
@@ -140,7 +212,7 @@ def render_report(report: Report, working: bool = False) -> RenderableType:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for name, justify in (("id", "left"), ("kind", "left"), ("given", "right"), ("correct", "right"),
                           ("verdict", "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for v in report.verdicts:
         verdict = Text("right", style="green") if v.ok else Text("WRONG", style="bold red")
         table.add_row(v.id, v.kind, _short(v.given), _short(v.correct), verdict)
@@ -160,6 +232,7 @@ def render_verdict(v: Verdict) -> RenderableType:
     from rich.padding import Padding
     from rich.text import Text
 
+    from convcalc.cli._stack_render import Prose
     from convcalc.cli.correlate import matrix_table, render_cell_working
 
     def indent(renderable: Any) -> Padding:
@@ -171,17 +244,17 @@ def render_verdict(v: Verdict) -> RenderableType:
     if not v.ok:
         mistakes = [d for d in v.diagnoses if d.code not in _CELL_CODES]
         for n, d in enumerate(mistakes):
-            parts.append(indent(Text.assemble(("likely mistake: " if n == 0 else "or perhaps: ", "yellow"),
-                                              d.message)))
-        parts += [indent(Text.assemble(("cells: ", "yellow"), d.message)) for d in v.diagnoses
+            parts.append(indent(Prose.assemble(("likely mistake: " if n == 0 else "or perhaps: ", "yellow"),
+                                               d.message)))
+        parts += [indent(Prose.assemble(("cells: ", "yellow"), d.message)) for d in v.diagnoses
                   if d.code in _CELL_CODES]
         if not mistakes:
-            parts.append(indent(Text("no usual mistake recognised; compare with the working", style="dim")))
+            parts.append(indent(Prose("no usual mistake recognised; compare with the working", style="dim")))
     shown = v.working[:len(v.working) - len(v.cells)]  # the cells' working is drawn below, laid out
-    parts += [indent(Text(line)) for line in shown]
+    parts += [indent(Prose(line)) for line in shown]
     if isinstance(v.given, list) and isinstance(v.correct, list) and not v.ok:
         if v.wrong_cells:
-            parts.append(indent(matrix_table(v.given, "your answer, wrong cells in red (0-indexed)",
+            parts.append(indent(matrix_table(v.given, "your answer, wrong cells in [brackets] (0-indexed)",
                                              wrong=set(v.wrong_cells))))
         parts.append(indent(matrix_table(v.correct, "correct")))
     for w in v.cells:

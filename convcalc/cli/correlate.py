@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from convcalc.cli._console import console, print_json
+from convcalc.cli._console import print_json
+from convcalc.cli.stack import OneLineErrors
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
@@ -20,36 +21,52 @@ if TYPE_CHECKING:  # pragma: no cover
 app = typer.Typer()
 
 MatrixArg = Annotated[str, typer.Argument(
-    help="A matrix: '[[1,0],[2,9]]', '1 0; 2 9', a .txt/.csv/.npy file, or - for stdin.", show_default=False)]
+    metavar="X", help="The input matrix: '[[1,0],[2,9]]', '1 0; 2 9', a .txt/.csv/.npy file such as x.csv, "
+                      "or - for standard input.", show_default=False)]
 ExplainOpt = Annotated[Optional[list[str]], typer.Option(
-    "--explain", help="Show the working of cell I,J (0-indexed; repeat the option for more) or 'all'.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object: {\"output\": [[...]]}.")]
+    "--explain", metavar="I,J", show_default=False,
+    help="Show the working of output cell I,J (0-indexed), e.g. --explain 0,0; repeat it for more cells, "
+         "or --explain all.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object, {\"output\": [[...]], \"shape\": "
+                                                      "[rows, cols]}, plus \"working\" with --explain.")]
 
 
 # Matrices such as "-1 -1; 2 3" start with a dash: let them through as arguments, not unknown options.
 MATRIX_ARGS = {"ignore_unknown_options": True}
 
 
-@app.command(context_settings=MATRIX_ARGS)
+@app.command(cls=OneLineErrors, context_settings=MATRIX_ARGS)
 def correlate(
     x: MatrixArg,
-    f: Annotated[str, typer.Argument(help="The kernel, in any matrix form.", show_default=False)],
-    mode: Annotated[str, typer.Option("--mode", help="valid, same or full (ignored when --padding is given).")]
-    = "valid",
-    stride: Annotated[str, typer.Option("--stride", "--s", help="Stride: 1, or rows,cols such as 2,1.")] = "1",
-    dilation: Annotated[str, typer.Option("--dilation", "--d", help="Dilation (1 = none): 2 or 2,1.")] = "1",
+    f: Annotated[str, typer.Argument(metavar="F", help="The kernel, in any matrix form: '-1 -1 -1; -1 8 -1; "
+                                                       "-1 -1 -1', '[[1,0],[0,1]]', f.csv.", show_default=False)],
+    mode: Annotated[str, typer.Option(
+        "--mode", metavar="valid|same|full",
+        help="valid (no padding), same (output as large as X) or full, e.g. --mode same; "
+             "--padding overrides it.")] = "valid",
+    stride: Annotated[str, typer.Option(
+        "--stride", "--s", metavar="S", help="Stride, one for both axes or rows,cols, e.g. --stride 2 or --stride 2,1.")]
+    = "1",
+    dilation: Annotated[str, typer.Option(
+        "--dilation", "--d", metavar="D", help="Dilation, 1 = none, e.g. --dilation 2 or --dilation 2,1.")] = "1",
     padding: Annotated[Optional[str], typer.Option(
-        "--padding", "--p", help="Explicit padding: 1, 1,2 (per axis), 0:1 (lo:hi), 0:1,1:1, or a mode.")] = None,
-    flip: Annotated[bool, typer.Option("--convolve", help="Convolution: flip the kernel (SciPy convolve2d).")]
+        "--padding", "--p", metavar="P", show_default=False,
+        help="Explicit zero padding: 1, 1,2 (rows,cols), 0:1 (lo:hi on both axes), 0:1,1:1, or a mode; "
+             "e.g. --padding 1.")] = None,
+    flip: Annotated[bool, typer.Option(
+        "--convolve", help="Convolution instead of correlation: the kernel is flipped (SciPy convolve2d).")]
     = False,
     explain: ExplainOpt = None,
-    framework: Annotated[str, typer.Option("--framework", help="'same' rule with a stride: torch or keras.")]
-    = "torch",
+    framework: Annotated[str, typer.Option(
+        "--framework", metavar="torch|keras",
+        help="Rule for --mode same: torch (stride 1 only) or keras (any stride, ceil(n/s) outputs), "
+             "e.g. --framework keras (with --mode same --stride 2).")] = "torch",
     as_json: JsonOpt = False,
 ) -> None:
-    """Exact correlation (or convolution) of two integer/fraction matrices, with the working.
+    """Exact correlation (or convolution) of two integer/fraction matrices, with the working of any cell.
 
-    Example: convcalc correlate "1 0 -2; 2 9 5; 0 -3 1" "-1 -1 -1; -1 8 -1; -1 -1 -1" --explain 0,0
+    Example (the seed's HW5 question 3, Y(0,0) = 68):
+    convcalc correlate "1 0 -2; 2 9 5; 0 -3 1" "-1 -1 -1; -1 8 -1; -1 -1 -1" --explain 0,0
     """
     from convcalc import exact
     from convcalc.matrix_input import parse_matrix
@@ -67,32 +84,45 @@ def correlate(
                     "working": [cell_working_json(w) for w in workings]} if workings else
                    {"output": json_matrix(y), "shape": [len(y), len(y[0])]})
         return
+    from rich.text import Text
+
+    from convcalc.cli._stack_render import emit
+
     op = "convolution" if flip else "correlation"
-    console.print(matrix_table(y, title=f"Y = X {'*' if flip else '⋆'} F  ({_describe(options, op)}, "
-                                        f"{len(y)}x{len(y[0])})"))
+    parts: list[Any] = [matrix_table(y, title=f"Y = X {'*' if flip else '⋆'} F  ({_describe(options, op)}, "
+                                              f"{len(y)}x{len(y[0])})")]
     for w in workings:
-        console.print()
-        console.print(input_with_window(xm, w.rows, w.cols, w.cell))
-        console.print(render_cell_working(w))
+        parts += [Text(""), input_with_window(xm, w.rows, w.cols, w.cell), render_cell_working(w)]
+    emit(*parts)
 
 
-@app.command(context_settings=MATRIX_ARGS)
+@app.command(cls=OneLineErrors, context_settings=MATRIX_ARGS)
 def pool(
     x: MatrixArg,
-    kernel: Annotated[str, typer.Option("--k", "--kernel", help="Pool window: 2 or 2,3.")],
-    stride: Annotated[Optional[str], typer.Option("--s", "--stride", help="Stride (default: the window).")] = None,
-    padding: Annotated[str, typer.Option("--p", "--padding", help="Padding: 1, 1,2, or lo:hi pairs.")] = "0",
-    dilation: Annotated[str, typer.Option("--d", "--dilation", help="Dilation (max pooling only).")] = "1",
-    ceil: Annotated[bool, typer.Option("--ceil", help="Ceil mode with PyTorch's last-window rule.")] = False,
-    avg: Annotated[bool, typer.Option("--avg", help="Average pooling (exact fractions) instead of max.")] = False,
+    kernel: Annotated[str, typer.Option("--k", "--kernel", metavar="K", show_default=False,
+                                        help="Pool window, one for both axes or rows,cols, e.g. --k 2 or --k 2,3.")],
+    stride: Annotated[Optional[str], typer.Option(
+        "--s", "--stride", metavar="S", show_default=False,
+        help="Stride (default: the window), e.g. --s 1.")] = None,
+    padding: Annotated[str, typer.Option(
+        "--p", "--padding", metavar="P", help="Padding: 1, 1,2 (rows,cols) or lo:hi pairs such as 0:1, "
+                                              "e.g. --p 1.")] = "0",
+    dilation: Annotated[str, typer.Option(
+        "--d", "--dilation", metavar="D", help="Dilation, max pooling only (1 = none), e.g. --d 2.")] = "1",
+    ceil: Annotated[bool, typer.Option(
+        "--ceil", help="Ceil mode: keep a partial last window unless it would start in the right padding "
+                       "(PyTorch's rule).")] = False,
+    avg: Annotated[bool, typer.Option("--avg", help="Average pooling (exact fractions such as 5/3) instead "
+                                                    "of max.")] = False,
     exclude_pad: Annotated[bool, typer.Option(
-        "--exclude-pad", help="Average pooling: divide by real cells only (count_include_pad=False).")] = False,
+        "--exclude-pad", help="With --avg: divide by the real cells only, not the padding "
+                              "(PyTorch's count_include_pad=False).")] = False,
     explain: ExplainOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Exact max or average pooling of a matrix (averages as exact fractions).
+    """Exact max or average pooling of a matrix (averages as exact fractions), with the working of any cell.
 
-    Example: convcalc pool "1 5 2 0; 3 4 8 1; 0 2 7 6; 9 1 3 3" --k 2 --avg
+    Example: convcalc pool "1 5 2 0; 3 4 8 1; 0 2 7 6; 9 1 3 3" --k 2 --avg --explain 0,0
     """
     from convcalc import exact
     from convcalc.matrix_input import parse_matrix
@@ -122,12 +152,17 @@ def pool(
                                 "divisor": w.divisor, "value": json_value(w.value)} for w in workings]
         print_json(data)
         return
-    console.print(matrix_table(y, title=f"{'Average' if avg else 'Max'} pooling, {len(y)}x{len(y[0])}"))
+    from rich.text import Text
+
+    from convcalc.cli._stack_render import emit
+
+    parts: list[Any] = [matrix_table(y, title=f"{'Average' if avg else 'Max'} pooling, {len(y)}x{len(y[0])}")]
     for w in workings:
-        console.print()
-        console.print(input_with_window(xm, w.rows, w.cols, w.cell, "cells outside X are not pooled" if not avg
-                                        else "cells outside X add 0; the divisor is below"))
-        console.print(f"Y({w.cell[0]},{w.cell[1]}) = {w.text()}", highlight=False)
+        outside = ("padding (-inf) is never the max" if not avg else
+                   "padding adds 0; the divisor is below")
+        parts += [Text(""), input_with_window(xm, w.rows, w.cols, w.cell, outside, pad_text="0" if avg else "-inf"),
+                  Text(f"Y({w.cell[0]},{w.cell[1]}) = {w.text()}")]
+    emit(*parts)
 
 
 # --------------------------------------------------------------------------- option parsing (text only)
@@ -149,7 +184,7 @@ def _padding_option(text: Optional[str]) -> Any:
 
 
 def _cells(explain: Optional[list[str]], rows: int, cols: int) -> list[tuple[int, int]]:
-    """``["0,0", "1,2"]`` or ``["all"]`` to a list of output cells (checked by the library)."""
+    """``["0,0", "1,2"]`` or ``["all"]`` to the output cells to explain, each once, in order."""
     from convcalc.errors import invalid
 
     cells: list[tuple[int, int]] = []
@@ -162,8 +197,11 @@ def _cells(explain: Optional[list[str]], rows: int, cols: int) -> list[tuple[int
             i, j = (int(p) for p in parts)
         except ValueError:
             raise invalid("explain", item, "a cell I,J such as 0,0 (0-indexed), or 'all'") from None
+        if not (0 <= i < rows and 0 <= j < cols):
+            raise invalid("explain", item, f"a cell of the {rows}x{cols} output: I in 0..{rows - 1} and J in "
+                                           f"0..{cols - 1} (0-indexed)")
         cells.append((i, j))
-    return cells
+    return list(dict.fromkeys(cells))
 
 
 def _describe(options: dict[str, Any], op: str) -> str:
@@ -207,53 +245,66 @@ def cell_working_json(w: CellWorking) -> dict[str, Any]:
 
 
 def input_with_window(xm: list[list[Any]], rows: tuple[int, ...], cols: tuple[int, ...], cell: tuple[int, int],
-                      outside: str = "padding shown") -> RenderableType:
-    """The input with one window highlighted; padding the window reaches is drawn around it."""
+                      outside: str = "padding shown as 0", pad_text: str = "0") -> RenderableType:
+    """The input with one window marked in [brackets]; padding the window reaches is drawn around it.
+
+    ``pad_text`` is how a padding cell reads (``0``, or ``-inf`` for max pooling).
+    """
     n_rows, n_cols = len(xm), len(xm[0])
     r0, r1 = min(0, min(rows)), max(n_rows - 1, max(rows))
     c0, c1 = min(0, min(cols)), max(n_cols - 1, max(cols))
     shown = [[xm[r][c] if 0 <= r < n_rows and 0 <= c < n_cols else None for c in range(c0, c1 + 1)]
              for r in range(r0, r1 + 1)]
-    title = f"X with the window of Y({cell[0]},{cell[1]})" + (f" ({outside})" if (r0, c0) != (0, 0) or
-                                                             (r1, c1) != (n_rows - 1, n_cols - 1) else "")
-    return matrix_table(shown, title, highlight={(r, c) for r in rows for c in cols}, origin=(r0, c0))
+    padded = (r0, c0) != (0, 0) or (r1, c1) != (n_rows - 1, n_cols - 1)
+    title = f"X, the window of Y({cell[0]},{cell[1]}) in [brackets]" + (f" ({outside})" if padded else "")
+    return matrix_table(shown, title, highlight={(r, c) for r in rows for c in cols}, origin=(r0, c0),
+                        pad_text=pad_text)
 
 
 def matrix_table(m: list[list[Any]], title: str = "", highlight: set[tuple[int, int]] | None = None,
-                 wrong: set[tuple[int, int]] | None = None, origin: tuple[int, int] = (0, 0)) -> RenderableType:
+                 wrong: set[tuple[int, int]] | None = None, origin: tuple[int, int] = (0, 0),
+                 pad_text: str = "0") -> RenderableType:
     """A matrix as a Rich table with 0-indexed row and column headers, under a title line.
 
-    ``highlight`` cells are drawn reverse-video (a kernel window); ``wrong``
-    cells bold red (a checked answer). ``origin`` is the index of the top-left
-    cell (negative when padding is shown); ``None`` entries are padding, shown as a dim 0.
+    ``highlight`` cells (a kernel window) and ``wrong`` cells (a checked answer)
+    are written in brackets, ``[68]``, so they show without colour (pipes, files,
+    autograders); on a terminal they are also reverse-video and bold red. ``origin``
+    is the index of the top-left cell (negative when padding is shown); ``None``
+    entries are padding, shown dim as ``pad_text``.
     """
     from rich import box
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("", style="dim", justify="right")
+    from convcalc.cli._stack_render import Prose
+
+    marked = (highlight or set()) | (wrong or set())
     top, left = origin
-    for c in range(len(m[0])):
-        table.add_column(str(c + left), justify="right", header_style="dim")
-    for r, row in enumerate(m):
-        cells = []
-        for c, v in enumerate(row):
+    # A marked cell reads [68]; the others keep a space where the closing bracket goes, so digits stay
+    # aligned. Cells are padded here and left-justified: right-justifying would strip that space.
+    close = " " if marked else ""
+    cells = [[f"[{_entry(v, pad_text)}]" if (r + top, c + left) in marked else f"{_entry(v, pad_text)}{close}"
+              for c, v in enumerate(row)] for r, row in enumerate(m)]
+    headers = [f"{c + left}{close}" for c in range(len(m[0]))]
+    widths = [max(len(headers[c]), *(len(row[c]) for row in cells)) for c in range(len(headers))]
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("", style="dim", justify="right", no_wrap=True)
+    for header, width in zip(headers, widths):
+        table.add_column(header.rjust(width), header_style="dim", no_wrap=True)
+    for r, row in enumerate(cells):
+        styled = []
+        for c, text in enumerate(row):
             at = (r + top, c + left)
-            style = "dim" if v is None else ""
-            if highlight and at in highlight:
-                style = "reverse bold"
-            if wrong and at in wrong:
-                style = "bold red"
-            text = "0" if v is None else _escape(v)
-            cells.append(f"[{style}]{text}[/]" if style else text)
-        table.add_row(str(r + top), *cells)
-    return Group(Text(title, style="bold"), table) if title else table
+            style = ("bold red" if wrong and at in wrong else "reverse bold") if at in marked else \
+                "dim" if m[r][c] is None else ""
+            styled.append(Text.assemble(" " * (widths[c] - len(text)), (text, style)))
+        table.add_row(str(r + top), *styled)
+    return Group(Prose(title, style="bold"), table) if title else table
 
 
-def _escape(v: Any) -> str:
-    return str(v).replace("[", "\\[")
+def _entry(v: Any, pad_text: str) -> str:
+    return pad_text if v is None else str(v)
 
 
 def _block(m: tuple[tuple[Any, ...], ...] | list[list[Any]]) -> list[str]:
@@ -303,15 +354,17 @@ def render_cell_working(w: CellWorking) -> RenderableType:
     from rich.console import Group
     from rich.text import Text
 
+    from convcalc.cli._stack_render import Prose
+
     i, j = w.cell
     kernel_name = "flip(F)" if w.flipped else "F"
     head = Text(f"Y({i},{j}) = sum(X[rows {_span(w.rows)}, cols {_span(w.cols)}] * {kernel_name})", style="bold")
     grid = side_by_side([_block(w.window), _block(w.kernel), _block(w.products)], ["*", "="],
                         ["window", kernel_name, "products"])
-    parts: list[Any] = [head, Text(grid)]
+    parts: list[Any] = [head, Text(grid, no_wrap=True, overflow="ignore")]
     if w.any_padding:
         pads = sorted({(r, c) for (r, c), p in zip((rc for row in w.coords for rc in row),
                                                     (p for row in w.is_padding for p in row)) if p})
-        parts.append(Text(f"padding cells (zeros): {', '.join(f'({r},{c})' for r, c in pads)}", style="dim"))
+        parts.append(Prose(f"padding cells (zeros): {', '.join(f'({r},{c})' for r, c in pads)}", style="dim"))
     parts.append(Text(f"= {w.sum_text()}"))
     return Group(*parts)

@@ -1,59 +1,115 @@
 """`convcalc stack` and `convcalc rf`: a layer stack's table, and its receptive field with the working."""
 
 # No `from __future__ import annotations`: Typer would evaluate string annotations at start-up.
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
+from typer.core import TyperCommand
 
-from convcalc.cli._console import console, print_json
+from convcalc.cli._console import print_json
+
+try:  # Typer >= 0.26 carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - older Typer uses click itself
+    from click.exceptions import UsageError
+
+
+class OneLineErrors(TyperCommand):
+    """A command whose usage errors (a missing argument, ``--batch x``, an unknown option)
+    read like every other error: one ``error: ...`` line and exit status 2.
+
+    The message becomes a :class:`~convcalc.ConvCalcError`, which ``cli/main.py``'s
+    group prints. Shared by the stack, correlate, pool and check commands.
+    """
+
+    def parse_args(self, ctx: Any, args: list) -> list:
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as error:
+            from convcalc.errors import ConvCalcError
+
+            raise ConvCalcError(f"{error.format_message()} See 'convcalc {self.name} --help'.") from None
+
 
 app = typer.Typer()
 
 SpecArg = Annotated[str, typer.Argument(
-    help="A preset (hw5, hw5-2conv, lenet5, alexnet, vgg16), a spec such as "
-         "\"conv(32,3) pool(2) flatten dense(10)\", or a spec file (@file or a path).",
+    metavar="SPEC",
+    help="A preset (hw5, hw5-2conv, lenet5, alexnet, vgg16), a layer list such as "
+         "\"conv(32,3) pool(2) flatten dense(10)\", or a spec file: specs/net.txt or @specs/net.txt.",
     show_default=False)]
 InOpt = Annotated[Optional[str], typer.Option(
-    "--in", help="Input shape without batch, e.g. 1x28x28 (optional for presets and specs with input(...)).")]
-LayoutOpt = Annotated[str, typer.Option("--layout", help="Shape order: nchw (PyTorch) or nhwc (Keras).")]
-RfFromOpt = Annotated[Optional[int], typer.Option(
-    "--rf-from", min=0, help="Measure receptive fields on the output of this layer (0 = the input).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+    "--in", metavar="SHAPE",
+    help="Input shape of one sample, no batch (1x28x28, 3,224,224 or 784), e.g. --in 1x28x28. Optional for "
+         "presets and for specs that start with input(...).", show_default=False)]
+LayoutOpt = Annotated[str, typer.Option(
+    "--layout", metavar="nchw|nhwc", help="Shape order of --in and of every shape shown: nchw (PyTorch, "
+                                         "1x28x28) or nhwc (Keras, 28x28x1), e.g. --layout nhwc.")]
+RfFromOpt = Annotated[Optional[str], typer.Option(
+    "--rf-from", metavar="LAYER",
+    help="Measure receptive fields on the output of this layer instead of the input (0), e.g. --rf-from 1.",
+    show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table, "
+                                                      "e.g. for jq or a script.")]
 
 
-@app.command()
+def _count(text: Optional[str], name: str, low: int) -> Optional[int]:
+    """An int option parsed here, so ``--batch x`` gets the same one-line error as ``--batch 0``."""
+    if text is None:
+        return None
+    try:
+        value = int(text.strip().replace("_", ""))
+    except ValueError:
+        value = None
+    if value is None or value < low:
+        from convcalc.errors import invalid
+
+        raise invalid(name, text, f"an int >= {low}")
+    return value
+
+
+@app.command(cls=OneLineErrors)
 def stack(
     spec: SpecArg,
     input_shape: InOpt = None,
     layout: LayoutOpt = "nchw",
-    batch: Annotated[int, typer.Option("--batch", min=1, help="Batch size for memory and batch-including MACs.")] = 1,
-    dtype: Annotated[str, typer.Option("--dtype", help="Element type for memory: float32, float16, float64, int8...")] = "float32",
+    batch: Annotated[str, typer.Option(
+        "--batch", metavar="N", help="Batch size for the memory column and the MAC conventions that "
+                                     "count the batch, e.g. --batch 32.")] = "1",
+    dtype: Annotated[str, typer.Option(
+        "--dtype", metavar="TYPE", help="Element type for memory: float32, float16, bfloat16, float64, "
+                                        "int8, uint8, int16, int32 or int64, e.g. --dtype float16.")] = "float32",
     convention: Annotated[str, typer.Option(
-        "--convention", help="MAC counting: torchvision, torchinfo, fvcore, ptflops, thop, flops.")] = "torchvision",
+        "--convention", metavar="NAME",
+        help="How MACs are counted: torchvision (weights only, one sample), torchinfo, fvcore, ptflops, thop, "
+             "or flops (2 x MACs), e.g. --convention torchinfo.")] = "torchvision",
     rf_from: RfFromOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Per-layer output shape, parameters, MACs, memory and receptive field, with totals.
 
-    Example: convcalc stack "conv(32,3) pool(2) flatten dense(100) dense(10)" --in 1x28x28
+    Examples: convcalc stack hw5;
+    convcalc stack "conv(32,3) relu pool(2) flatten dense(10)" --in 1x28x28;
+    convcalc stack vgg16 --convention torchinfo --batch 8 --json
     """
     from convcalc.spec import load_stack, parse_shape
     from convcalc.stack import summarize
 
     shape = None if input_shape is None else parse_shape(input_shape)
     layers, shape = load_stack(spec, shape, layout=layout)
-    summary = summarize(layers, shape, layout=layout, batch=batch, dtype=dtype, convention=convention,
-                        rf_from=rf_from)
+    summary = summarize(layers, shape, layout=layout, batch=_count(batch, "batch", 1), dtype=dtype,
+                        convention=convention, rf_from=_count(rf_from, "rf_from", 0))
     if as_json:
         print_json(summary.to_dict())
         return
-    from convcalc.cli._stack_render import summary_table, totals_table
+    from rich.text import Text
 
-    console.print(summary_table(summary))
-    console.print(totals_table(summary))
+    from convcalc.cli._stack_render import emit, summary_table, terminal_width, totals_table
+
+    emit(summary_table(summary, max_width=terminal_width()), Text(""), totals_table(summary))
 
 
-@app.command()
+@app.command(cls=OneLineErrors)
 def rf(
     spec: SpecArg,
     input_shape: InOpt = None,
@@ -63,18 +119,20 @@ def rf(
 ) -> None:
     """Receptive field through a stack, step by step: RF_{l-1} = s_l*RF_l + (k_l - s_l).
 
-    Example: convcalc rf "conv(8,3) conv(8,3) conv(8,3)" --in 1x16x16 --rf-from 1   (prints 5)
+    Example (the seed's HW5 question 5.3, prints 5):
+    convcalc rf "conv(8,3) conv(8,3) conv(8,3)" --in 1x16x16 --rf-from 1
     """
     from convcalc.spec import load_stack, parse_shape
     from convcalc.stack import rf_working
 
     shape = None if input_shape is None else parse_shape(input_shape)
     layers, shape = load_stack(spec, shape, layout=layout)
-    working = rf_working(layers, shape, layout=layout, rf_from=rf_from)
+    working = rf_working(layers, shape, layout=layout, rf_from=_count(rf_from, "rf_from", 0))
     if as_json:
         print_json(working.to_dict())
         return
-    from convcalc.cli._stack_render import rf_table, rf_working_table
+    from rich.text import Text
 
-    console.print(rf_table(working.summary))
-    console.print(rf_working_table(working))
+    from convcalc.cli._stack_render import emit, rf_table, rf_working_table
+
+    emit(rf_table(working.summary), Text(""), rf_working_table(working))
