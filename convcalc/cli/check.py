@@ -179,8 +179,10 @@ def _exists(path: str) -> bool:
 
 def _inline_matrices(given: dict[str, Any]) -> dict[str, Any]:
     """Inline matrices may be files or ``-``: read them here; literals are parsed by the checker."""
+    from convcalc.cli.correlate import check_one_stdin
     from convcalc.matrix_input import parse_matrix
 
+    check_one_stdin(given.get("x"), given.get("f"), given.get("answer"))
     out = dict(given)
     for key, name in (("x", "X"), ("f", "F")):
         if key in out:

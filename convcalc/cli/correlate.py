@@ -71,6 +71,7 @@ def correlate(
     from convcalc import exact
     from convcalc.matrix_input import parse_matrix
 
+    check_one_stdin(x, f)
     xm, fm = parse_matrix(x, "X"), parse_matrix(f, "F")
     options: dict[str, Any] = {
         "mode": mode, "stride": _pair_option(stride, "stride"), "dilation": _pair_option(dilation, "dilation"),
@@ -181,6 +182,14 @@ def _padding_option(text: Optional[str]) -> Any:
     if isinstance(pad, tuple) and len(pad) == 1 and isinstance(pad[0], tuple):
         pad = pad * 2  # one lo:hi pair applies to both axes
     return pad
+
+
+def check_one_stdin(*matrices: Optional[str]) -> None:
+    """Standard input can be read once: refuse ``-`` for two matrices before reading the first."""
+    if sum(1 for m in matrices if m is not None and m.strip() == "-") > 1:
+        from convcalc.errors import ConvCalcError
+
+        raise ConvCalcError("only one matrix can come from standard input ('-'); give the other inline or as a file")
 
 
 def _cells(explain: Optional[list[str]], rows: int, cols: int) -> list[tuple[int, int]]:
