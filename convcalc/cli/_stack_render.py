@@ -99,6 +99,11 @@ def _shape(shape: tuple[int, ...]) -> str:
     return str(tuple(shape))
 
 
+def _counted(summary: Summary) -> tuple[str, str]:
+    """What the MACs column holds: ``("MACs", convention)``, or ``("FLOPs", "2 x MACs")`` for ``flops``."""
+    return ("FLOPs", "2 x MACs") if summary.convention == "flops" else ("MACs", summary.convention)
+
+
 def summary_table(summary: Summary, title: str | None = None, max_width: int | None = None) -> Table:
     """Keras-style per-layer table with a footer of column totals (params, MACs, memory).
 
@@ -118,8 +123,8 @@ def summary_table(summary: Summary, title: str | None = None, max_width: int | N
 
 def _summary_table(summary: Summary, title: str | None, hidden: list[Column], width: int | None) -> Table:
     reference = "input" if summary.rf_from == 0 else f"output of layer {summary.rf_from}"
-    caption = (f"batch {summary.batch}, {summary.dtype}, MACs: {summary.convention}; "
-               f"RF/Jump/Start on the {reference}")
+    counted, convention = _counted(summary)
+    caption = f"batch {summary.batch}, {summary.dtype}, {counted}: {convention}; RF/Jump/Start on the {reference}"
     if hidden:
         caption += (f"\nnot shown at {width} columns: {', '.join(HEADERS[c] for c in hidden)} "
                     "(--json or a wider terminal shows them)")
@@ -130,7 +135,7 @@ def _summary_table(summary: Summary, title: str | None, hidden: list[Column], wi
     }
     columns = [column for column in Column if column not in hidden]
     for column in columns:
-        table.add_column(HEADERS[column], footer=footers.get(column, ""),
+        table.add_column(counted if column is Column.MACS else HEADERS[column], footer=footers.get(column, ""),
                          justify="right" if column in _RIGHT else "left", no_wrap=True)
     for row in summary.layers:
         cells = {
@@ -152,7 +157,8 @@ def totals_table(summary: Summary) -> Table:
     grid.add_row("Total params:", f"{summary.total_params:,}", f"({human_bytes(summary.param_bytes)})")
     grid.add_row("Trainable params:", f"{summary.trainable_params:,}", "")
     grid.add_row("Non-trainable params:", f"{summary.non_trainable_params:,}", "")
-    grid.add_row("Total MACs:", f"{summary.total_macs:,}", f"({summary.convention})")
+    counted, convention = _counted(summary)
+    grid.add_row(f"Total {counted}:", f"{summary.total_macs:,}", f"({convention})")
     grid.add_row("Input size:", human_bytes(summary.input_bytes), f"(shape {_shape(summary.input_shape)})")
     grid.add_row("Activations:", human_bytes(summary.activation_bytes), "(forward pass, every layer's output)")
     grid.add_row("Params size:", human_bytes(summary.param_bytes), "")
