@@ -153,3 +153,39 @@ def test_a_pipe_at_80_columns_wraps_prose_and_keeps_tables_whole(tmp_path):
     assert result.exit_code == 1 and max(len(line) for line in lines) <= 80
     assert not [line for line in lines if line != line.rstrip()]
     assert "  likely mistake: You rounded up: ceil instead of floor gives 8. The formula" in lines
+
+
+def _help_examples() -> list[list[str]]:
+    """Every `convcalc ...` command quoted in the help of stack, rf, correlate, pool and check."""
+    import shlex
+
+    import typer
+
+    from convcalc.cli import check, correlate, stack
+
+    examples = []
+    for module in (stack, correlate, check):
+        for command in typer.main.get_group(module.app).commands.values():
+            text = command.help.replace("\\\n", " ").replace(";\n", "\n").replace(": convcalc", ":\nconvcalc")
+            examples += [shlex.split(line.strip())[1:] for line in text.splitlines()
+                         if line.strip().startswith("convcalc ")]
+    return examples
+
+
+@pytest.mark.parametrize("args", _help_examples(), ids=lambda args: " ".join(args)[:40])
+def test_every_help_example_runs(run_cli, monkeypatch, args):
+    monkeypatch.chdir(EXAMPLES.parent)  # the examples name examples/hw5_answers.toml from the repository root
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.output
+
+
+def test_every_option_with_a_value_has_an_example_in_its_help():
+    import typer
+
+    from convcalc.cli import check, correlate, stack
+
+    for module in (stack, correlate, check):
+        for name, command in typer.main.get_group(module.app).commands.items():
+            for param in command.params:
+                if param.param_type_name == "option" and not param.is_flag and param.name != "help":
+                    assert any(f"e.g. {opt}" in (param.help or "") for opt in param.opts), (name, param.opts)

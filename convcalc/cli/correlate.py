@@ -66,7 +66,8 @@ def correlate(
     """Exact correlation (or convolution) of two integer/fraction matrices, with the working of any cell.
 
     Example (the seed's HW5 question 3, Y(0,0) = 68):
-    convcalc correlate "1 0 -2; 2 9 5; 0 -3 1" "-1 -1 -1; -1 8 -1; -1 -1 -1" --explain 0,0
+    convcalc correlate "1 0 -2; 2 9 5; 0 -3 1" "-1 -1 -1; -1 8 -1; -1 -1 -1" \\
+      --explain 0,0
     """
     from convcalc import exact
     from convcalc.matrix_input import parse_matrix
@@ -123,7 +124,8 @@ def pool(
 ) -> None:
     """Exact max or average pooling of a matrix (averages as exact fractions), with the working of any cell.
 
-    Example: convcalc pool "1 5 2 0; 3 4 8 1; 0 2 7 6; 9 1 3 3" --k 2 --avg --explain 0,0
+    Example:
+    convcalc pool "1 5 2 0; 3 4 8 1; 0 2 7 6; 9 1 3 3" --k 2 --avg --explain 0,0
     """
     from convcalc import exact
     from convcalc.matrix_input import parse_matrix
