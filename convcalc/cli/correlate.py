@@ -275,43 +275,43 @@ def input_with_window(xm: list[list[Any]], rows: tuple[int, ...], cols: tuple[in
 def matrix_table(m: list[list[Any]], title: str = "", highlight: set[tuple[int, int]] | None = None,
                  wrong: set[tuple[int, int]] | None = None, origin: tuple[int, int] = (0, 0),
                  pad_text: str = "0") -> RenderableType:
-    """A matrix as a Rich table with 0-indexed row and column headers, under a title line.
+    """A matrix as aligned text with 0-indexed row and column headers, under a title line.
 
     ``highlight`` cells (a kernel window) and ``wrong`` cells (a checked answer)
     are written in brackets, ``[68]``, so they show without colour (pipes, files,
     autograders); on a terminal they are also reverse-video and bold red. ``origin``
     is the index of the top-left cell (negative when padding is shown); ``None``
-    entries are padding, shown dim as ``pad_text``.
+    entries are padding, shown dim as ``pad_text``. The grid is one ``Text``, never
+    wrapped (a Rich ``Table`` per explained cell made ``--explain all`` slow).
     """
-    from rich import box
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     from convcalc.cli._stack_render import Prose
 
     marked = (highlight or set()) | (wrong or set())
     top, left = origin
-    # A marked cell reads [68]; the others keep a space where the closing bracket goes, so digits stay
-    # aligned. Cells are padded here and left-justified: right-justifying would strip that space.
+    # A marked cell reads [68]; the others keep a space where the closing bracket goes: digits stay aligned.
     close = " " if marked else ""
     cells = [[f"[{_entry(v, pad_text)}]" if (r + top, c + left) in marked else f"{_entry(v, pad_text)}{close}"
               for c, v in enumerate(row)] for r, row in enumerate(m)]
     headers = [f"{c + left}{close}" for c in range(len(m[0]))]
     widths = [max(len(headers[c]), *(len(row[c]) for row in cells)) for c in range(len(headers))]
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("", style="dim", justify="right", no_wrap=True)
-    for header, width in zip(headers, widths):
-        table.add_column(header.rjust(width), header_style="dim", no_wrap=True)
+    labels = [str(r + top) for r in range(len(m))]
+    label_width = max(len(label) for label in labels)
+    grid = Text(no_wrap=True, overflow="ignore")
+    grid.append(" " * label_width + "".join(f"   {h.rjust(w)}" for h, w in zip(headers, widths)) + "\n", style="dim")
+    grid.append("─" * (label_width + sum(3 + w for w in widths)))
     for r, row in enumerate(cells):
-        styled = []
+        grid.append("\n")
+        grid.append(labels[r].rjust(label_width), style="dim")
         for c, text in enumerate(row):
             at = (r + top, c + left)
             style = ("bold red" if wrong and at in wrong else "reverse bold") if at in marked else \
                 "dim" if m[r][c] is None else ""
-            styled.append(Text.assemble(" " * (widths[c] - len(text)), (text, style)))
-        table.add_row(str(r + top), *styled)
-    return Group(Prose(title, style="bold"), table) if title else table
+            grid.append(" " * (3 + widths[c] - len(text)))
+            grid.append(text, style=style)
+    return Group(Prose(title, style="bold"), grid) if title else grid
 
 
 def _entry(v: Any, pad_text: str) -> str:
