@@ -160,3 +160,20 @@ def test_the_flops_convention_is_labelled_flops(run_cli) -> None:
     lines = run_cli("stack", "hw5", "--convention", "flops").output.splitlines()
     assert "FLOPs" in lines[0].split() and "MACs" not in lines[0]
     assert "Total FLOPs:           1,472,976 (2 x MACs)" in lines
+
+
+def test_a_very_narrow_terminal_wraps_cells_but_never_cuts_them(monkeypatch) -> None:
+    """Below what dropping columns can fit, cells wrap (or fold); no number is ever cut to '1…'."""
+    import io
+
+    from convcalc.cli import _console, _stack_render
+
+    terminal = Console(file=io.StringIO(), width=50, force_terminal=True, color_system=None)
+    monkeypatch.setattr(_console, "console", terminal)
+    summary = summarize(*preset("alexnet"))
+    _stack_render.emit(summary_table(summary, max_width=50), rf_table(summary), rf_working_table(
+        rf_working(*preset("alexnet"))))
+    text = terminal.file.getvalue()
+    assert "…" not in text and all(len(line) <= 50 for line in text.splitlines())
+    assert all(f"{row.params:,}" in text for row in summary.layers) and "61,100,840" in text
+    assert "AdaptiveAvgPool2D(6" in text and "RF_21 (ReLU: k = 1, s = 1)" in text.replace("\n", " ").replace("  ", " ")

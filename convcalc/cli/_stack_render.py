@@ -136,7 +136,7 @@ def _summary_table(summary: Summary, title: str | None, hidden: list[Column], wi
     columns = [column for column in Column if column not in hidden]
     for column in columns:
         table.add_column(counted if column is Column.MACS else HEADERS[column], footer=footers.get(column, ""),
-                         justify="right" if column in _RIGHT else "left", no_wrap=True)
+                         justify="right" if column in _RIGHT else "left", overflow="fold")
     for row in summary.layers:
         cells = {
             Column.INDEX: str(row.index), Column.NAME: row.name, Column.OUTPUT_SHAPE: _shape(row.output_shape),
@@ -171,7 +171,7 @@ def rf_table(summary: Summary) -> Table:
     reference = "input" if summary.rf_from == 0 else f"output of layer {summary.rf_from}"
     table = _table(caption=f"RF, Jump, Start measured on the {reference}", caption_justify="left")
     for header in ("#", "Layer", "k", "s", "p", "d", "RF", "Jump", "Start"):
-        table.add_column(header, justify="left" if header == "Layer" else "right", no_wrap=True)
+        table.add_column(header, justify="left" if header == "Layer" else "right", overflow="fold")
     for row in summary.layers:
         steps = row.rf_step
         cells = [EMPTY] * 4 if not steps else [
@@ -185,9 +185,9 @@ def rf_working_table(working: RFWorking) -> RenderableType:
     from rich.console import Group
 
     table = _table()
-    table.add_column("Size", no_wrap=True)
-    table.add_column("Working", no_wrap=True)
-    table.add_column("Value", justify="right", no_wrap=True)
+    table.add_column("Size", overflow="fold")
+    table.add_column("Working", overflow="fold")
+    table.add_column("Value", justify="right", overflow="fold")
     naxes = len(working.sizes[0])
     axes = [None] if all(len(set(s)) == 1 for s in working.sizes) and _same_steps(working) else list(range(naxes))
     for axis in axes:

@@ -214,7 +214,7 @@ def render_report(report: Report, working: bool = False) -> RenderableType:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for name, justify in (("id", "left"), ("kind", "left"), ("given", "right"), ("correct", "right"),
                           ("verdict", "left")):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for v in report.verdicts:
         verdict = Text("right", style="green") if v.ok else Text("WRONG", style="bold red")
         table.add_row(v.id, v.kind, _short(v.given), _short(v.correct), verdict)
