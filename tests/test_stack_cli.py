@@ -95,7 +95,8 @@ ERRORS = [
     (["rf", "hw5", "--rf-from", "two"], "The 'rf_from' parameter must be an int >= 0."),
     (["stack"], "Missing argument 'SPEC'. See 'convcalc stack --help'."),
     (["stack", "hw5", "--bogus"], "No such option: --bogus"),
-    (["stack", "hw6"], "unknown layer 'hw6'"),
+    (["stack", "hw6"], "'hw6' is neither a preset nor a layer; use a preset (hw5, hw5-2conv, lenet5, alexnet, vgg16)"),
+    (["rf", "vgg19"], "'vgg19' is neither a preset nor a layer"),
     (["stack", "missing/net.txt"], "spec file 'missing/net.txt' does not exist"),
     (["stack", "hw5", "--in", "0x28x28"], "sizes such as 1x28x28"),
 ]

@@ -68,6 +68,26 @@ def _count(text: Optional[str], name: str, low: int) -> Optional[int]:
     return value
 
 
+def _load(spec: str, input_shape: Optional[str], layout: str) -> Any:
+    """``load_stack``, except that a single unknown word is answered as the preset typo it usually is."""
+    import re
+
+    from convcalc.presets import PRESETS, is_preset
+    from convcalc.spec import load_stack, parse_shape, parse_spec
+
+    word = spec.strip()
+    if re.fullmatch(r"[A-Za-z][\w-]*", word) and not is_preset(word):
+        from convcalc.errors import ConvCalcError
+
+        try:
+            parse_spec(word)
+        except ConvCalcError:
+            raise ConvCalcError(f"{word!r} is neither a preset nor a layer; use a preset ({', '.join(PRESETS)}) "
+                                "or a layer list such as \"conv(32,3) pool(2) flatten dense(10)\"") from None
+    shape = None if input_shape is None else parse_shape(input_shape)
+    return load_stack(spec, shape, layout=layout)
+
+
 @app.command(cls=OneLineErrors)
 def stack(
     spec: SpecArg,
@@ -92,11 +112,9 @@ def stack(
     convcalc stack "conv(32,3) relu pool(2) flatten dense(10)" --in 1x28x28;
     convcalc stack vgg16 --convention torchinfo --batch 8 --json
     """
-    from convcalc.spec import load_stack, parse_shape
     from convcalc.stack import summarize
 
-    shape = None if input_shape is None else parse_shape(input_shape)
-    layers, shape = load_stack(spec, shape, layout=layout)
+    layers, shape = _load(spec, input_shape, layout)
     summary = summarize(layers, shape, layout=layout, batch=_count(batch, "batch", 1), dtype=dtype,
                         convention=convention, rf_from=_count(rf_from, "rf_from", 0))
     if as_json:
@@ -122,11 +140,9 @@ def rf(
     Example (the seed's HW5 question 5.3, prints 5):
     convcalc rf "conv(8,3) conv(8,3) conv(8,3)" --in 1x16x16 --rf-from 1
     """
-    from convcalc.spec import load_stack, parse_shape
     from convcalc.stack import rf_working
 
-    shape = None if input_shape is None else parse_shape(input_shape)
-    layers, shape = load_stack(spec, shape, layout=layout)
+    layers, shape = _load(spec, input_shape, layout)
     working = rf_working(layers, shape, layout=layout, rf_from=_count(rf_from, "rf_from", 0))
     if as_json:
         print_json(working.to_dict())
