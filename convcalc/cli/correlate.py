@@ -45,7 +45,8 @@ def correlate(
         help="valid (no padding), same (output as large as X) or full, e.g. --mode same; "
              "--padding overrides it.")] = "valid",
     stride: Annotated[str, typer.Option(
-        "--stride", "--s", metavar="S", help="Stride, one for both axes or rows,cols, e.g. --stride 2 or --stride 2,1.")]
+        "--stride", "--s", metavar="S",
+        help="Stride, one for both axes or rows,cols, e.g. --stride 2 or --stride 2,1.")]
     = "1",
     dilation: Annotated[str, typer.Option(
         "--dilation", "--d", metavar="D", help="Dilation, 1 = none, e.g. --dilation 2 or --dilation 2,1.")] = "1",
