@@ -189,3 +189,10 @@ def test_every_option_with_a_value_has_an_example_in_its_help():
             for param in command.params:
                 if param.param_type_name == "option" and not param.is_flag and param.name != "help":
                     assert any(f"e.g. {opt}" in (param.help or "") for opt in param.opts), (name, param.opts)
+
+
+def test_working_shows_a_right_matrix_too(run_cli):
+    answer = "68 23 30 -24; -54 -19 0 6; 38 8 -17 27; 20 -47 -19 -13"
+    result = run_cli("check", "correlate", "--x", SEED_X, "--f", SEED_F, "--answer", answer, "--working")
+    assert result.exit_code == 0
+    assert "  correct\n" in result.output and "  2    38     8   -17    27\n" in result.output

@@ -254,8 +254,8 @@ def render_verdict(v: Verdict) -> RenderableType:
             parts.append(indent(Prose("no usual mistake recognised; compare with the working", style="dim")))
     shown = v.working[:len(v.working) - len(v.cells)]  # the cells' working is drawn below, laid out
     parts += [indent(Prose(line)) for line in shown]
-    if isinstance(v.given, list) and isinstance(v.correct, list) and not v.ok:
-        if v.wrong_cells:
+    if isinstance(v.correct, list):  # a matrix: wrong cells marked in the answer, then the right one
+        if isinstance(v.given, list) and v.wrong_cells:
             parts.append(indent(matrix_table(v.given, "your answer, wrong cells in [brackets] (0-indexed)",
                                              wrong=set(v.wrong_cells))))
         parts.append(indent(matrix_table(v.correct, "correct")))
