@@ -81,6 +81,7 @@ ERRORS = [
     (["correlate", "1 2"], "Missing argument 'F'"),
     (["pool", "1 2; 3 4"], "Missing option '--k'"),
     (["correlate", "-", "-"], "only one matrix can come from standard input"),
+    (["correlate", "1 2", "1", "--framework", "caffe"], "'framework' parameter must be torch or keras"),
     (["pool", "1 2; 3 4", "--k", "2", "--explain", "1,1"], "must be a cell of the 1x1 output"),
     (["correlate", "1 2", "1", "--stride", "0"], "'stride' parameter"),
     (["pool", "1 2; 3 4", "--k", "2", "--avg", "--d", "2"], "'dilation' parameter"),

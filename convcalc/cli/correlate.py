@@ -74,6 +74,7 @@ def correlate(
     from convcalc.matrix_input import parse_matrix
 
     check_one_stdin(x, f)
+    _check_framework(framework)
     xm, fm = parse_matrix(x, "X"), parse_matrix(f, "F")
     options: dict[str, Any] = {
         "mode": mode, "stride": _pair_option(stride, "stride"), "dilation": _pair_option(dilation, "dilation"),
@@ -185,6 +186,16 @@ def _padding_option(text: Optional[str]) -> Any:
     if isinstance(pad, tuple) and len(pad) == 1 and isinstance(pad[0], tuple):
         pad = pad * 2  # one lo:hi pair applies to both axes
     return pad
+
+
+def _check_framework(framework: str) -> None:
+    """Refuse an unknown --framework even when --mode is not 'same' (the library only reads it for 'same')."""
+    from convcalc.arithmetic import FRAMEWORKS
+
+    if framework.strip().lower() not in FRAMEWORKS:
+        from convcalc.errors import invalid
+
+        raise invalid("framework", framework, "torch or keras (also pytorch, tf, tensorflow)")
 
 
 def check_one_stdin(*matrices: Optional[str]) -> None:
