@@ -142,3 +142,19 @@ def test_workspace_is_reused_and_can_be_released():
 
 def test_tune_malloc_reports_whether_glibc_took_it():
     assert isinstance(tune_malloc(), bool)
+
+
+@pytest.mark.parametrize("name,xs,ws,kw,path", CASES[:3], ids=IDS[:3])
+def test_non_contiguous_inputs(name, xs, ws, kw, path):
+    """Views (a transposed batch, a strided dout) give the same results as contiguous copies."""
+    rng = np.random.default_rng(3)
+    x = np.ascontiguousarray(rng.standard_normal(xs[:1] + xs[2:] + xs[1:2])).transpose(0, 3, 1, 2)
+    w = rng.standard_normal(ws)[:, :, ::-1, :]
+    assert not x.flags.c_contiguous and not w.flags.c_contiguous
+    out, cache = conv2d_forward(x, w, **kw)
+    ref, ref_cache = conv2d_forward_naive(np.ascontiguousarray(x), np.ascontiguousarray(w), **kw)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape[:2] + (2 * out.shape[2], out.shape[3]))[:, :, ::2]
+    for g, r in zip(conv2d_backward(dout, cache), conv2d_backward_naive(np.ascontiguousarray(dout), ref_cache)):
+        if r is not None:
+            np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)

@@ -27,6 +27,9 @@ from convcalc.engine import (
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
+# Tiny shapes gain nothing from threads, and PyTorch's spinning OpenMP workers next to OpenBLAS's
+# slow both down several-fold when the two cores are shared.
+torch.set_num_threads(1)
 
 TOL64 = {"rtol": 1e-10, "atol": 1e-10}
 TOL32 = {"rtol": 1e-4, "atol": 1e-4}
