@@ -7,16 +7,16 @@ input and the weights viewed per group as ``W_g`` of shape
 - forward:      ``out[n, g] = W_g @ cols[n, g]``
 - weight grad:  ``dW_g = sum_n dout[n, g] @ cols[n, g].T``
 - input grad:   ``dcols[n, g] = W_g.T @ dout[n, g]``, then ``col2im``; for
-  stride 1 instead the full correlation of ``dout`` with the flipped,
-  transposed filters (a forward pass, no scatter-add).
+  stride 1 (when ``dout`` is no bigger than the input) instead the
+  correlation of the padded ``dout`` with the flipped, transposed filters,
+  whose columns also give the weight gradient.
 
 How it is made fast (measured, see ``docs/engine.md``): the columns are built
-a chunk of samples at a time into a reused per-thread buffer (small enough to
-stay in cache, never page-faulted in again), the copy is split over the cores
-(NumPy copies release the GIL), and the products are batched ``np.matmul``
-calls that write straight into the NCHW output (``out=``), so no transposes.
-A transposed convolution is the adjoint of the convolution with the same
-weight array and runs on these same functions.
+a chunk of samples at a time into a reused per-thread buffer (never
+page-faulted in again), the products are batched ``np.matmul`` calls that
+write straight into the NCHW output (``out=``), so no transposes, and the
+bias rides in the product. A transposed convolution is the adjoint of the
+convolution with the same weight array and runs on these same functions.
 """
 
 from __future__ import annotations
