@@ -120,3 +120,25 @@ def test_outsize_imports_nothing_heavy() -> None:
             "print(sorted(m for m in ('numpy', 'scipy', 'sympy', 'matplotlib', 'torch') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout + proc.stderr
+
+
+USAGE_ERRORS = [
+    (["stak"], "No such command 'stak'"),
+    (["outsize", "--in", "16", "--k", "2", "--bogus"], "No such option: --bogus"),
+    (["outsize", "--k", "2"], "Missing option '--in'"),
+    (["solve", "padding", "--in", "16"], "Missing option"),
+]
+
+
+@pytest.mark.parametrize("args,message", USAGE_ERRORS, ids=[" ".join(a) for a, _ in USAGE_ERRORS])
+def test_usage_errors_are_one_line_too(args: list[str], message: str, run_cli) -> None:
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.output
+    assert "--help" in lines[0]
+
+
+def test_bare_command_shows_help(run_cli) -> None:
+    result = run_cli()
+    assert result.exit_code == 0 and "Usage: convcalc" in result.output and "outsize" in result.output

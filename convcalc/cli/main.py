@@ -7,6 +7,7 @@ anywhere below becomes one red line on stderr and exit status 2.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -14,6 +15,11 @@ from typer.core import TyperGroup
 
 from convcalc import __version__
 from convcalc.errors import ConvCalcError
+
+try:  # Typer >= 0.26 vendors click
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - older Typer uses click itself
+    from click.exceptions import ClickException, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover - click is Typer's (vendored in newer Typer), only named in hints
     import click
@@ -50,6 +56,26 @@ class ConvCalcGroup(TyperGroup):
             if command is not None:
                 self.add_command(command, cmd_name)
         return command
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Run the app; in standalone mode a usage error is one ``error:`` line and exit status 2."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except ClickException as error:
+            if type(error).__name__ == "NoArgsIsHelpError":  # bare `convcalc`: show the help
+                error.show()
+                sys.exit(0)
+            from convcalc.cli._console import print_error
+
+            message = error.format_message()
+            ctx = getattr(error, "ctx", None)
+            if isinstance(error, UsageError) and ctx is not None:
+                message = f"{message.rstrip('.')}. See '{ctx.command_path} --help'."
+            print_error(message)
+            sys.exit(error.exit_code)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -10,7 +10,7 @@ from convcalc.cli._console import console, print_json
 
 app = typer.Typer()
 solve_app = typer.Typer(help="Inverse solving: which padding, which input sizes, which output_padding.",
-                        no_args_is_help=True)
+                        no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(solve_app, name="solve")
 
 KernelOpt = Annotated[str, typer.Option("--k", help="Kernel size, e.g. 3 or 3x5.")]
