@@ -65,7 +65,7 @@ def orders(n: int, epochs: int, seed: int) -> list[np.ndarray]:
 # --------------------------------------------------------------------------- convcalc worker
 def convcalc_job(job: dict) -> dict:
     from convcalc.nn import Sequential
-    from convcalc.nn.perf import tune_malloc
+    from convcalc.engine import tune_malloc
 
     tune_malloc()
     optimizer, lr, batch, epochs = MODELS[job["model"]]

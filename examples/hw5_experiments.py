@@ -22,7 +22,7 @@ import numpy as np
 
 import _experiments as ex
 from convcalc.nn import session
-from convcalc.nn.perf import tune_malloc
+from convcalc.engine import tune_malloc
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ import numpy as np
 import _experiments as ex
 from convcalc.data import negate
 from convcalc.nn import History, session
-from convcalc.nn.perf import tune_malloc
+from convcalc.engine import tune_malloc
 
 
 def _negated_history(run: dict, accuracy: list[float]) -> History:

@@ -135,7 +135,7 @@ def train(
     Example: convcalc train --model lenet5 --data fashion-mnist --optimizer adam --lr 5e-4 --init he_normal
     """
     from convcalc.nn import TrainingInterrupted, session
-    from convcalc.nn.perf import tune_malloc
+    from convcalc.engine import tune_malloc
 
     tune_malloc()
     progress = _progress_callback(plain=as_json or not sys.stdout.isatty())

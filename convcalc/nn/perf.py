@@ -1,43 +1,38 @@
-"""Process-level speed settings for training: glibc's malloc thresholds.
+"""Process-level speed setting for training: the number of BLAS threads.
 
-glibc returns every freed block above ``M_MMAP_THRESHOLD`` (128 KiB at first,
-adjusting itself later) to the kernel and maps it in again on the next
-allocation, so the per-batch temporaries of a CNN (a few hundred KiB to a few
-MiB) are page-faulted in on every step; how much depends on what the process
-allocated before. Raising the mmap threshold to 256 MiB and the trim threshold
-to 1 GiB keeps them in the heap (see ``docs/performance.md``). The cost is that
-freed memory is kept by the process instead of going back to the system.
+**BLAS threads.** The engine splits its memory-bound steps (im2col copies,
+col2im, pooling) over the cores with its own threads, and OpenBLAS runs its own
+pool for every matrix product; its idle workers spin. Both pools on two cores
+oversubscribe them: the same HW5 epoch was measured at 9.7 s with one BLAS
+thread and anywhere from 10 to 70 s with two, depending on timing (see
+``docs/performance.md``). For the small matrices of these CNNs one BLAS thread
+loses nothing, so :meth:`Sequential.fit` runs under :func:`blas_threads` (via
+``threadpoolctl`` when it is installed; otherwise nothing changes).
+``CONVCALC_BLAS_THREADS=N`` sets another count, ``0`` leaves BLAS alone.
+(``convcalc train`` also calls :func:`convcalc.engine.tune_malloc` once.)
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import sys
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["tune_malloc"]
-
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
-_done = False
+__all__ = ["blas_threads"]
 
 
-def tune_malloc(mmap_threshold: int = 256 << 20, trim_threshold: int = 1 << 30) -> bool:
-    """Raise glibc's ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD`` for this process (once).
-
-    Returns True when the settings were applied (Linux with glibc), False elsewhere.
-    """
-    global _done
-    if _done:
-        return True
-    if not sys.platform.startswith("linux"):
-        return False
+@contextmanager
+def blas_threads(default: int = 1) -> Iterator[None]:
+    """Limit the BLAS thread pools to ``CONVCALC_BLAS_THREADS`` (default ``default``) inside the block."""
+    setting = os.environ.get("CONVCALC_BLAS_THREADS", "").strip()
+    count = int(setting) if setting.isdigit() else default
+    if count <= 0:
+        yield
+        return
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    ok = mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold)) == 1 and mallopt(_M_TRIM_THRESHOLD, int(trim_threshold)) == 1
-    _done = ok
-    return ok
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - an optional helper
+        yield
+        return
+    with threadpool_limits(limits=count, user_api="blas"):
+        yield

@@ -32,6 +32,7 @@ import numpy as np
 
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.nn.callbacks import Callback, History
+from convcalc.nn.perf import blas_threads
 
 if TYPE_CHECKING:  # pragma: no cover
     from convcalc.nn.model import Sequential
@@ -230,7 +231,7 @@ def fit(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int, epo
 
     boundary: tuple[int, int] | None = None
     # overflow on the way to a diverging loss is reported once, as TrainingDiverged, not as warnings
-    with _DeferInterrupt() as sigint, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with _DeferInterrupt() as sigint, np.errstate(over="ignore", invalid="ignore", divide="ignore"), blas_threads():
         try:
             for epoch in range(epoch0, epochs):
                 if perm is None:
