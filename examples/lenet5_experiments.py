@@ -12,7 +12,7 @@ table and curves into docs/experiments.md and docs/img/.
 
 Usage (about 15 minutes here):
 
-    flock /tmp/cpu.lock python examples/lenet5_experiments.py [--epochs 8]
+    flock /tmp/cpu.lock python examples/lenet5_experiments.py [--epochs 10]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _negated_history(run: dict, accuracy: list[float]) -> History:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", default="fashion-mnist")
     parser.add_argument("--data-dir", default=None)
