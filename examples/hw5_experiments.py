@@ -67,6 +67,9 @@ Every run can also be made with the CLI, e.g. `convcalc train --model hw5 --lr 0
 
 {ex.table(runs)}
 
+`s/epoch` is the wall time of an epoch's training and validation on a two-core machine shared with
+other jobs, so it varies from run to run; speed is measured in [performance.md](performance.md), "Training".
+
 {ex.curves([baseline], "hw5_baseline", "HW5 CNN, SGD lr=0.01 (train vs test)")}
 
 {ex.curves([baseline, small, large], "hw5_learning_rates", "Learning rate", metrics=("accuracy",), validation=False)}

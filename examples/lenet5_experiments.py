@@ -95,6 +95,9 @@ CLI: `convcalc train --model lenet5 --data fashion-mnist --optimizer adam --lr 5
 
 {ex.table(runs, {"negated test acc": neg_column})}
 
+`s/epoch` is the wall time of an epoch's training and validation on a two-core machine shared with
+other jobs, so it varies from run to run; speed is measured in [performance.md](performance.md), "Training".
+
 {ex.curves([baseline, sgd], "lenet5_adam_vs_sgd", "Adam vs SGD (lr=5e-4)")}
 
 {ex.curves([baseline, large], "lenet5_learning_rate", "Adam, lr=5e-4 vs 0.05")}
