@@ -30,12 +30,13 @@ def _progress_callback(plain: bool) -> Any:
             emit(summary_table(summary, max_width=terminal_width()))
             if not plain:
                 from rich.console import Console
-                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+                from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
                 self.progress = Progress(
-                    TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("loss {task.fields[loss]:.4f}  acc {task.fields[acc]:.4f}  {task.fields[rate]:,.0f}/s"),
-                    TimeRemainingColumn(), TextColumn("{task.fields[val]}"), console=Console(highlight=False))
+                    TextColumn("[bold]{task.description}"), BarColumn(bar_width=10),
+                    TextColumn("loss {task.fields[loss]:.4f} acc {task.fields[acc]:.4f} {task.fields[rate]:,.0f}/s"),
+                    TimeRemainingColumn(compact=True), TextColumn("{task.fields[val]}"),
+                    console=Console(highlight=False))
                 self.progress.start()
 
         def on_epoch_begin(self, epoch: int, logs: dict) -> None:
@@ -54,7 +55,7 @@ def _progress_callback(plain: bool) -> Any:
                                      rate=(logs["seen"] - self.done_before) / elapsed)
 
         def on_epoch_end(self, epoch: int, logs: dict) -> None:
-            val = f"val_loss {logs['val_loss']:.4f}  val_acc {logs['val_accuracy']:.4f}" if "val_loss" in logs else ""
+            val = f"val {logs['val_loss']:.4f} {logs['val_accuracy']:.4f}" if "val_loss" in logs else ""
             if self.progress is not None:
                 self.progress.update(self.task, loss=logs["loss"], acc=logs.get("accuracy", float("nan")), val=val)
             else:
