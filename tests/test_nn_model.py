@@ -275,3 +275,25 @@ def test_ones_initialisation_cannot_break_symmetry():
     model.fit(x, y, batch_size=16, epochs=2)
     w = model.modules[0].params["weight"]
     np.testing.assert_allclose(w, np.broadcast_to(w[:1], w.shape))
+
+
+def test_binary_classifier_with_sigmoid_and_bce():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 2)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.float32)[:, None]
+    model = Sequential([L.Dense(1), L.Sigmoid()], (2,), seed=0)
+    model.compile("adam", "binary_crossentropy", lr=0.05)
+    history = model.fit(x, y, batch_size=20, epochs=10)
+    assert history.epochs[-1]["accuracy"] > 0.95  # a probability above 0.5 counts as class 1
+
+
+def test_regression_without_metrics():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((128, 3)).astype(np.float32)
+    y = (x @ np.array([[1.0], [-2.0], [0.5]], np.float32)) + 0.3
+    model = Sequential([L.Dense(1)], (3,), seed=0)
+    model.compile("sgd", "mse", metrics=(), lr=0.1)
+    history = model.fit(x, y, batch_size=16, epochs=30)
+    assert set(history.epochs[-1]) == {"loss", "seconds"} and history.epochs[-1]["loss"] < 1e-4
+    np.testing.assert_allclose(model.modules[0].params["weight"], [[1.0, -2.0, 0.5]], atol=1e-2)
+    assert set(model.evaluate(x, y)) == {"loss"}
