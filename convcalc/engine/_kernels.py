@@ -26,6 +26,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from convcalc.engine import _shifted
 from convcalc.engine._geometry import Geometry, conv_geometry
 from convcalc.engine._im2col import crop_from_span, needs_padding, pad_to_span, window_slice, windows
 from convcalc.engine._runtime import workspace
@@ -74,12 +75,13 @@ def _cols_chunks(x: np.ndarray, geom: Geometry, keep: np.ndarray | None = None, 
         yield a, b, cols
 
 
-def keeps_cols(x_shape: tuple[int, ...], filters: int, geom: Geometry, itemsize: int) -> bool:
+def keeps_cols(x_shape: tuple[int, ...], filters: int, geom: Geometry, dtype: np.dtype, groups: int = 1) -> bool:
     """Whether the forward pass keeps its columns for the backward pass (which needs them
     unless it takes the flipped path)."""
     n, c = x_shape[:2]
-    size = n * c * geom.kernel[0] * geom.kernel[1] * geom.out_size[0] * geom.out_size[1] * itemsize
-    return size <= KEEP_COLS_BYTES and not _takes_flipped_path(c, filters, geom)
+    size = n * c * geom.kernel[0] * geom.kernel[1] * geom.out_size[0] * geom.out_size[1] * np.dtype(dtype).itemsize
+    return size <= KEEP_COLS_BYTES and not _takes_flipped_path(c, filters, geom) \
+        and not _shifted.eligible(c, filters, geom, groups, dtype)
 
 
 def forward(x: np.ndarray, w: np.ndarray, geom: Geometry, groups: int, bias: np.ndarray | None = None,
@@ -93,6 +95,8 @@ def forward(x: np.ndarray, w: np.ndarray, geom: Geometry, groups: int, bias: np.
     """
     n = x.shape[0]
     f = w.shape[0]
+    if not keep and _shifted.eligible(x.shape[1], f, geom, groups, x.dtype):
+        return _shifted.forward(x, w, geom, bias), None
     p = geom.out_size[0] * geom.out_size[1]
     fold = bias is not None and groups == 1
     out = np.empty((n, f, p), dtype=x.dtype)
@@ -116,6 +120,8 @@ def weight_grad(x: np.ndarray, dout: np.ndarray, geom: Geometry, groups: int, w_
     """``dW`` of shape ``w_shape`` from the input ``x`` (or its kept ``cols``) and ``dout`` ``(N, F, Ho*Wo)``;
     also ``db`` when the kept columns carry the row of ones (else None)."""
     f, p = dout.shape[1], dout.shape[2]
+    if cols is None and _shifted.eligible(x.shape[1], f, geom, groups, x.dtype):
+        return _shifted.weight_grad(x, dout, geom, w_shape), None
     ckk = w_shape[1] * w_shape[2] * w_shape[3]
     ones = groups == 1 and cols is not None and cols.shape[1] == ckk + 1
     dw = np.zeros((groups, f // groups, ckk + ones), dtype=x.dtype)
@@ -136,7 +142,10 @@ def bias_grad(dout: np.ndarray) -> np.ndarray:
 def backward(x: np.ndarray, dout: np.ndarray, w: np.ndarray, geom: Geometry, groups: int,
              cols: np.ndarray | None, has_bias: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``(dx, dw, db)`` of a convolution; ``cols`` are the forward's kept columns, if any."""
-    if _takes_flipped_path(x.shape[1], w.shape[0], geom):
+    if cols is None and _shifted.eligible(x.shape[1], w.shape[0], geom, groups, x.dtype):
+        dx, dw = _shifted.backward(x, dout, w, geom)
+        db = None
+    elif _takes_flipped_path(x.shape[1], w.shape[0], geom):
         dx, dw = _flipped_backward(x, dout, w, geom, groups)
         db = None
     else:
@@ -149,6 +158,8 @@ def backward(x: np.ndarray, dout: np.ndarray, w: np.ndarray, geom: Geometry, gro
 
 def input_grad(dout: np.ndarray, w: np.ndarray, geom: Geometry, groups: int, channels: int) -> np.ndarray:
     """Gradient ``(N, C, H, W)`` on the unpadded input from ``dout`` ``(N, F, Ho*Wo)``."""
+    if _shifted.eligible(channels, dout.shape[1], geom, groups, dout.dtype):
+        return _shifted.input_grad(dout, w, geom)
     if _takes_flipped_path(channels, dout.shape[1], geom):
         n, f = dout.shape[:2]
         flipped = _flipped_geometry(geom)

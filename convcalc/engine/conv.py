@@ -124,7 +124,7 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
            [42., 50.]])
     """
     xa, wa, bias, g, geom = _prepare(x, w, b, stride, padding, dilation, groups)
-    keep = _kernels.keeps_cols(xa.shape, wa.shape[0], geom, xa.itemsize)
+    keep = _kernels.keeps_cols(xa.shape, wa.shape[0], geom, xa.dtype, g)
     out, cols = _kernels.forward(xa, wa, geom, g, bias, keep=keep)
     out = out.reshape((xa.shape[0], wa.shape[0]) + geom.out_size)
     return out, ConvCache(xa, wa, bias is not None, g, geom, cols)
