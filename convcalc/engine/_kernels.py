@@ -26,7 +26,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from convcalc.engine import _shifted
+from convcalc.engine import _batch_inner, _shifted
 from convcalc.engine._geometry import Geometry, conv_geometry
 from convcalc.engine._im2col import crop_from_span, needs_padding, pad_to_span, window_slice, windows
 from convcalc.engine._runtime import workspace
@@ -81,7 +81,8 @@ def keeps_cols(x_shape: tuple[int, ...], filters: int, geom: Geometry, dtype: np
     n, c = x_shape[:2]
     size = n * c * geom.kernel[0] * geom.kernel[1] * geom.out_size[0] * geom.out_size[1] * np.dtype(dtype).itemsize
     return size <= KEEP_COLS_BYTES and not _takes_flipped_path(c, filters, geom) \
-        and not _shifted.eligible(c, filters, geom, groups, dtype)
+        and not _shifted.eligible(c, filters, geom, groups, dtype) \
+        and not _batch_inner.eligible(x_shape, filters, geom, groups, np.dtype(dtype).itemsize, False)
 
 
 def forward(x: np.ndarray, w: np.ndarray, geom: Geometry, groups: int, bias: np.ndarray | None = None,
@@ -97,6 +98,9 @@ def forward(x: np.ndarray, w: np.ndarray, geom: Geometry, groups: int, bias: np.
     f = w.shape[0]
     if not keep and _shifted.eligible(x.shape[1], f, geom, groups, x.dtype):
         return _shifted.forward(x, w, geom, bias), None
+    if not keep and _batch_inner.eligible(x.shape, f, geom, groups, x.itemsize,
+                                          _takes_flipped_path(x.shape[1], f, geom)):
+        return _batch_inner.forward(x, w, geom, bias), None
     p = geom.out_size[0] * geom.out_size[1]
     fold = bias is not None and groups == 1
     out = np.empty((n, f, p), dtype=x.dtype)
@@ -145,6 +149,9 @@ def backward(x: np.ndarray, dout: np.ndarray, w: np.ndarray, geom: Geometry, gro
     if cols is None and _shifted.eligible(x.shape[1], w.shape[0], geom, groups, x.dtype):
         dx, dw = _shifted.backward(x, dout, w, geom)
         db = None
+    elif cols is None and _batch_inner.eligible(x.shape, w.shape[0], geom, groups, x.itemsize,
+                                                _takes_flipped_path(x.shape[1], w.shape[0], geom)):
+        dx, dw, db = _batch_inner.backward(x, dout, w, geom, has_bias)
     elif _takes_flipped_path(x.shape[1], w.shape[0], geom):
         dx, dw = _flipped_backward(x, dout, w, geom, groups)
         db = None
