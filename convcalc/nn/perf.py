@@ -1,13 +1,12 @@
 """Process-level speed setting for training: the number of BLAS threads.
 
-**BLAS threads.** The engine splits its memory-bound steps (im2col copies,
-col2im, pooling) over the cores with its own threads, and OpenBLAS runs its own
-pool for every matrix product; its idle workers spin. Both pools on two cores
-oversubscribe them: the same HW5 epoch was measured at 9.7 s with one BLAS
-thread and anywhere from 10 to 70 s with two, depending on timing (see
-``docs/performance.md``). For the small matrices of these CNNs one BLAS thread
-loses nothing, so :meth:`Sequential.fit` runs under :func:`blas_threads` (via
-``threadpoolctl`` when it is installed; otherwise nothing changes).
+**BLAS threads.** OpenBLAS runs a pool of threads for every matrix product and
+its idle workers spin; the engine also splits its copies over the cores with
+its own threads. On two cores with another program keeping one busy, a HW5
+training step took 14.7 ms with two BLAS threads and 5.9 ms with one; on an
+idle machine two threads are 5-20% faster (``docs/performance.md``,
+"Training"). Robust wins: :meth:`Sequential.fit` runs under :func:`blas_threads`
+(via ``threadpoolctl`` when it is installed; otherwise nothing changes).
 ``CONVCALC_BLAS_THREADS=N`` sets another count, ``0`` leaves BLAS alone.
 (``convcalc train`` also calls :func:`convcalc.engine.tune_malloc` once.)
 """
