@@ -245,3 +245,35 @@ def test_transposed_against_torch_float64():
         np.testing.assert_allclose(out, tout.detach().numpy(), rtol=1e-10, atol=1e-10)
         for got, want in zip(conv_transpose2d_backward(dout, cache), (tx, tw, tb)):
             np.testing.assert_allclose(got, want.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_grid_buffers_shared_by_layers_of_a_network(shifted_everywhere):
+    """Forward through three layers, backward in reverse, twice: each layer's grids reuse the same
+    buffers with other layouts in between, and skip re-zeroing only when the layout is unchanged."""
+    rng = np.random.default_rng(13)
+    layers = [((2, 3, 7, 6), (4, 3, 3, 3), {"padding": 1}), ((2, 4, 7, 6), (4, 4, 2, 3), {"padding": (2, 0)}),
+              ((2, 4, 8, 6), (3, 4, 3, 3), {"dilation": 2, "padding": 2})]
+    params = [(rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0]), kw) for xs, ws, kw in layers]
+    for _ in range(2):
+        caches = [conv2d_forward(x, w, b, **kw) for x, w, b, kw in params]
+        douts = [rng.standard_normal(out.shape) for out, _ in caches]
+        grads = [conv2d_backward(d, cache) for d, (_, cache) in reversed(list(zip(douts, caches)))][::-1]
+        for (x, w, b, kw), (out, _), d, got in zip(params, caches, douts, grads):
+            ref, ref_cache = conv2d_forward_naive(x, w, b, **kw)
+            np.testing.assert_allclose(out, ref, **TOL)
+            for g, r in zip(got, conv2d_backward_naive(d, ref_cache)):
+                np.testing.assert_allclose(g, r, **TOL)
+
+
+def test_marked_workspace():
+    from convcalc.engine._runtime import marked_workspace, release_workspaces
+
+    release_workspaces()
+    assert not marked_workspace("t", (2, 3), np.float64, "a")[1]
+    assert marked_workspace("t", (2, 3), np.float64, "a")[1]
+    assert not marked_workspace("t", (2, 3), np.float64, "b")[1]
+    assert not marked_workspace("t", (3, 2), np.float64, "b")[1]
+    assert marked_workspace("t", (3, 2), np.float64, "b")[1]
+    assert not marked_workspace("t", (30, 2), np.float64, "b")[1]  # grown: new memory
+    release_workspaces()
+    assert not marked_workspace("t", (30, 2), np.float64, "b")[1]

@@ -21,7 +21,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["tune_malloc", "workspace", "release_workspaces"]
+__all__ = ["tune_malloc", "workspace", "marked_workspace", "release_workspaces"]
 
 _local = threading.local()
 
@@ -37,12 +37,29 @@ def workspace(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     buf = buffers.get((name, dtype))
     if buf is None or buf.size < size:
         buf = buffers[(name, dtype)] = np.empty(max(size, 1), dtype=dtype)
+        getattr(_local, "marks", {}).pop((name, dtype), None)  # new memory: nothing is known about it
     return buf[:size].reshape(shape)
+
+
+def marked_workspace(name: str, shape: tuple[int, ...], dtype: np.dtype, mark: object) -> tuple[np.ndarray, bool]:
+    """:func:`workspace`, and whether the previous request for ``name`` on this thread had the same
+    shape and ``mark`` and got the same memory. A caller that only ever rewrites the same cells
+    of such a buffer can then skip re-filling the others (the zero gaps of a padded grid)."""
+    buf = workspace(name, shape, dtype)
+    marks = getattr(_local, "marks", None)
+    if marks is None:
+        marks = _local.marks = {}
+    key = (name, np.dtype(dtype))
+    stamp = (tuple(shape), mark)
+    same = marks.get(key) == stamp
+    marks[key] = stamp
+    return buf, same
 
 
 def release_workspaces() -> None:
     """Free this thread's reusable buffers (they are rebuilt on demand)."""
     _local.buffers = {}
+    _local.marks = {}
 
 
 def tune_malloc(mmap_threshold: int = 256 << 20, trim_threshold: int = 1 << 30) -> bool:

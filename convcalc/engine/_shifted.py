@@ -35,7 +35,7 @@ import numpy as np
 
 from convcalc.engine import _blas
 from convcalc.engine._geometry import Geometry
-from convcalc.engine._runtime import workspace
+from convcalc.engine._runtime import marked_workspace, workspace
 
 #: Smallest channel count (input and output) for which the shifted products beat im2col.
 MIN_CHANNELS = 16
@@ -79,16 +79,25 @@ def layout(geom: Geometry, n: int) -> GridLayout:
     return GridLayout(n, (h, w), (ho, wo), (gh, gw), (hg, wg), base, offsets, lq, base + offsets[-1] + lq)
 
 
-def _to_grid(x: np.ndarray, lay: GridLayout, name: str) -> np.ndarray:
-    """``x`` ``(N, C, H, W)`` on a zero-padded grid ``(C, total)`` (a reused buffer)."""
+def _to_grid(x: np.ndarray, lay: GridLayout, ones: bool = False) -> np.ndarray:
+    """``x`` ``(N, C, H, W)`` on a zero-padded grid ``(C + 1, total)`` (a reused buffer) whose last
+    row, with ``ones``, is ones (against a bias column in the weights), else undefined.
+
+    Only the images are written when the buffer last held a grid of the same
+    layout: its zero gaps are still there (a strided fill of one column per
+    row costs a third of the copy itself).
+    """
     c = x.shape[1]
     (gh, gw), (hg, wg) = lay.gap, lay.grid
-    g = workspace(name, (c, lay.total), x.dtype)
-    body = g[:, :lay.lq].reshape(c, lay.n, hg, wg)
-    body[:, :, :gh] = 0
-    body[:, :, gh:, :gw] = 0
+    g, same = marked_workspace("grid_x", (c + 1, lay.total), x.dtype, lay)
+    body = g[:c, :lay.lq].reshape(c, lay.n, hg, wg)
+    if not same:
+        body[:, :, :gh] = 0
+        body[:, :, gh:, :gw] = 0
+        g[:c, lay.lq:] = 0
     np.copyto(body[:, :, gh:, gw:], x.reshape((lay.n, c) + lay.in_size).transpose(1, 0, 2, 3))
-    g[:, lay.lq:] = 0
+    if ones:
+        g[c] = 1
     return g
 
 
@@ -103,12 +112,13 @@ def _dout_grid(dout: np.ndarray, lay: GridLayout, geom: Geometry, shifted: bool)
     (ho, wo), (hg, wg) = lay.out_size, lay.grid
     kw, dw = (geom.kernel[1], geom.dilation[1]) if shifted else (1, 1)
     width = lay.lq + (kw - 1) * dw
-    d3 = workspace("grid_dout", (f, kw, width), dout.dtype)
+    d3, same = marked_workspace("grid_dout", (f, kw, width), dout.dtype, lay)
     body = d3[:, 0, :lay.lq].reshape(f, lay.n, hg, wg)
-    body[:, :, ho:] = 0
-    body[:, :, :ho, wo:] = 0
+    if not same:  # else the zeros off the outputs are still there (see _to_grid)
+        body[:, :, ho:] = 0
+        body[:, :, :ho, wo:] = 0
+        d3[:, 0, lay.lq:] = 0
     np.copyto(body[:, :, :ho, :wo], dout.reshape((lay.n, f) + lay.out_size).transpose(1, 0, 2, 3))
-    d3[:, 0, lay.lq:] = 0
     for j in range(1, kw):
         d3[:, j, :j * dw] = 0
         d3[:, j, j * dw:] = d3[:, 0, :width - j * dw]
@@ -123,20 +133,20 @@ def _taps(w: np.ndarray) -> np.ndarray:
 
 def forward(x: np.ndarray, w: np.ndarray, geom: Geometry, bias: np.ndarray | None = None) -> np.ndarray:
     """``(N, F, Ho*Wo)`` outputs of filters ``w`` ``(F, C, kh, kw)`` (plus ``bias``) over ``x`` ``(N, C, H, W)``."""
-    n, f = x.shape[0], w.shape[0]
+    n, c, f = x.shape[0], x.shape[1], w.shape[0]
     lay = layout(geom, n)
-    xg = _to_grid(x, lay, "grid_x")
+    xg = _to_grid(x, lay, ones=bias is not None)
     og = workspace("grid_out", (f, lay.lq), x.dtype)
-    for t, (wt, off) in enumerate(zip(_taps(w), lay.offsets)):
+    taps = _taps(w)
+    for t, (wt, off) in enumerate(zip(taps, lay.offsets)):
         s = lay.base + off
-        _blas.gemm(wt, xg[:, s:s + lay.lq], og, beta=1.0 if t else 0.0)
+        if t == 0 and bias is not None:  # the bias rides in the first product, against the row of ones
+            _blas.gemm(np.concatenate([wt, bias[:, None]], axis=1), xg[:, s:s + lay.lq], og)
+        else:
+            _blas.gemm(wt, xg[:c, s:s + lay.lq], og, beta=1.0 if t else 0.0)
     (ho, wo), (hg, wg) = lay.out_size, lay.grid
     out = np.empty((n, f, ho, wo), dtype=x.dtype)
-    crop = og.reshape(f, n, hg, wg)[:, :, :ho, :wo].transpose(1, 0, 2, 3)
-    if bias is None:
-        np.copyto(out, crop)
-    else:
-        np.add(crop, bias[:, None, None], out=out)
+    np.copyto(out, og.reshape(f, n, hg, wg)[:, :, :ho, :wo].transpose(1, 0, 2, 3))
     return out.reshape(n, f, ho * wo)
 
 
@@ -178,7 +188,7 @@ def _weight_grad(xg: np.ndarray, d3: np.ndarray, w_shape: tuple[int, ...], lay: 
     dwt = np.empty((len(offsets), f * shifts, c), dtype=xg.dtype)
     for t, off in enumerate(offsets):
         s = lay.base + off
-        _blas.gemm(a, xg[:, s:s + width], dwt[t], trans_b=True)
+        _blas.gemm(a, xg[:c, s:s + width], dwt[t], trans_b=True)
     if shifts == 1:  # dwt[(i, j), f, c]
         return np.ascontiguousarray(dwt.reshape(kh, kw, f, c).transpose(2, 3, 0, 1))
     return np.ascontiguousarray(dwt.reshape(kh, f, kw, c).transpose(1, 3, 0, 2))  # dwt[i, (f, j), c]
@@ -193,12 +203,12 @@ def input_grad(dout: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
 def weight_grad(x: np.ndarray, dout: np.ndarray, geom: Geometry, w_shape: tuple[int, ...]) -> np.ndarray:
     """``dW`` from the input ``x`` ``(N, C, H, W)`` and ``dout`` ``(N, F, Ho*Wo)``."""
     lay = layout(geom, x.shape[0])
-    return _weight_grad(_to_grid(x, lay, "grid_x"), _dout_grid(dout, lay, geom, SHIFT_DOUT), w_shape, lay, geom)
+    return _weight_grad(_to_grid(x, lay), _dout_grid(dout, lay, geom, SHIFT_DOUT), w_shape, lay, geom)
 
 
 def backward(x: np.ndarray, dout: np.ndarray, w: np.ndarray, geom: Geometry) -> tuple[np.ndarray, np.ndarray]:
     """``(dx, dw)`` from one gridded copy each of the input and of ``dout``."""
     lay = layout(geom, x.shape[0])
     d3 = _dout_grid(dout, lay, geom, SHIFT_DOUT)
-    dw = _weight_grad(_to_grid(x, lay, "grid_x"), d3, w.shape, lay, geom)
+    dw = _weight_grad(_to_grid(x, lay), d3, w.shape, lay, geom)
     return _input_grad(d3, w, lay, geom), dw
