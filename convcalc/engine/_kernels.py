@@ -22,6 +22,7 @@ convolution with the same weight array and runs on these same functions.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -75,14 +76,32 @@ def _cols_chunks(x: np.ndarray, geom: Geometry, keep: np.ndarray | None = None, 
         yield a, b, cols
 
 
+def path(x_shape: tuple[int, ...], filters: int, geom: Geometry, groups: int, dtype: np.dtype) -> str:
+    """Which kernels a convolution runs on, by shape (each rule measured, see docs/engine.md):
+
+    - ``"shifted"``: stride 1, no groups, many channels: shifted products on a flat
+      grid (:mod:`convcalc.engine._shifted`);
+    - ``"batch_inner"``: few channels, a big kernel and batch: one product for the
+      whole batch in a batch-innermost layout (:mod:`convcalc.engine._batch_inner`);
+    - ``"per_sample"``: im2col per sample (this module), whose input gradient is
+      the flipped correlation or ``col2im`` (:func:`_takes_flipped_path`).
+    """
+    c = x_shape[1]
+    if _shifted.eligible(c, filters, geom, groups, dtype):
+        return "shifted"
+    if _batch_inner.eligible(x_shape, filters, geom, groups, np.dtype(dtype).itemsize,
+                             _takes_flipped_path(c, filters, geom)):
+        return "batch_inner"
+    return "per_sample"
+
+
 def keeps_cols(x_shape: tuple[int, ...], filters: int, geom: Geometry, dtype: np.dtype, groups: int = 1) -> bool:
-    """Whether the forward pass keeps its columns for the backward pass (which needs them
-    unless it takes the flipped path)."""
+    """Whether the forward pass keeps its columns for the backward pass: the per-sample
+    kernels do, up to :data:`KEEP_COLS_BYTES`, unless the backward takes the flipped path."""
     n, c = x_shape[:2]
     size = n * c * geom.kernel[0] * geom.kernel[1] * geom.out_size[0] * geom.out_size[1] * np.dtype(dtype).itemsize
-    return size <= KEEP_COLS_BYTES and not _takes_flipped_path(c, filters, geom) \
-        and not _shifted.eligible(c, filters, geom, groups, dtype) \
-        and not _batch_inner.eligible(x_shape, filters, geom, groups, np.dtype(dtype).itemsize, False)
+    return (size <= KEEP_COLS_BYTES and not _takes_flipped_path(c, filters, geom)
+            and path(x_shape, filters, geom, groups, dtype) == "per_sample")
 
 
 def forward(x: np.ndarray, w: np.ndarray, geom: Geometry, groups: int, bias: np.ndarray | None = None,
@@ -96,10 +115,10 @@ def forward(x: np.ndarray, w: np.ndarray, geom: Geometry, groups: int, bias: np.
     """
     n = x.shape[0]
     f = w.shape[0]
-    if not keep and _shifted.eligible(x.shape[1], f, geom, groups, x.dtype):
+    kind = "per_sample" if keep else path(x.shape, f, geom, groups, x.dtype)
+    if kind == "shifted":
         return _shifted.forward(x, w, geom, bias), None
-    if not keep and _batch_inner.eligible(x.shape, f, geom, groups, x.itemsize,
-                                          _takes_flipped_path(x.shape[1], f, geom)):
+    if kind == "batch_inner":
         return _batch_inner.forward(x, w, geom, bias), None
     p = geom.out_size[0] * geom.out_size[1]
     fold = bias is not None and groups == 1
@@ -146,11 +165,11 @@ def bias_grad(dout: np.ndarray) -> np.ndarray:
 def backward(x: np.ndarray, dout: np.ndarray, w: np.ndarray, geom: Geometry, groups: int,
              cols: np.ndarray | None, has_bias: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``(dx, dw, db)`` of a convolution; ``cols`` are the forward's kept columns, if any."""
-    if cols is None and _shifted.eligible(x.shape[1], w.shape[0], geom, groups, x.dtype):
+    kind = "per_sample" if cols is not None else path(x.shape, w.shape[0], geom, groups, x.dtype)
+    if kind == "shifted":
         dx, dw = _shifted.backward(x, dout, w, geom)
         db = None
-    elif cols is None and _batch_inner.eligible(x.shape, w.shape[0], geom, groups, x.itemsize,
-                                                _takes_flipped_path(x.shape[1], w.shape[0], geom)):
+    elif kind == "batch_inner":
         dx, dw, db = _batch_inner.backward(x, dout, w, geom, has_bias)
     elif _takes_flipped_path(x.shape[1], w.shape[0], geom):
         dx, dw = _flipped_backward(x, dout, w, geom, groups)
@@ -220,6 +239,7 @@ def _flipped_backward(x: np.ndarray, dout: np.ndarray, w: np.ndarray, geom: Geom
     return dx.reshape(x.shape), np.ascontiguousarray(dw).reshape(w.shape)
 
 
+@lru_cache(maxsize=256)
 def _flipped_geometry(geom: Geometry) -> Geometry | None:
     """For stride 1, the input gradient is a correlation of ``dout`` padded by
     ``d*(k - 1) - lo`` (before) and ``d*(k - 1) - hi`` (after) with the flipped
