@@ -198,3 +198,21 @@ def test_dout_of_the_wrong_shape_is_refused():
     out, cache = conv2d_forward(np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2)))
     with pytest.raises(ConvCalcError, match="dout"):
         conv2d_backward(np.ones((1, 1, 2, 2)), cache)
+
+
+@pytest.mark.parametrize("shape,w_shape,kw", [
+    ((4, 1, 28, 28), (32, 1, 3, 3), {}),                       # the HW5 first layer
+    ((3, 1, 32, 32), (6, 1, 5, 5), {}),                        # LeNet-5's first layer
+    ((2, 16, 9, 9), (16, 16, 3, 3), {"padding": 1}),           # a shifted-product layer
+    ((2, 4, 11, 10), (6, 2, 3, 2), {"stride": 2, "groups": 2, "dilation": (1, 2)}),
+])
+def test_backward_without_input_grad_gives_the_same_weight_gradients(shape, w_shape, kw) -> None:
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal(shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    out, cache = conv2d_forward(x, w, b, **kw)
+    dout = rng.standard_normal(out.shape)
+    _, dw, db = conv2d_backward(dout, cache)
+    dx_none, dw_only, db_only = conv2d_backward(dout, cache, input_grad=False)
+    assert dx_none is None
+    np.testing.assert_allclose(dw_only, dw, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(db_only, db, rtol=1e-10, atol=1e-10)

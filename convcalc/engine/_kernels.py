@@ -163,9 +163,18 @@ def bias_grad(dout: np.ndarray) -> np.ndarray:
 
 
 def backward(x: np.ndarray, dout: np.ndarray, w: np.ndarray, geom: Geometry, groups: int,
-             cols: np.ndarray | None, has_bias: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """``(dx, dw, db)`` of a convolution; ``cols`` are the forward's kept columns, if any."""
+             cols: np.ndarray | None, has_bias: bool,
+             need_dx: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """``(dx, dw, db)`` of a convolution; ``cols`` are the forward's kept columns, if any.
+
+    With ``need_dx=False`` (a network's first layer) ``dx`` is None and only ``dW`` and
+    ``db`` are computed, from the input's columns."""
     kind = "per_sample" if cols is not None else path(x.shape, w.shape[0], geom, groups, x.dtype)
+    if not need_dx:
+        dw, db = weight_grad(x, dout, geom, groups, w.shape, cols)
+        if has_bias and db is None:
+            db = bias_grad(dout)
+        return None, dw, db if has_bias else None
     if kind == "shifted":
         dx, dw = _shifted.backward(x, dout, w, geom)
         db = None

@@ -130,7 +130,8 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
     return out, ConvCache(xa, wa, bias is not None, g, geom, cols)
 
 
-def conv2d_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def conv2d_backward(dout: np.ndarray, cache: ConvCache, *,
+                    input_grad: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of :func:`conv2d_forward`.
 
     Parameters
@@ -139,10 +140,14 @@ def conv2d_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.
         Upstream gradient.
     cache : ConvCache
         From the forward pass.
+    input_grad : bool, optional
+        Compute ``dx``. A network's first layer does not need it (nothing is
+        upstream), and skipping it saves most of that layer's backward time.
+        Defaults to True.
 
     Returns
     -------
-    dx : ndarray, shape (N, C, H, W)
+    dx : ndarray, shape (N, C, H, W), or None when ``input_grad=False``
     dw : ndarray, shape (F, C/groups, kh, kw)
     db : ndarray, shape (F,), or None when the forward had no bias
 
@@ -159,7 +164,7 @@ def conv2d_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.
     x, w, has_bias, g, geom, cols = cache
     n, f = x.shape[0], w.shape[0]
     d = check_dout(dout, (n, f) + geom.out_size, x.dtype).reshape(n, f, -1)
-    return _kernels.backward(x, d, w, geom, g, cols, has_bias)
+    return _kernels.backward(x, d, w, geom, g, cols, has_bias, need_dx=input_grad)
 
 
 # --------------------------------------------------------------------------- 1D

@@ -94,6 +94,8 @@ class Conv2d(Module):
         if spec.bias:
             self.params["bias"] = zeros((spec.filters,), dtype=dtype)
         self._cache: engine.ConvCache | None = None
+        #: False for a network's first layer: no one needs the gradient on the input (set by Sequential).
+        self.input_grad = True
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         out, cache = engine.conv2d_forward(x, self.params["weight"], self.params.get("bias"), stride=self.stride,
@@ -101,8 +103,8 @@ class Conv2d(Module):
         self._cache = cache if training else None
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dw, db = engine.conv2d_backward(dout, self._cache)
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        dx, dw, db = engine.conv2d_backward(dout, self._cache, input_grad=self.input_grad)
         self.grads["weight"] = dw
         if db is not None:
             self.grads["bias"] = db

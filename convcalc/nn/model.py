@@ -115,6 +115,8 @@ class Sequential:
             self.modules.append(build_module(spec, shape, rng=init_rng, dropout_rng=self.dropout_rng, init=init,
                                              dtype=self.dtype))
             self.shapes.append(out_shape)
+        if self.modules and hasattr(self.modules[0], "input_grad"):  # nothing upstream of the first layer
+            self.modules[0].input_grad = False
         for first, second in zip(self.modules, self.modules[1:]):  # ReLU -> MaxPool: pool first (4x less work)
             if type(first) is ReLU and type(second) is MaxPool2d:
                 first.deferred, second.relu_after = True, True
