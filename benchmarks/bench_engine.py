@@ -68,12 +68,14 @@ def _data(name: str):
 
 
 def worker_convcalc(budget: float) -> dict:
-    from convcalc.engine import conv2d_backward, conv2d_forward
+    from convcalc.engine import _kernels, conv2d_backward, conv2d_forward
 
     out = {}
     for name in SHAPES:
         x, w, b, pad, dout = _data(name)
+        geom = conv2d_forward(x, w, b, padding=pad)[1].geom
         out[name] = {
+            "path": _kernels.path(x.shape, w.shape[0], geom, 1, x.dtype),
             "forward": _time(lambda: conv2d_forward(x, w, b, padding=pad), 10, budget),
             "forward+backward": _time(lambda: conv2d_backward(dout, conv2d_forward(x, w, b, padding=pad)[1]),
                                       10, budget),
@@ -168,7 +170,7 @@ def _best_of(rounds: list[dict], best=min) -> dict:
     (OpenBLAS's and OpenMP's thread barriers stall when a core is taken), never speed it up."""
     first = rounds[0]
     return {key: (_best_of([r[key] for r in rounds], best) if isinstance(value, dict)
-                  else best(r[key] for r in rounds))
+                  else value if isinstance(value, str) else best(r[key] for r in rounds))
             for key, value in first.items()}
 
 
@@ -199,13 +201,14 @@ def report(malloc: str, res: dict) -> None:
     print(f"\n## malloc: {malloc}" + (f" (PyTorch threads: {th['threads']})" if th else " (PyTorch not installed)")
           + f"; load average before/after: {res['load'][0]:.2f} / {res['load'][1]:.2f}")
     print(f"{'shape':<30}{'direction':<18}{'convcalc ms':>12}{'PyTorch ms':>12}{'ratio':>8}{'SciPy ms':>11}"
-          f"{'SciPy/cc':>10}")
+          f"{'SciPy/cc':>10}  convcalc kernels")
     for name in SHAPES:
         for direction in ("forward", "forward+backward"):
             c = cc[name][direction]
             t = th[name][direction] if th else float("nan")
             s = sp[name][direction] if sp else float("nan")
-            print(f"{LABELS[name]:<30}{direction:<18}{c:>12.3f}{t:>12.3f}{c / t:>8.2f}{s:>11.1f}{s / c:>10.0f}")
+            print(f"{LABELS[name]:<30}{direction:<18}{c:>12.3f}{t:>12.3f}{c / t:>8.2f}{s:>11.1f}{s / c:>10.0f}"
+                  f"  {cc[name]['path']}")
     mm = res["matmul"]
     peak = max(mm["2048^3"], mm["4096^3"])
     print("NumPy float32 matmul GFLOP/s: " + ", ".join(f"{k} {v:.0f}" for k, v in mm.items()))

@@ -253,7 +253,8 @@ def test_grid_buffers_shared_by_layers_of_a_network(shifted_everywhere):
     rng = np.random.default_rng(13)
     layers = [((2, 3, 7, 6), (4, 3, 3, 3), {"padding": 1}), ((2, 4, 7, 6), (4, 4, 2, 3), {"padding": (2, 0)}),
               ((2, 4, 8, 6), (3, 4, 3, 3), {"dilation": 2, "padding": 2})]
-    params = [(rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0]), kw) for xs, ws, kw in layers]
+    params = [(rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0]), kw)
+              for xs, ws, kw in layers]
     for _ in range(2):
         caches = [conv2d_forward(x, w, b, **kw) for x, w, b, kw in params]
         douts = [rng.standard_normal(out.shape) for out, _ in caches]

@@ -11,6 +11,10 @@ input and the weights viewed per group as ``W_g`` of shape
   correlation of the padded ``dout`` with the flipped, transposed filters,
   whose columns also give the weight gradient.
 
+These are the per-sample kernels; :func:`path` sends stride-1 layers with
+many channels to :mod:`convcalc.engine._shifted` and few-channel layers with
+big kernels and batches to :mod:`convcalc.engine._batch_inner`.
+
 How it is made fast (measured, see ``docs/engine.md``): the columns are built
 a chunk of samples at a time into a reused per-thread buffer (never
 page-faulted in again), the products are batched ``np.matmul`` calls that
