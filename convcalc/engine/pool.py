@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from convcalc.arithmetic import pool_output_size
+from convcalc.arithmetic import effective_kernel, pool_output_size
 from convcalc.engine._geometry import Geometry, as_array, check_dout, float_dtype, int_tuple, padding_pairs
 from convcalc.engine._im2col import crop_from_span, pad_to_span, window_slice
 
@@ -207,7 +207,7 @@ def _grad_buffer(shape: tuple[int, ...], dtype: np.dtype, geom: Geometry) -> np.
 
 def _disjoint(geom: Geometry) -> bool:
     """No input cell lies in two windows: stride >= the dilated window on every axis."""
-    return all(s >= d * (k - 1) + 1 for s, k, d in zip(geom.stride, geom.kernel, geom.dilation))
+    return all(s >= effective_kernel(k, d) for s, k, d in zip(geom.stride, geom.kernel, geom.dilation))
 
 
 # --------------------------------------------------------------------------- average
@@ -354,7 +354,7 @@ def _window_cells(y: int, x: int, geom: Geometry) -> tuple[list[int], list[int],
                                        geom.in_size):
         start = o * s - lo
         cells.append([start + i * d for i in range(k) if 0 <= start + i * d < n])
-        extents.append(min(start + (k - 1) * d + 1, n + hi) - start)
+        extents.append(min(start + effective_kernel(k, d), n + hi) - start)
     return cells[0], cells[1], extents[0], extents[1]
 
 
