@@ -38,11 +38,15 @@ CASES = [
     ("per_axis", (2, 1, 9, 6), {"kernel": (3, 2), "stride": (2, 1), "padding": (1, 0), "ceil_mode": True}),
     ("asymmetric", (1, 2, 6, 6), {"kernel": 3, "stride": 2, "padding": ((0, 1), (1, 0))}),
     ("batch1", (1, 1, 4, 4), {"kernel": 2}),
+    ("disjoint_k3_cropped", (2, 3, 9, 10), {"kernel": 3}),
+    ("disjoint_padded", (2, 2, 7, 6), {"kernel": 2, "padding": 1}),
+    ("disjoint_per_axis", (1, 2, 8, 9), {"kernel": (1, 3), "stride": (2, 4)}),
 ]
 IDS = [c[0] for c in CASES]
 DILATED = [
     ("dilated", (2, 2, 9, 9), {"kernel": 3, "stride": 2, "dilation": 2, "padding": 1}),
     ("dilated_ceil", (1, 2, 8, 7), {"kernel": 2, "dilation": (2, 3), "ceil_mode": True, "stride": 2}),
+    ("dilated_disjoint", (2, 2, 10, 11), {"kernel": 2, "dilation": 2, "stride": 3, "padding": 1}),
 ]
 
 
@@ -134,6 +138,41 @@ def test_ties_send_the_gradient_to_the_first_maximum():
     dx = max_pool2d_backward(np.ones_like(out), cache)
     # windows (0,0) and (1,0) pick x[0,0] and x[1,0]; (0,1) picks x[0,1]; (1,1) picks x[1,2] (first 1)
     np.testing.assert_array_equal(dx[0, 0], [[1, 1, 0], [1, 0, 1], [0, 0, 0]])
+
+
+DISJOINT = [{"kernel": 2}, {"kernel": 3, "ceil_mode": True}, {"kernel": 2, "padding": 1},
+            {"kernel": (2, 3), "stride": (3, 4), "dilation": (1, 2), "ceil_mode": True},
+            {"kernel": 2, "stride": 3, "dilation": 2, "padding": 1}]
+
+
+@pytest.mark.parametrize("kw", DISJOINT, ids=[str(i) for i in range(len(DISJOINT))])
+def test_disjoint_windows_with_ties_nan_and_minus_inf_follow_torch(kw):
+    """The separable path for disjoint windows (stride >= dilated window) against PyTorch, on
+    float32 values full of ties, NaN and -inf (and windows of -inf in the padding)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(13)
+    x = rng.choice(np.array([-np.inf, -1.0, 0.0, 0.0, 2.0, np.nan], dtype=np.float32), size=(3, 4, 11, 13),
+                   p=[0.2, 0.2, 0.25, 0.25, 0.08, 0.02])
+    for values in (x, np.where(np.isnan(x), np.float32(1), x)):  # with and without NaN
+        out, cache = max_pool2d_forward(values, **kw)
+        tx = torch.from_numpy(values.copy()).requires_grad_(True)
+        tout = torch.nn.functional.max_pool2d(tx, kw["kernel"], kw.get("stride"), kw.get("padding", 0),
+                                              kw.get("dilation", 1), ceil_mode=kw.get("ceil_mode", False))
+        np.testing.assert_array_equal(out, tout.detach().numpy())
+        dout = rng.integers(1, 9, size=out.shape).astype(np.float32)
+        tout.backward(torch.from_numpy(dout))
+        np.testing.assert_array_equal(max_pool2d_backward(dout, cache), tx.grad.numpy())
+
+
+def test_disjoint_windows_longer_than_a_byte_index():
+    """300 taps per window: the winners' index outgrows uint8."""
+    x = _ties((2, 1, 2, 650), 14)
+    for kw in ({"kernel": (1, 300)}, {"kernel": (2, 300), "ceil_mode": True}):
+        out, cache = max_pool2d_forward(x, **kw)
+        ref, ref_cache = max_pool2d_forward_naive(x, **kw)
+        np.testing.assert_array_equal(out, ref)
+        dout = np.random.default_rng(15).standard_normal(out.shape)
+        np.testing.assert_array_equal(max_pool2d_backward(dout, cache), max_pool2d_backward_naive(dout, ref_cache))
 
 
 def test_a_window_only_in_padding_gives_minus_inf_and_no_gradient():
