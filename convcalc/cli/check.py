@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from convcalc.cli._console import print_json
-from convcalc.cli.stack import OneLineErrors
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
@@ -40,7 +39,7 @@ def _opt(*names: str, help: str, metavar: Optional[str] = None) -> Any:
     return typer.Option(*names, help=help, show_default=False, metavar=metavar)
 
 
-@app.command(cls=OneLineErrors, context_settings={"ignore_unknown_options": True})
+@app.command(context_settings={"ignore_unknown_options": True})
 def check(
     target: Annotated[str, typer.Argument(
         metavar="FILE|KIND", show_default=False,

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from convcalc.cli._console import print_json
-from convcalc.cli.stack import OneLineErrors
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
@@ -35,7 +34,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object, {\
 MATRIX_ARGS = {"ignore_unknown_options": True}
 
 
-@app.command(cls=OneLineErrors, context_settings=MATRIX_ARGS)
+@app.command(context_settings=MATRIX_ARGS)
 def correlate(
     x: MatrixArg,
     f: Annotated[str, typer.Argument(metavar="F", help="The kernel, in any matrix form: '-1 -1 -1; -1 8 -1; "
@@ -100,7 +99,7 @@ def correlate(
     emit(*parts)
 
 
-@app.command(cls=OneLineErrors, context_settings=MATRIX_ARGS)
+@app.command(context_settings=MATRIX_ARGS)
 def pool(
     x: MatrixArg,
     kernel: Annotated[str, typer.Option("--k", "--kernel", metavar="K", show_default=False,

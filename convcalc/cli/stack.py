@@ -4,32 +4,8 @@
 from typing import Annotated, Any, Optional
 
 import typer
-from typer.core import TyperCommand
 
 from convcalc.cli._console import print_json
-
-try:  # Typer >= 0.26 carries its own copy of click
-    from typer._click.exceptions import UsageError
-except ImportError:  # pragma: no cover - older Typer uses click itself
-    from click.exceptions import UsageError
-
-
-class OneLineErrors(TyperCommand):
-    """A command whose usage errors (a missing argument, ``--batch x``, an unknown option)
-    read like every other error: one ``error: ...`` line and exit status 2.
-
-    The message becomes a :class:`~convcalc.ConvCalcError`, which ``cli/main.py``'s
-    group prints. Shared by the stack, correlate, pool and check commands.
-    """
-
-    def parse_args(self, ctx: Any, args: list) -> list:
-        try:
-            return super().parse_args(ctx, args)
-        except UsageError as error:
-            from convcalc.errors import ConvCalcError
-
-            raise ConvCalcError(f"{error.format_message()} See 'convcalc {self.name} --help'.") from None
-
 
 app = typer.Typer()
 
@@ -88,7 +64,7 @@ def _load(spec: str, input_shape: Optional[str], layout: str) -> Any:
     return load_stack(spec, shape, layout=layout)
 
 
-@app.command(cls=OneLineErrors)
+@app.command()
 def stack(
     spec: SpecArg,
     input_shape: InOpt = None,
@@ -127,7 +103,7 @@ def stack(
     emit(summary_table(summary, max_width=terminal_width()), Text(""), totals_table(summary))
 
 
-@app.command(cls=OneLineErrors)
+@app.command()
 def rf(
     spec: SpecArg,
     input_shape: InOpt = None,
