@@ -12,6 +12,16 @@ prints: progress bars are callbacks that the command line supplies.
   ``batches`` (per epoch), ``size`` (this batch);
 - ``on_epoch_end(epoch, logs)``: ``loss``, ``accuracy``, ``val_loss``,
   ``val_accuracy`` (when there is validation data) and ``seconds``.
+
+**State in resume points.** A callback that carries training state between
+epochs returns it from :meth:`Callback.get_state` (a dict of JSON values and
+NumPy arrays) and takes it back in :meth:`Callback.set_state`. :meth:`Sequential.fit`
+stores :func:`callback_states` in every resume point and, on ``resume=True``,
+hands them back with :func:`restore_callback_states` after ``set_model`` and
+``on_train_begin``. States are keyed by class name and occurrence among the
+callbacks of that class (``"EarlyStopping#0"``), so other callbacks (progress
+bars) may come and go between the run and its resume; a saved state no callback
+matches is ignored, and a callback with no saved state keeps its fresh one.
 """
 
 from __future__ import annotations
@@ -29,7 +39,8 @@ from convcalc.errors import ConvCalcError, invalid
 if TYPE_CHECKING:  # pragma: no cover
     from convcalc.nn.model import Sequential
 
-__all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "LambdaCallback"]
+__all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "LambdaCallback", "callback_states",
+           "restore_callback_states"]
 
 #: Keys of one epoch in a :class:`History`, in order.
 EPOCH_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
@@ -58,6 +69,52 @@ class Callback:
 
     def on_train_end(self, logs: dict[str, Any]) -> None:
         """After the last epoch, or when training stops early."""
+
+    def get_state(self) -> dict[str, Any]:
+        """The training state a resume point keeps (JSON values and NumPy arrays); none here."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Take back a :meth:`get_state` of an interrupted run (called after ``on_train_begin``)."""
+
+
+def _callback_keys(callbacks: list[Callback]) -> list[str]:
+    """``"<class name>#<occurrence among callbacks of that class>"`` for each callback, in order."""
+    seen: dict[str, int] = {}
+    keys = []
+    for cb in callbacks:
+        name = type(cb).__name__
+        keys.append(f"{name}#{seen.get(name, 0)}")
+        seen[name] = seen.get(name, 0) + 1
+    return keys
+
+
+def callback_states(callbacks: list[Callback]) -> dict[str, dict[str, Any]]:
+    """``{"EarlyStopping#0": {...}, ...}``: the non-empty :meth:`Callback.get_state` of each callback.
+
+    Examples
+    --------
+    >>> callback_states([LambdaCallback(), EarlyStopping(patience=2)])
+    {'EarlyStopping#0': {'monitor': 'val_loss', 'mode': 'min', 'best': inf, 'wait': 0, 'stopped_epoch': None}}
+    """
+    states = {key: cb.get_state() for key, cb in zip(_callback_keys(callbacks), callbacks)}
+    return {key: state for key, state in states.items() if state}
+
+
+def restore_callback_states(callbacks: list[Callback], states: dict[str, dict[str, Any]] | None) -> list[str]:
+    """Give each callback its saved state (matched as in :func:`callback_states`); returns the keys given.
+
+    Saved states that match no callback are ignored, and so are callbacks with none (a
+    resume point written before callbacks' states were saved has none at all).
+    """
+    if not states:
+        return []
+    given = []
+    for key, cb in zip(_callback_keys(callbacks), callbacks):
+        if isinstance(states.get(key), dict):
+            cb.set_state(states[key])
+            given.append(key)
+    return given
 
 
 class LambdaCallback(Callback):
@@ -157,6 +214,18 @@ class _Monitor(Callback):
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
+    def get_state(self) -> dict[str, Any]:
+        """``monitor``, ``mode`` and ``best`` (the best value so far)."""
+        return {"monitor": self.monitor, "mode": self.mode, "best": self.best}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Take back the state, unless it monitored another quantity or direction (then keep the fresh one)."""
+        if self._matches(state):
+            self.best = float(state["best"])
+
+    def _matches(self, state: dict[str, Any]) -> bool:
+        return (state.get("monitor"), state.get("mode")) == (self.monitor, self.mode) and "best" in state
+
 
 class EarlyStopping(_Monitor):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs (Keras semantics).
@@ -185,6 +254,30 @@ class EarlyStopping(_Monitor):
         self.wait = 0
         self.stopped_epoch: int | None = None
         self._best_weights: dict[str, np.ndarray] | None = None
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
+        """Start afresh, as Keras does (a resumed fit then puts the saved state back)."""
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.wait, self.stopped_epoch, self._best_weights = 0, None, None
+
+    def get_state(self) -> dict[str, Any]:
+        """``best``, ``wait``, ``stopped_epoch`` and, with ``restore_best_weights``, ``best_weights`` (arrays)."""
+        state = {**super().get_state(), "wait": self.wait, "stopped_epoch": self.stopped_epoch}
+        if self.restore_best_weights and self._best_weights is not None:
+            state["best_weights"] = self._best_weights
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Take back the state, unless it monitored another quantity or direction (then keep the fresh one)."""
+        if not self._matches(state):
+            return
+        super().set_state(state)
+        self.wait = int(state.get("wait", 0))
+        stopped = state.get("stopped_epoch")
+        self.stopped_epoch = None if stopped is None else int(stopped)
+        weights = state.get("best_weights")
+        if self.restore_best_weights and isinstance(weights, dict):
+            self._best_weights = {k: np.array(v) for k, v in weights.items()}
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         value = self._value(logs)
@@ -222,6 +315,16 @@ class ModelCheckpoint(_Monitor):
         self.path = path
         self.save_best_only = save_best_only
         self.saved_epochs: list[int] = []
+
+    def get_state(self) -> dict[str, Any]:
+        """``best`` and ``saved_epochs``."""
+        return {**super().get_state(), "saved_epochs": list(self.saved_epochs)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Take back the state, unless it monitored another quantity or direction (then keep the fresh one)."""
+        if self._matches(state):
+            super().set_state(state)
+            self.saved_epochs = [int(e) for e in state.get("saved_epochs", [])]
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if self.save_best_only:

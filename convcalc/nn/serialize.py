@@ -10,7 +10,12 @@ allow_pickle=False)`` reads it):
   point, or null) and ``extra`` (caller's metadata, e.g. the command line's options);
 - ``param/<layer>.<name>`` and ``buffer/<layer>.<name>``: weights and running statistics;
 - ``opt/<layer>.<name>/<slot>``: optimiser state (momentum buffers, Adam moments);
-- ``state/perm``: the sample order of the interrupted epoch.
+- ``state/perm``: the sample order of the interrupted epoch;
+- ``meta/<path>``: any NumPy array found inside the JSON metadata (e.g. the best
+  weights an ``EarlyStopping`` callback keeps in ``train_state["callbacks"]``):
+  the JSON holds ``{"__array__": "meta/<path>"}`` in its place, and
+  :func:`read_archive` puts the array back. Files without such entries (written
+  before callbacks' states were saved) read as before.
 
 Files are written atomically: to a temporary file in the same folder, flushed
 and synced, then moved over the target with ``os.replace``, so an interrupted
@@ -71,14 +76,50 @@ def spec_from_dict(data: dict[str, Any]) -> specs.Layer:
     return cls(**{k: _tuples(v) for k, v in data.items() if k != "type"})
 
 
+_ARRAY = "__array__"
+_ARRAY_PREFIX = "meta/"
+
+
+def _split_arrays(value: Any, path: tuple[str, ...], out: dict[str, np.ndarray]) -> Any:
+    """``value`` with every ndarray moved into ``out`` under ``meta/<path>`` and a reference left in its place."""
+    if isinstance(value, np.ndarray):
+        key = _ARRAY_PREFIX + "/".join(path)
+        while key in out:  # only if a dict key holds a "/"
+            key += "_"
+        out[key] = value
+        return {_ARRAY: key}
+    if isinstance(value, dict):
+        return {k: _split_arrays(v, (*path, str(k)), out) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_split_arrays(v, (*path, str(i)), out) for i, v in enumerate(value)]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _join_arrays(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """Inverse of :func:`_split_arrays`: references replaced by (and removed from) ``arrays``."""
+    if isinstance(value, dict):
+        ref = value.get(_ARRAY)
+        if len(value) == 1 and isinstance(ref, str) and ref.startswith(_ARRAY_PREFIX) and ref in arrays:
+            return arrays.pop(ref)
+        return {k: _join_arrays(v, arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_join_arrays(v, arrays) for v in value]
+    return value
+
+
 def write_archive(path: str | os.PathLike[str], meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-    """Write ``meta`` (JSON) and ``arrays`` to one ``.npz`` at ``path``, atomically."""
+    """Write ``meta`` (JSON; arrays inside it as ``meta/...`` entries) and ``arrays`` to one ``.npz``, atomically."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise ConvCalcError(f"Cannot save the model to '{target}': the folder '{folder}' does not exist.")
+    inner: dict[str, np.ndarray] = {}
+    meta = _split_arrays(meta, (), inner)
     payload = {"__meta__": np.array(json.dumps({"format": FORMAT, "version": VERSION, **meta}))}
     payload.update(arrays)
+    payload.update(inner)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -110,4 +151,4 @@ def read_archive(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str
         raise ConvCalcError(f"'{path}' is an .npz file but not a convcalc model (no '{FORMAT}' header).")
     if meta.get("version", 0) > VERSION:
         raise ConvCalcError(f"'{path}' was written by a newer convcalc (format version {meta['version']}).")
-    return meta, arrays
+    return _join_arrays(meta, arrays), arrays

@@ -16,7 +16,15 @@ running sums and the history so far. ``Sequential.load(path)`` then
 ``fit(..., resume=True)`` replays nothing and skips nothing: the remaining
 batches see exactly the weights, optimiser state and random numbers they would
 have seen, so the final weights are bit-for-bit those of an uninterrupted run.
-Callback state (early-stopping patience, best value) is not part of the resume point.
+The resume point also holds the callbacks' states (:meth:`Callback.get_state`:
+early stopping's best value, epochs waited, stopped epoch and best weights;
+the best value and saved epochs of a best-only :class:`ModelCheckpoint`), put back
+after ``on_train_begin``, so a resumed run stops at the same epoch and keeps the
+same best model. They are matched by class name and occurrence
+(``"EarlyStopping#0"``): states no callback matches are ignored, callbacks
+without a saved state (or a resume point written before states were saved) keep
+their fresh state. A run that early stopping ended is finished: resuming its last
+checkpoint trains no further epoch.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from convcalc.errors import ConvCalcError, invalid
-from convcalc.nn.callbacks import Callback, History
+from convcalc.nn.callbacks import Callback, History, callback_states, restore_callback_states
 from convcalc.nn.perf import blas_threads
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -200,7 +208,7 @@ def fit(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int, epo
     labels = _labels(y)
     batches = math.ceil(n / batch_size)
     history = History()
-    epoch0, batch0, perm = 0, 0, None
+    epoch0, batch0, perm, end = 0, 0, None, epochs
     sums = {"loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}
     if resume:
         st = model.resume_state
@@ -217,23 +225,28 @@ def fit(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int, epo
         model.dropout_rng.bit_generator.state = st["dropout_rng"]
         sums = {k: st[k] for k in sums}
         history.epochs = [dict(e) for e in st["history"]]
+        if st.get("stopped"):  # early stopping had ended the run
+            end, history.stopped_early = epoch0, epoch0 < epochs
     params = model.named_parameters()
     good = (model.get_weights(), model.optimizer.state_dict())
     model.stop_training = False
     for cb in callbacks:
         cb.set_model(model)
         cb.on_train_begin({"epochs": epochs, "samples": n, "batches": batches, "initial_epoch": epoch0})
+    if resume:  # after on_train_begin, which starts callbacks afresh
+        restore_callback_states(callbacks, model.resume_state.get("callbacks"))
 
     def state(epoch: int, batch: int) -> dict[str, Any]:
         return {"epoch": epoch, "batch": batch, "samples": n, "batch_size": batch_size, "shuffle": bool(shuffle),
                 "shuffle_rng": _rng_state(model.shuffle_rng), "dropout_rng": _rng_state(model.dropout_rng),
-                **sums, "history": [dict(e) for e in history.epochs], "perm": perm}
+                **sums, "history": [dict(e) for e in history.epochs], "perm": perm,
+                "callbacks": callback_states(callbacks), "stopped": batch == 0 and bool(model.stop_training)}
 
     boundary: tuple[int, int] | None = None
     # overflow on the way to a diverging loss is reported once, as TrainingDiverged, not as warnings
     with _DeferInterrupt() as sigint, np.errstate(over="ignore", invalid="ignore", divide="ignore"), blas_threads():
         try:
-            for epoch in range(epoch0, epochs):
+            for epoch in range(epoch0, end):
                 if perm is None:
                     perm = model.shuffle_rng.permutation(n) if shuffle else np.arange(n)
                 boundary = (epoch, batch0)
