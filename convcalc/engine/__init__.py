@@ -24,6 +24,14 @@ from convcalc.engine.conv_transpose import (
     conv_transpose2d_forward,
     conv_transpose2d_forward_naive,
 )
+from convcalc.engine.conv_pool import (
+    ConvPoolCache,
+    conv2d_maxpool2d_backward,
+    conv2d_maxpool2d_backward_naive,
+    conv2d_maxpool2d_forward,
+    conv2d_maxpool2d_forward_naive,
+)
+from convcalc.engine._blas import axpy
 from convcalc.engine._runtime import release_workspaces, tune_malloc
 from convcalc.engine.gradcheck import numerical_gradient, rel_error
 from convcalc.engine.pool import (
@@ -50,6 +58,11 @@ __all__ = [
     "conv2d_backward",
     "conv2d_forward_naive",
     "conv2d_backward_naive",
+    "ConvPoolCache",
+    "conv2d_maxpool2d_forward",
+    "conv2d_maxpool2d_backward",
+    "conv2d_maxpool2d_forward_naive",
+    "conv2d_maxpool2d_backward_naive",
     "conv1d_forward",
     "conv1d_backward",
     "conv_transpose2d_forward",
@@ -71,5 +84,6 @@ __all__ = [
     "numerical_gradient",
     "rel_error",
     "tune_malloc",
+    "axpy",
     "release_workspaces",
 ]
