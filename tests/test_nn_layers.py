@@ -161,11 +161,12 @@ def test_whole_model_gradients_with_relu_deferred_into_max_pool():
     from convcalc.nn import Sequential
     from convcalc.nn.training import _step
 
-    specs = [L.Conv2D(3, 3), L.ReLU(), L.MaxPool2D(2), L.Flatten(), L.Dense(4), L.Softmax()]
-    model = Sequential(specs, (1, 8, 8), dtype="float64", seed=0)
-    assert model.modules[1].deferred and model.modules[2].relu_after
+    # overlapping windows: no fused convolution block, but the ReLU still moves after the pooling
+    specs = [L.Conv2D(3, 3), L.ReLU(), L.MaxPool2D(3, stride=2), L.Flatten(), L.Dense(4), L.Softmax()]
+    model = Sequential(specs, (1, 9, 9), dtype="float64", seed=0)
+    assert model.modules[1].deferred and model.modules[2].relu_after and model.modules[0].pool is None
     model.compile("sgd", "sparse_categorical_crossentropy", lr=0.0)  # lr 0: the step leaves the weights alone
-    x, y = _input((5, 1, 8, 8)), np.array([0, 1, 2, 3, 0])
+    x, y = _input((5, 1, 9, 9)), np.array([0, 1, 2, 3, 0])
     _step(model, x, y, model.named_parameters())
     loss = model.loss.from_logits
 
@@ -177,5 +178,45 @@ def test_whole_model_gradients_with_relu_deferred_into_max_pool():
             assert rel_error(module.grads[key], numerical_gradient(f, param, np.array(1.0))) < TOL, (i, key)
     from convcalc.engine import max_pool2d_forward
 
-    relu_then_pool, _ = max_pool2d_forward(np.maximum(model.modules[0].forward(x), 0), 2)
+    relu_then_pool, _ = max_pool2d_forward(np.maximum(model.modules[0].forward(x), 0), 3, 2)
     np.testing.assert_array_equal(model.forward(x, stop=3), relu_then_pool)
+
+
+@pytest.mark.parametrize("specs, shape, fused", [
+    ([L.Conv2D(3, 3), L.ReLU(), L.MaxPool2D(2)], (2, 9, 9), [True]),            # conv 7x7: last row dropped
+    ([L.Conv2D(3, 3, padding=1), L.MaxPool2D(2)], (1, 8, 8), [True]),             # no ReLU between
+    ([L.Conv2D(2, 3), L.ReLU(), L.MaxPool2D(2), L.Conv2D(4, 2), L.ReLU(), L.MaxPool2D(2)], (1, 12, 12),
+     [True, True]),
+    ([L.Conv2D(4, 3, groups=2), L.ReLU(), L.MaxPool2D(2)], (2, 8, 8), [False]),  # groups: pool-then-ReLU only
+    ([L.Conv2D(3, 3), L.ReLU(), L.MaxPool2D(2, ceil_mode=True)], (1, 9, 9), [False]),  # a partial window
+    ([L.Conv2D(3, 3), L.ReLU(), L.MaxPool2D(2, ceil_mode=True)], (1, 8, 8), [True]),   # ceil = floor here
+    ([L.Conv2D(3, 3), L.ReLU(), L.MaxPool2D(2, padding=1)], (1, 8, 8), [False]),
+])
+def test_fused_conv_pool_blocks_train_exactly_like_the_modules_as_written(specs, shape, fused):
+    """``Conv2D -> [ReLU ->] MaxPool2D`` runs as one engine pass: same outputs, same gradients, same step."""
+    from convcalc.nn import Sequential
+    from convcalc.nn.training import _step
+
+    specs = specs + [L.Flatten(), L.Dense(3), L.Softmax()]
+    models = [Sequential(specs, shape, dtype="float64", seed=1, fuse=fuse) for fuse in (True, False)]
+    convs = [m for m in models[0].modules if type(m).__name__ == "Conv2d"]
+    assert [c.pool is not None for c in convs] == fused
+    assert all(c.pool is None for c in models[1].modules if type(c).__name__ == "Conv2d")
+    # seed 3: no two cells of a pooling window within the finite-difference step (seed 2 has one)
+    x, y = _input((6,) + shape, seed=3), np.array([0, 1, 2, 0, 1, 2])
+    np.testing.assert_allclose(models[0].predict(x), models[1].predict(x), rtol=1e-12)
+    for model in models:
+        model.compile("sgd", "sparse_categorical_crossentropy", lr=0.1, momentum=0.9)
+    losses = [_step(m, x, y, m.named_parameters())[0] for m in models]
+    assert losses[0] == pytest.approx(losses[1], rel=1e-12)
+    for a, b in zip(models[0].modules, models[1].modules):
+        for key in a.params:
+            np.testing.assert_allclose(a.grads[key], b.grads[key], rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(a.params[key], b.params[key], rtol=1e-10, atol=1e-12)
+    model = Sequential(specs, shape, dtype="float64", seed=1)
+    model.compile("sgd", "sparse_categorical_crossentropy", lr=0.0)  # lr 0: the step leaves the weights alone
+    _step(model, x, y, model.named_parameters())
+    f = lambda _: np.array(model.loss.from_logits(model.forward(x, stop=-1), y)[0])  # noqa: E731
+    for module in model.modules:
+        for key, param in module.params.items():
+            assert rel_error(module.grads[key], numerical_gradient(f, param, np.array(1.0))) < TOL

@@ -42,7 +42,7 @@ from convcalc.nn.activations import ReLU, Softmax
 from convcalc.nn.build import build_module
 from convcalc.nn.callbacks import Callback, History
 from convcalc.nn.init import get_initializer
-from convcalc.nn.layers import MaxPool2d
+from convcalc.nn.layers import Conv2d, MaxPool2d
 from convcalc.nn.losses import CrossEntropy, Loss, get_loss
 from convcalc.nn.module import Module
 from convcalc.nn.optim import Optimizer, get_optimizer
@@ -73,6 +73,10 @@ class Sequential:
         Seeds the initial weights, the shuffling and the dropout masks. Defaults to 0.
     dtype : str
         ``"float32"`` (the default, for speed) or ``"float64"`` (for gradient checks).
+    fuse : bool
+        Compute ``Conv2D -> [ReLU ->] MaxPool2D`` blocks in one engine pass and ``ReLU -> MaxPool2D``
+        as pool-then-ReLU (same values and gradients, less work). ``False`` runs every module as
+        written (for comparisons). Defaults to True.
 
     Attributes
     ----------
@@ -86,7 +90,8 @@ class Sequential:
 
     def __init__(self, layers: Sequence[specs.Layer], input_shape: Sequence[int], *,
                  init: str | Callable[..., np.ndarray] = "glorot_uniform",
-                 kernel_regularizer: Regularizer | None = None, seed: int = 0, dtype: str = "float32") -> None:
+                 kernel_regularizer: Regularizer | None = None, seed: int = 0, dtype: str = "float32",
+                 fuse: bool = True) -> None:
         self.layers = list(layers)
         if not self.layers or not all(isinstance(s, specs.Layer) for s in self.layers):
             raise invalid("layers", layers, "a non-empty list of convcalc.layers specs")
@@ -117,15 +122,41 @@ class Sequential:
             self.shapes.append(out_shape)
         if self.modules and hasattr(self.modules[0], "input_grad"):  # nothing upstream of the first layer
             self.modules[0].input_grad = False
-        for first, second in zip(self.modules, self.modules[1:]):  # ReLU -> MaxPool: pool first (4x less work)
-            if type(first) is ReLU and type(second) is MaxPool2d:
-                first.deferred, second.relu_after = True, True
+        self._plan_fusions(fuse)
         self.optimizer: Optimizer | None = None
         self.loss: Loss | None = None
         self.metrics: tuple[str, ...] = ()
         self.stop_training = False
         self.resume_state: dict[str, Any] | None = None
         self.extra: dict[str, Any] = {}
+
+    def _plan_fusions(self, fuse: bool) -> None:
+        """Rewrite blocks of modules into cheaper equivalents (same values and gradients).
+
+        ``Conv2D -> [ReLU ->] MaxPool2D`` whose pooling tiles the convolution's output: the
+        convolution computes ``relu(maxpool(conv))`` in one engine pass (only the output cells
+        the pooling reads, the gradient straight to each window's winner) and the ReLU and
+        pooling modules pass their input through. Otherwise ``ReLU -> MaxPool2D``: the pooling
+        applies the ReLU to its 4x smaller output. ``relu`` and ``max`` commute in value and in
+        gradient (a window whose maximum is not positive passes no gradient either way).
+        """
+        mods, i = self.modules, 0
+        while i < len(mods):
+            conv = mods[i]
+            relu = i + 1 < len(mods) and type(mods[i + 1]) is ReLU
+            j = i + 1 + relu
+            pool = mods[j] if j < len(mods) else None
+            if (fuse and type(conv) is Conv2d and conv.groups == 1 and type(pool) is MaxPool2d
+                    and pool.tiles(self.shapes[j])):
+                conv.fuse_max_pool(pool.kernel, relu)
+                pool.absorbed = True
+                if relu:
+                    mods[i + 1].deferred = True
+                i = j + 1
+                continue
+            if fuse and type(conv) is ReLU and type(mods[i + 1] if i + 1 < len(mods) else None) is MaxPool2d:
+                conv.deferred, mods[i + 1].relu_after = True, True
+            i += 1
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
