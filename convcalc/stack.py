@@ -135,7 +135,7 @@ def _ptflops(layer: Layer, i: Shape, o: Shape, n: int) -> int:
 def _thop(layer: Layer, i: Shape, o: Shape, n: int) -> int:
     """thop's hooks: conv = output elements x C/groups x kernel; no bias; x batch."""
     if isinstance(layer, _ConvTransposeND):
-        return n * prod(o) * (i[0] // layer.groups) * prod(layer._ksd()[0])
+        return n * prod(o) * (i[0] // layer.groups) * prod(layer.window_geometry()[0])
     if isinstance(layer, (_ConvND, Dense)):
         return n * layer.macs(i)
     if isinstance(layer, _BatchNormND):

@@ -91,7 +91,7 @@ def _torch_model(specs, shape):
     for spec, in_shape in zip(specs, _shapes(specs, shape)):
         t = type(spec)
         if t is L.Conv2D:
-            pad = spec._pads(in_shape[1:])
+            pad = spec.padding_pairs(in_shape[1:])
             mods.append(torch.nn.ZeroPad2d((pad[1][0], pad[1][1], pad[0][0], pad[0][1])))
             mods.append(torch.nn.Conv2d(in_shape[0], spec.filters, spec.kernel_size, stride=spec.stride, bias=spec.bias))
         elif t is L.ZeroPad2D:

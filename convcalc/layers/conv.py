@@ -34,8 +34,12 @@ class _ConvBase(Layer):
         if not isinstance(self.bias, bool):
             raise invalid("bias", self.bias, "True or False")
 
-    def _ksd(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-        """Kernel, stride and dilation, one int per axis."""
+    def window_geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """``(kernel, stride, dilation)``, each a tuple with one int per spatial axis.
+
+        >>> Conv2D(8, 3, stride=2).window_geometry()
+        ((3, 3), (2, 2), (1, 1))
+        """
         nd = self.ndim
         return (_per_axis(self.kernel_size, nd, "kernel_size", 1), _per_axis(self.stride, nd, "stride", 1),
                 _per_axis(self.dilation, nd, "dilation", 1))
@@ -82,8 +86,15 @@ class _ConvND(_ConvBase):
     def __post_init__(self) -> None:
         self._validate()
 
-    def _pads(self, spatial: Shape) -> tuple[tuple[int, int], ...]:
-        k, s, d = self._ksd()
+    def padding_pairs(self, spatial: Shape) -> tuple[tuple[int, int], ...]:
+        """The ``(lo, hi)`` zero padding per axis for an input of ``spatial`` size, from
+        :func:`convcalc.arithmetic.resolve_padding` ('same' is PyTorch's at stride 1 and
+        TensorFlow/Keras's above, the extra pixel on the bottom/right).
+
+        >>> Conv2D(8, 4, padding="same").padding_pairs((28, 28))
+        ((1, 2), (1, 2))
+        """
+        k, s, d = self.window_geometry()
         framework = "keras" if any(x > 1 for x in s) else "torch"
         if framework == "keras" and self.padding == "same" and any(x > 1 for x in d):
             raise ConvCalcError(f"padding='same' with stride {_fmt(self.stride)} needs dilation 1: PyTorch rejects "
@@ -93,25 +104,25 @@ class _ConvND(_ConvBase):
 
     def output_shape(self, in_shape: Shape) -> Shape:
         _, spatial = self._channels(in_shape)
-        k, s, d = self._ksd()
-        out = conv_output_size(spatial, k, s, self._pads(spatial), d)
+        k, s, d = self.window_geometry()
+        out = conv_output_size(spatial, k, s, self.padding_pairs(spatial), d)
         return (self.filters, *out)
 
     def param_count(self, in_shape: Shape) -> Params:
         channels, _ = self._channels(in_shape)
-        weights = self.filters * (channels // self.groups) * prod(self._ksd()[0])
+        weights = self.filters * (channels // self.groups) * prod(self.window_geometry()[0])
         return Params(weights + (self.filters if self.bias else 0))
 
     def macs(self, in_shape: Shape) -> int:
         """``filters * C/groups * prod(kernel) * prod(out_spatial)``."""
         channels, _ = self._channels(in_shape)
         out = self.output_shape(in_shape)
-        return self.filters * (channels // self.groups) * prod(self._ksd()[0]) * prod(out[1:])
+        return self.filters * (channels // self.groups) * prod(self.window_geometry()[0]) * prod(out[1:])
 
     def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
         _, spatial = self._channels(in_shape)
-        k, s, d = self._ksd()
-        return tuple(RFStep(kk, ss, lo, dd) for kk, ss, (lo, _), dd in zip(k, s, self._pads(spatial), d))
+        k, s, d = self.window_geometry()
+        return tuple(RFStep(kk, ss, lo, dd) for kk, ss, (lo, _), dd in zip(k, s, self.padding_pairs(spatial), d))
 
 
 class Conv1D(_ConvND):
@@ -173,34 +184,35 @@ class _ConvTransposeND(_ConvBase):
         object.__setattr__(self, "output_padding", _tupled(self.output_padding))
         _per_axis(self.output_padding, self.ndim, "output_padding", 0)
 
-    def _pads(self, spatial: Shape) -> tuple[tuple[int, int], ...]:
-        k, s, d = self._ksd()
+    def padding_pairs(self, spatial: Shape) -> tuple[tuple[int, int], ...]:
+        """The ``(lo, hi)`` padding per axis that the transposed convolution crops (PyTorch's ``padding``)."""
+        k, s, d = self.window_geometry()
         return resolve_padding(self.padding, spatial, k, s, d)
 
     def output_shape(self, in_shape: Shape) -> Shape:
         _, spatial = self._channels(in_shape)
-        k, s, d = self._ksd()
-        out = transposed_output_size(spatial, k, s, self._pads(spatial), d,
+        k, s, d = self.window_geometry()
+        out = transposed_output_size(spatial, k, s, self.padding_pairs(spatial), d,
                                      _per_axis(self.output_padding, self.ndim, "output_padding", 0))
         return (self.filters, *out)
 
     def param_count(self, in_shape: Shape) -> Params:
         channels, _ = self._channels(in_shape)
-        weights = channels * (self.filters // self.groups) * prod(self._ksd()[0])
+        weights = channels * (self.filters // self.groups) * prod(self.window_geometry()[0])
         return Params(weights + (self.filters if self.bias else 0))
 
     def macs(self, in_shape: Shape) -> int:
         """``C * filters/groups * prod(kernel) * prod(in_spatial)``."""
         channels, spatial = self._channels(in_shape)
-        return channels * (self.filters // self.groups) * prod(self._ksd()[0]) * prod(spatial)
+        return channels * (self.filters // self.groups) * prod(self.window_geometry()[0]) * prod(spatial)
 
     def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
         _, spatial = self._channels(in_shape)
-        k, s, d = self._ksd()
+        k, s, d = self.window_geometry()
         if any(x > 1 for x in s):
             return None
         # stride 1: a convolution with the flipped kernel and padding d*(k - 1) - p_lo before
-        return tuple(RFStep(kk, 1, dd * (kk - 1) - lo, dd) for kk, (lo, _), dd in zip(k, self._pads(spatial), d))
+        return tuple(RFStep(kk, 1, dd * (kk - 1) - lo, dd) for kk, (lo, _), dd in zip(k, self.padding_pairs(spatial), d))
 
 
 class ConvTranspose1D(_ConvTransposeND):

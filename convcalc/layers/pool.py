@@ -37,7 +37,12 @@ class _PoolND(Layer):
         if not isinstance(self.ceil_mode, bool):
             raise invalid("ceil_mode", self.ceil_mode, "True or False")
 
-    def _ksd(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    def window_geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """``(pool size, stride, dilation)`` per spatial axis; the stride defaults to the pool size.
+
+        >>> MaxPool2D(2).window_geometry()
+        ((2, 2), (2, 2), (1, 1))
+        """
         nd = self.ndim
         k = _per_axis(self.pool_size, nd, "pool_size", 1)
         s = k if self.stride is None else _per_axis(self.stride, nd, "stride", 1)
@@ -48,14 +53,14 @@ class _PoolND(Layer):
 
     def output_shape(self, in_shape: Shape) -> Shape:
         channels, spatial = _spatial(self, in_shape, self.ndim)
-        k, s, d = self._ksd()
+        k, s, d = self.window_geometry()
         pads = resolve_padding(self.padding, spatial, k, s, d, self._framework())
         out = pool_output_size(spatial, k, s, pads, d, self.ceil_mode, framework=self._framework())
         return (channels, *out)
 
     def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
         _, spatial = _spatial(self, in_shape, self.ndim)
-        k, s, d = self._ksd()
+        k, s, d = self.window_geometry()
         pads = resolve_padding(self.padding, spatial, k, s, d, self._framework())
         return tuple(RFStep(kk, ss, lo, dd) for kk, ss, (lo, _), dd in zip(k, s, pads, d))
 

@@ -26,9 +26,10 @@ class _ZeroPadND(Layer):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "padding", _tupled(self.padding))
-        self._pairs()
+        self.padding_pairs()
 
-    def _pairs(self) -> tuple[tuple[int, int], ...]:
+    def padding_pairs(self) -> tuple[tuple[int, int], ...]:
+        """``(lo, hi)`` per spatial axis, first axis first (Keras's ``((top, bottom), (left, right))``)."""
         p = self.padding
         nd = self.ndim
         if isinstance(p, tuple) and len(p) == 2 * nd and nd > 1 and all(_is_int(v) and v >= 0 for v in p):
@@ -38,11 +39,11 @@ class _ZeroPadND(Layer):
 
     def output_shape(self, in_shape: Shape) -> Shape:
         channels, spatial = _spatial(self, in_shape, self.ndim)
-        return (channels, *(n + lo + hi for n, (lo, hi) in zip(spatial, self._pairs())))
+        return (channels, *(n + lo + hi for n, (lo, hi) in zip(spatial, self.padding_pairs())))
 
     def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
         _spatial(self, in_shape, self.ndim)
-        return tuple(RFStep(1, 1, lo) for lo, _ in self._pairs())
+        return tuple(RFStep(1, 1, lo) for lo, _ in self.padding_pairs())
 
     def describe(self) -> str:
         return f"{type(self).__name__}({_fmt(self.padding)})"

@@ -90,7 +90,7 @@ class Conv2d(Module):
         self.stride = _pairs(spec.stride)
         self.dilation = _pairs(spec.dilation)
         self.groups = spec.groups
-        self.padding = spec._pads(tuple(spatial))  # the spec's own (lo, hi) pairs, from arithmetic
+        self.padding = spec.padding_pairs(tuple(spatial))  # the spec's own (lo, hi) pairs, from arithmetic
         shape = (spec.filters, channels // spec.groups, *_pairs(spec.kernel_size))
         self.params["weight"] = get_initializer(init)(shape, rng, dtype)
         if spec.bias:
@@ -140,7 +140,7 @@ class _Pool2d(Module):
 
     def __init__(self, spec: specs.MaxPool2D | specs.AvgPool2D, in_shape: Shape) -> None:
         super().__init__()
-        kernel, stride, dilation = spec._ksd()
+        kernel, stride, dilation = spec.window_geometry()
         same = isinstance(spec.padding, str) and spec.padding.lower() == "same"
         self.kernel, self.stride, self.dilation = kernel, stride, dilation
         self.padding = resolve_padding(spec.padding, tuple(in_shape[1:]), kernel, stride, dilation,
@@ -283,7 +283,7 @@ class ZeroPad2d(Module):
 
     def __init__(self, spec: specs.ZeroPad2D) -> None:
         super().__init__()
-        self.pads = spec._pairs()
+        self.pads = spec.padding_pairs()
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return np.pad(x, ((0, 0), (0, 0)) + tuple(self.pads))
