@@ -303,7 +303,9 @@ class Sequential:
         checkpoint : path, optional
             Save the model with its resume point here after every epoch and on Ctrl-C.
         resume : bool
-            Continue from :attr:`resume_state` (set by :meth:`load`), bit for bit as if never interrupted.
+            Continue from :attr:`resume_state` (set by :meth:`load`), bit for bit as if never interrupted;
+            the state of the callbacks that keep one (``EarlyStopping``, ``ModelCheckpoint``) is part of
+            the resume point and goes back into the callbacks of the same class and order.
 
         Returns
         -------
