@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
-import time
+
+from bench_engine import _time  # the same timing rule: median over a budget, after a warm-up
 
 BLOCKS = {  # name: (x shape, w shape, input gradient needed)
     "hw5": ((32, 1, 28, 28), (32, 1, 3, 3), False),
@@ -35,18 +35,6 @@ BLOCKS = {  # name: (x shape, w shape, input gradient needed)
     "lenet-2": ((64, 6, 14, 14), (16, 6, 5, 5), True),
 }
 SIDES = ("separate", "fused", "torch")
-
-
-def _time(fn, budget: float, min_reps: int = 20) -> float:
-    for _ in range(3):
-        fn()
-    times: list[float] = []
-    start = time.perf_counter()
-    while len(times) < min_reps or time.perf_counter() - start < budget:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
 
 
 def _data(name: str):
@@ -88,7 +76,7 @@ def worker_numpy(side: str, budget: float) -> dict:
                     dz = engine.max_pool2d_backward(np.ones_like(y), pool_cache)
                     dz *= z > 0
                     engine.conv2d_backward(dz, conv_cache, input_grad=dx)
-            out[name] = {"forward": _time(forward, budget), "forward+backward": _time(both, budget)}
+            out[name] = {"forward": _time(forward, 20, budget), "forward+backward": _time(both, 20, budget)}
     return out
 
 
@@ -110,7 +98,7 @@ def worker_torch(budget: float) -> dict:
             y = torch.nn.functional.max_pool2d(torch.relu(torch.nn.functional.conv2d(x, w, b)), 2)
             y.backward(torch.ones_like(y))
 
-        out[name] = {"forward": _time(forward, budget), "forward+backward": _time(both, budget)}
+        out[name] = {"forward": _time(forward, 20, budget), "forward+backward": _time(both, 20, budget)}
     return out
 
 

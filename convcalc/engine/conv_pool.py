@@ -220,41 +220,17 @@ def _pool_phases(w2: np.ndarray, cols: np.ndarray, cells: int) -> tuple[np.ndarr
         b = min(a + step, f)
         phases = _product(w2[a:b], cols).reshape(b - a, cells, m)
         views = [phases[:, t] for t in range(cells)]
-        if cells == 4:
-            _max_of_four(views, peak[a:b], winner[a:b])
-        else:
-            _max_taps(views, peak[a:b], winner[a:b], np.empty((b - a, m), dtype=bool),
-                      np.empty((b - a, m), np.uint8))
+        _max_taps(views, peak[a:b], winner[a:b], np.empty((b - a, m), dtype=bool), np.empty((b - a, m), np.uint8))
         if np.isnan(peak[a:b]).any():  # np.maximum kept the NaN; PyTorch's pick is the last NaN
             for t, view in enumerate(views):
                 np.copyto(winner[a:b], np.uint8(t), where=np.isnan(view))
     return peak, winner
 
 
-def _max_of_four(views: list[np.ndarray], peak: np.ndarray, winner: np.ndarray) -> None:
-    """Maximum and first winner of the cells of 2x2 windows, as a tournament: the better of
-    cells 0 and 1, the better of 2 and 3, then the better pair (a strict ``>`` at every match
-    keeps the first maximum). Three maxima and three comparisons, against five and six for
-    the cell-by-cell scan (HW5's 32x26x26 maps: 0.15 ms less per batch)."""
-    p0, p1, p2, p3 = views
-    second_of_first = np.greater(p1, p0)
-    np.maximum(p0, p1, out=peak)
-    second_of_last = np.greater(p3, p2)
-    rest = np.maximum(p2, p3)
-    last_pair = np.greater(rest, peak)
-    np.maximum(peak, rest, out=peak)
-    # winner = 2*last_pair + (second_of_last if last_pair else second_of_first)
-    np.logical_xor(second_of_first, second_of_last, out=second_of_last)
-    np.logical_and(second_of_last, last_pair, out=second_of_last)
-    np.logical_xor(second_of_first, second_of_last, out=second_of_first)
-    np.add(last_pair.view(np.uint8), last_pair.view(np.uint8), out=winner)
-    winner += second_of_first.view(np.uint8)
-
-
 def _to_batch_first(a: np.ndarray, n: int) -> np.ndarray:
     """``(R, N)`` -> ``(N, R)``: the batch-innermost layout back to batch-first (a blocked transpose)."""
     out = np.empty((n, a.size // n), dtype=a.dtype)
-    _blas.transpose(a.reshape(-1, n), out) if _blas.available() else np.copyto(out, a.reshape(-1, n).T)
+    _blas.transpose(a.reshape(-1, n), out)
     return out
 
 
@@ -263,7 +239,7 @@ def _to_batch_last(a: np.ndarray) -> np.ndarray:
     n = a.shape[0]
     src = np.ascontiguousarray(a).reshape(n, -1)
     out = np.empty(src.shape[::-1], dtype=a.dtype)
-    _blas.transpose(src, out) if _blas.available() else np.copyto(out, src.T)
+    _blas.transpose(src, out)
     return out
 
 

@@ -142,20 +142,20 @@ class Sequential:
         """
         mods, i = self.modules, 0
         while i < len(mods):
-            conv = mods[i]
+            first = mods[i]
             relu = i + 1 < len(mods) and type(mods[i + 1]) is ReLU
-            j = i + 1 + relu
+            j = i + 1 + relu  # the module a Conv2D block would pool with
             pool = mods[j] if j < len(mods) else None
-            if (fuse and type(conv) is Conv2d and conv.groups == 1 and type(pool) is MaxPool2d
+            if (fuse and type(first) is Conv2d and first.groups == 1 and type(pool) is MaxPool2d
                     and pool.tiles(self.shapes[j])):
-                conv.fuse_max_pool(pool.kernel, relu)
+                first.fuse_max_pool(pool.kernel, relu)
                 pool.absorbed = True
                 if relu:
                     mods[i + 1].deferred = True
                 i = j + 1
                 continue
-            if fuse and type(conv) is ReLU and type(mods[i + 1] if i + 1 < len(mods) else None) is MaxPool2d:
-                conv.deferred, mods[i + 1].relu_after = True, True
+            if fuse and type(first) is ReLU and i + 1 < len(mods) and type(mods[i + 1]) is MaxPool2d:
+                first.deferred, mods[i + 1].relu_after = True, True
             i += 1
 
     # ------------------------------------------------------------------ construction helpers
