@@ -297,3 +297,8 @@ def test_regression_without_metrics():
     assert set(history.epochs[-1]) == {"loss", "seconds"} and history.epochs[-1]["loss"] < 1e-4
     np.testing.assert_allclose(model.modules[0].params["weight"], [[1.0, -2.0, 0.5]], atol=1e-2)
     assert set(model.evaluate(x, y)) == {"loss"}
+
+
+def test_fuse_must_be_a_bool():
+    with pytest.raises(ConvCalcError, match="'fuse'.*True or False"):
+        Sequential(SPECS, SHAPE, fuse="yes")

@@ -97,6 +97,8 @@ class Sequential:
             raise invalid("layers", layers, "a non-empty list of convcalc.layers specs")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise invalid("seed", seed, "an int >= 0")
+        if not isinstance(fuse, bool):
+            raise invalid("fuse", fuse, "True or False")
         if str(dtype) not in ("float32", "float64"):
             raise invalid("dtype", dtype, "'float32' or 'float64'")
         self.input_shape = tuple(int(v) for v in input_shape)
