@@ -22,7 +22,7 @@ from convcalc.arithmetic import (
     same_padding,
     transposed_output_size,
 )
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, ConvCalcTypeError
 
 __version__ = "0.1.0"
 
@@ -44,6 +44,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "ConvCalcError",
+    "ConvCalcTypeError",
     "__version__",
     "conv_output_size",
     "full_padding",

@@ -8,7 +8,7 @@ in the template of scikit-learn's parameter validation::
 
 from __future__ import annotations
 
-__all__ = ["ConvCalcError", "invalid"]
+__all__ = ["ConvCalcError", "ConvCalcTypeError", "invalid"]
 
 
 class ConvCalcError(ValueError):
@@ -16,6 +16,20 @@ class ConvCalcError(ValueError):
 
     A ``ValueError``, so code that already catches ``ValueError`` keeps working.
     The command line prints the message as one red line and exits with status 2.
+    """
+
+
+class ConvCalcTypeError(ConvCalcError, TypeError):
+    """Bad input whose *type* is wrong (a float, a bool, a complex, ``None``, a 1-D array where a
+    matrix is needed, a non-string spec).
+
+    Both a :class:`ConvCalcError` (so the command line prints one line and exits 2) and a
+    ``TypeError`` (so code that catches ``TypeError`` keeps working).
+
+    Examples
+    --------
+    >>> issubclass(ConvCalcTypeError, ValueError), issubclass(ConvCalcTypeError, TypeError)
+    (True, True)
     """
 
 
