@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from convcalc.check import Report
     from convcalc.diagnose import Verdict
 
-app = typer.Typer()
+app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
 
 _KIND_HELP = ("outsize, transposed, pool, same_padding, stack_shape, params, macs, rf, correlate, convolve, "
               "pool_exact")

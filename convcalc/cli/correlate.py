@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from convcalc.exact import CellWorking
 
-app = typer.Typer()
+app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
 
 MatrixArg = Annotated[str, typer.Argument(
     metavar="X", help="The input matrix: '[[1,0],[2,9]]', '1 0; 2 9', a .txt/.csv/.npy file such as x.csv, "

@@ -8,7 +8,7 @@ import typer
 
 from convcalc.cli._console import print_json, print_lines
 
-app = typer.Typer()
+app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
 
 SizeOpt = Annotated[str, typer.Option(help="Input size: 16, 28x28, 28,32 or a symbol such as n.")]
 

@@ -8,7 +8,7 @@ import typer
 
 from convcalc.cli._console import console, print_json
 
-app = typer.Typer()
+app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
 solve_app = typer.Typer(help="Inverse solving: which padding, which input sizes, which output_padding.",
                         no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(solve_app, name="solve")

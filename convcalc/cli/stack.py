@@ -7,7 +7,7 @@ import typer
 
 from convcalc.cli._console import print_json
 
-app = typer.Typer()
+app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
 
 SpecArg = Annotated[str, typer.Argument(
     metavar="SPEC",

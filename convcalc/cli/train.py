@@ -9,7 +9,7 @@ import typer
 
 from convcalc.cli._console import console, err_console, print_json
 
-app = typer.Typer()
+app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
 
 INTERRUPT_FILE = "convcalc-interrupted.npz"
 
