@@ -45,21 +45,9 @@ def _count(text: Optional[str], name: str, low: int) -> Optional[int]:
 
 
 def _load(spec: str, input_shape: Optional[str], layout: str) -> Any:
-    """``load_stack``, except that a single unknown word is answered as the preset typo it usually is."""
-    import re
+    """The model and input shape, through the one loader every command uses."""
+    from convcalc.spec import load_stack, parse_shape
 
-    from convcalc.presets import PRESETS, is_preset
-    from convcalc.spec import load_stack, parse_shape, parse_spec
-
-    word = spec.strip()
-    if re.fullmatch(r"[A-Za-z][\w-]*", word) and not is_preset(word):
-        from convcalc.errors import ConvCalcError
-
-        try:
-            parse_spec(word)
-        except ConvCalcError:
-            raise ConvCalcError(f"{word!r} is neither a preset nor a layer; use a preset ({', '.join(PRESETS)}) "
-                                "or a layer list such as \"conv(32,3) pool(2) flatten dense(10)\"") from None
     shape = None if input_shape is None else parse_shape(input_shape)
     return load_stack(spec, shape, layout=layout)
 

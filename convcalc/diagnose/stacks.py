@@ -10,18 +10,12 @@ from convcalc.errors import ConvCalcError
 
 def _stack(q: dict[str, Any]) -> tuple[list[Any], tuple[int, ...]]:
     """The layers and channels-first input shape of a question's ``spec`` (a preset or a layer list)."""
-    from convcalc.presets import is_preset, preset
-    from convcalc.spec import read_spec
+    from convcalc.spec import load_stack
 
-    spec = q["spec"]
-    if is_preset(spec):
-        layers, shape = preset(spec)
-    else:
-        parsed = read_spec(spec)
-        layers, shape = parsed.layers, parsed.input_shape
-    if "input" in q:
-        given = q["input"]
-        shape = given if q.get("layout", "nchw") == "nchw" or len(given) < 2 else (given[-1], *given[:-1])
+    given = q.get("input")
+    if given is not None and q.get("layout", "nchw") != "nchw" and len(given) > 1:
+        given = (given[-1], *given[:-1])
+    layers, shape = load_stack(q["spec"], None if given is None else tuple(given), require_shape=False)
     if shape is None:
         raise ConvCalcError(f"question {q['id']!r}: field 'input' is missing; the spec does not give the input "
                             "shape (write input = \"1x28x28\")")

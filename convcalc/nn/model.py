@@ -167,15 +167,9 @@ class Sequential:
 
         ``input_shape`` defaults to the preset's or the one written in the spec.
         """
-        from convcalc.presets import PRESETS, preset
-        from convcalc.spec import read_spec
+        from convcalc.spec import load_stack
 
-        if text.strip().lower() in PRESETS:
-            layers, shape = preset(text.strip().lower())
-        else:
-            parsed = read_spec(text, tuple(input_shape) if input_shape is not None else None)
-            layers, shape = parsed.layers, parsed.input_shape
-        shape = tuple(input_shape) if input_shape is not None else shape
+        layers, shape = load_stack(text, None if input_shape is None else tuple(input_shape), require_shape=False)
         if shape is None:
             raise invalid("input_shape", None, "given (e.g. (1, 28, 28)) when the spec does not state it",
                           "Write input(1x28x28) in the spec or pass input_shape.")

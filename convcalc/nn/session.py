@@ -146,11 +146,9 @@ class TrainResult:
 
 def _model_shape(config: TrainConfig) -> tuple[int, ...] | None:
     """The input shape the model text states (a preset's, or ``input(...)`` in a spec), if any."""
-    from convcalc.presets import PRESETS, preset
-    from convcalc.spec import read_spec
+    from convcalc.spec import load_stack
 
-    name = config.model.strip().lower()
-    return preset(name)[1] if name in PRESETS else read_spec(config.model).input_shape
+    return load_stack(config.model, require_shape=False)[1]
 
 
 def prepare_data(config: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:

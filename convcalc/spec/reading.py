@@ -78,12 +78,26 @@ def parse_shape(text: str, name: str = "input shape") -> tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
-def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *,
-               layout: str = "nchw") -> tuple[list[L.Layer], tuple[int, ...]]:
+def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *, layout: str = "nchw",
+               require_shape: bool = True) -> tuple[list[L.Layer], tuple[int, ...]]:
     """A preset name or a spec (text or file) and the input shape to run it on, in ``layout`` order.
 
+    The one place that turns what a user typed into a model: ``convcalc stack``,
+    ``convcalc rf``, ``convcalc check``'s stack questions, ``Sequential.from_spec``
+    and ``convcalc train`` all call it, so a preset is recognised (aliases and
+    case included) the same way everywhere.
+
     The shape is ``input_shape`` when given, else the spec's own
-    (``input(...)``/``input_shape=``), else the preset's.
+    (``input(...)``/``input_shape=``), else the preset's. With
+    ``require_shape=False`` a missing shape is returned as ``None`` instead of
+    raising.
+
+    Raises
+    ------
+    ConvCalcError
+        An unknown ``layout``; a single word that is neither a preset nor a
+        layer (named as the preset typo it usually is); a spec error; no input
+        shape anywhere while ``require_shape`` is true.
 
     Examples
     --------
@@ -92,8 +106,14 @@ def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *,
     ((32, 32, 1), 13)
     >>> load_stack("conv(8, 3) relu", (3, 32, 32))[1]
     (3, 32, 32)
+    >>> load_stack("LeNet-5")[1]
+    (1, 32, 32)
+    >>> load_stack("resnet-18")
+    Traceback (most recent call last):
+    ...
+    convcalc.errors.ConvCalcError: 'resnet-18' is neither a preset nor a layer; use a preset (...) or a layer list such as "conv(32,3) pool(2) flatten dense(10)"
     """
-    from convcalc.presets import is_preset, preset
+    from convcalc.presets import PRESETS, is_preset, preset
 
     key = str(layout).strip().lower()
     if key not in L.LAYOUTS:
@@ -106,13 +126,24 @@ def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *,
     def ordered(shape: tuple[int, ...]) -> tuple[int, ...]:
         return (*shape[1:], shape[0]) if last and len(shape) > 1 else tuple(shape)
 
+    if not isinstance(source, str):
+        raise ConvCalcError(f"The model must be a preset name or a spec string; got {source!r}.")
     if is_preset(source):
         layers, own = preset(source)
         return layers, tuple(input_shape) if input_shape is not None else ordered(own)
+    word = source.strip()
+    if re.fullmatch(r"[A-Za-z][\w-]*", word):
+        try:
+            read_spec(word)
+        except ConvCalcError:
+            raise ConvCalcError(f"{word!r} is neither a preset nor a layer; use a preset ({', '.join(PRESETS)}) "
+                                "or a layer list such as \"conv(32,3) pool(2) flatten dense(10)\"") from None
     parsed = read_spec(source, None if input_shape is None else first(tuple(input_shape)))
     if input_shape is not None:
         return parsed.layers, tuple(input_shape)
     if parsed.input_shape is None:
+        if not require_shape:
+            return parsed.layers, None  # type: ignore[return-value]
         raise ConvCalcError("The input shape is missing: pass --in (e.g. --in 1x28x28) "
                             "or start the spec with input(1x28x28).")
     return parsed.layers, ordered(parsed.input_shape)
