@@ -1,12 +1,22 @@
 """The ``convcalc`` application: every command module mounted on one Typer app.
 
-This is also the one error boundary: a :class:`~convcalc.ConvCalcError` raised
-anywhere below becomes one red line on stderr and exit status 2.
+This is also the one error boundary, and it decides the exit status (docs/limits.md):
+
+- 0: everything done, every answer right;
+- 1: some answers wrong (``check``) or a partial result (``stack --allow-partial``), set by the command;
+- 2: bad input: a :class:`~convcalc.ConvCalcError` raised anywhere below, or a usage error,
+  becomes one red ``error:`` line on stderr;
+- 3 (:data:`EXIT_INTERNAL`): an internal error, any other exception: one line saying what
+  happened, where, and where to report it; the traceback only with ``--debug`` (anywhere on
+  the command line) or ``CONVCALC_DEBUG=1``;
+- 130 (:data:`EXIT_INTERRUPTED`): Ctrl-C (128 + SIGINT, as shells report it), with one line
+  (``convcalc train`` also saves a checkpoint first and says how to resume).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,6 +33,41 @@ except ImportError:  # pragma: no cover - older Typer uses click itself
 
 if TYPE_CHECKING:  # pragma: no cover - click is Typer's (vendored in newer Typer), only named in hints
     import click
+
+#: Exit status of an internal error (a bug in convcalc, not in the input).
+EXIT_INTERNAL = 3
+#: Exit status after Ctrl-C: 128 + SIGINT, what shells report for a process killed by it.
+EXIT_INTERRUPTED = 130
+#: Where to report an internal error.
+REPORT_TO = ("please report it to the convcalc developers (the project's issue tracker) with the command line, "
+             "`convcalc --version` and the output of the same command with --debug")
+
+_debug = False
+
+
+def debug_enabled() -> bool:
+    """True when ``--debug`` was given or ``CONVCALC_DEBUG`` is set to a non-empty value other than 0."""
+    return _debug or os.environ.get("CONVCALC_DEBUG", "").strip() not in ("", "0")
+
+
+def _internal_error(error: BaseException) -> None:
+    """Print one line (or the traceback when debugging) for an unexpected exception."""
+    from convcalc.cli._console import print_error
+
+    if debug_enabled():
+        import traceback
+
+        sys.stderr.write("".join(traceback.format_exception(type(error), error, error.__traceback__)))
+    where = ""
+    frames = __import__("traceback").extract_tb(error.__traceback__)
+    if frames:
+        last = frames[-1]
+        ours = [f for f in frames if f"{os.sep}convcalc{os.sep}" in f.filename]
+        frame = ours[-1] if ours else last
+        where = f" in {os.path.basename(frame.filename)}:{frame.lineno} ({frame.name})"
+    message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    print_error(f"internal error{where}: {message}. This is a bug in convcalc {__version__}; {REPORT_TO}.")
+
 
 #: Every top-level command and the module whose Typer app defines it. Modules are
 #: imported only when their command runs (click's "lazily loading subcommands"
@@ -58,7 +103,18 @@ class ConvCalcGroup(TyperGroup):
         return command
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        """Run the app; in standalone mode a usage error is one ``error:`` line and exit status 2."""
+        """Run the app; in standalone mode a usage error is one ``error:`` line and exit status 2.
+
+        ``--debug`` is taken out of the arguments wherever it stands (before a ``--``).
+        """
+        global _debug
+        given = kwargs.pop("args", None) if "args" in kwargs else (args[0] if args else None)
+        args = args[1:] if args else args
+        argv = list(sys.argv[1:] if given is None else given)
+        cut = argv.index("--") if "--" in argv else len(argv)
+        _debug = "--debug" in argv[:cut]
+        argv = [a for a in argv[:cut] if a != "--debug"] + argv[cut:]
+        kwargs["args"] = argv
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
@@ -85,6 +141,16 @@ class ConvCalcGroup(TyperGroup):
 
             print_error(str(error))
             raise typer.Exit(code=2) from None
+        except KeyboardInterrupt:
+            from convcalc.cli._console import print_error
+
+            print_error("interrupted (Ctrl-C)")
+            raise typer.Exit(code=EXIT_INTERRUPTED) from None
+        except (ClickException, typer.Exit, typer.Abort):
+            raise
+        except Exception as error:  # anything else is a bug: one line, exit 3
+            _internal_error(error)
+            raise typer.Exit(code=EXIT_INTERNAL) from None
 
 
 app = typer.Typer(
@@ -106,6 +172,10 @@ def _version(value: bool) -> None:
 def main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an internal error (exit status 3); also "
+                           "CONVCALC_DEBUG=1. Accepted anywhere on the command line.")
     ] = False,
 ) -> None:
     """Convolution arithmetic, exactly."""
