@@ -1,0 +1,94 @@
+"""What an importer returns: the rows it read, each with its status, and the layers they build.
+
+Every importer reads a model *statically* (text, ``ast``, JSON: nothing is ever
+run, ``eval``-ed or unpickled) into an :class:`ImportedModel`: one
+:class:`ImportedRow` per module or layer it met, in order, each ``ok``,
+``partial`` (read, but on an assumption the row names) or ``unsupported``
+(not understood; kept as a row with the reason, never dropped), and the
+convcalc layer specs of the rows it could build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from convcalc.errors import ConvCalcError
+from convcalc.layers import Layer
+
+__all__ = ["ImportedRow", "ImportedModel", "STATUSES", "build_layers"]
+
+#: Row statuses, from best to worst.
+STATUSES = ("ok", "partial", "unsupported")
+
+
+@dataclass(frozen=True)
+class ImportedRow:
+    """One module or layer as the importer met it.
+
+    Attributes
+    ----------
+    path : str
+        Where it stands in the model (``features.0``, ``line 12``).
+    source : str
+        The text it was read from (a repr, a call, a config's class name).
+    status : str
+        ``"ok"``, ``"partial"`` or ``"unsupported"``.
+    reason : str
+        Why a row is partial or unsupported (empty when ok).
+    layers : tuple of Layer
+        The specs this row builds (none when unsupported; several when an
+        ``activation=`` adds one).
+    """
+
+    path: str
+    source: str
+    status: str = "ok"
+    reason: str = ""
+    layers: tuple[Layer, ...] = ()
+
+
+@dataclass
+class ImportedModel:
+    """A model read from a file or text: its rows, and the input shape when the source states one.
+
+    ``input_shape`` is channels first (convcalc's order) whatever the source's
+    layout; ``layout`` says how the source itself orders shapes (``"nhwc"`` for
+    Keras), so tables can be shown the way its users read them.
+    """
+
+    rows: list[ImportedRow]
+    input_shape: tuple[int, ...] | None = None
+    layout: str = "nchw"
+    kind: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The specs of every row that could be built, in order."""
+        return [layer for row in self.rows for layer in row.layers]
+
+    @property
+    def partial(self) -> list[ImportedRow]:
+        """The rows that are not ``ok``."""
+        return [row for row in self.rows if row.status != "ok"]
+
+
+def build_layers(call_text: str) -> tuple[Layer, ...]:
+    """The convcalc specs of one layer call written in the spec language (``Conv2d(1, 8, 3)``).
+
+    Raises
+    ------
+    ConvCalcError
+        When the spec language does not know the call.
+
+    Examples
+    --------
+    >>> build_layers("Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1))")
+    (Conv2D(filters=8, kernel_size=(3, 3), stride=(1, 1), padding=0, dilation=1, groups=1, bias=True),)
+    """
+    from convcalc.spec import parse_spec
+
+    layers = parse_spec(call_text if "\n" not in call_text else " ".join(call_text.split()))
+    if not layers:  # pragma: no cover - parse_spec refuses an empty spec itself
+        raise ConvCalcError(f"{call_text!r} builds no layer.")
+    return tuple(layers)
