@@ -28,6 +28,10 @@ def _progress_callback(plain: bool) -> Any:
             self.progress = None
             summary = self.model.summary()  # convcalc stack's table, from the same specs
             emit(summary_table(summary, max_width=terminal_width()))
+            from convcalc.nn.session import describe_loss
+
+            sys.stdout.write(describe_loss(self.model) + "\n")
+            sys.stdout.flush()
             if not plain:
                 from rich.console import Console
                 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn

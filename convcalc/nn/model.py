@@ -43,6 +43,7 @@ from convcalc.nn.build import build_module
 from convcalc.nn.callbacks import Callback, History
 from convcalc.nn.init import get_initializer
 from convcalc.nn.layers import Conv2d, MaxPool2d
+from convcalc.nn.layers import Dense as DenseModule
 from convcalc.nn.losses import CrossEntropy, Loss, get_loss
 from convcalc.nn.module import Module
 from convcalc.nn.optim import Optimizer, get_optimizer
@@ -226,7 +227,9 @@ class Sequential:
         loss : str or Loss
             ``"categorical_crossentropy"`` (one-hot targets), ``"sparse_categorical_crossentropy"``
             (integer labels), ``"binary_crossentropy"``, ``"mse"``, ``"l1"``, or an instance.
-            A cross-entropy after a final Softmax is computed from the logits (fused, stable).
+            A cross-entropy after a final Softmax is computed from the logits (fused, stable); after a
+            final Dense layer without Softmax it applies log-softmax itself, as PyTorch's
+            ``CrossEntropyLoss`` (see :attr:`loss_input`).
         metrics : sequence of str
             ``("accuracy",)`` or ``()``. Defaults to ``("accuracy",)``.
         """
@@ -241,6 +244,34 @@ class Sequential:
     def fused(self) -> bool:
         """True when the loss takes the logits: a cross-entropy after a final Softmax."""
         return isinstance(self.loss, CrossEntropy) and isinstance(self.modules[-1], Softmax)
+
+    @property
+    def loss_input(self) -> str:
+        """What the loss is computed from.
+
+        - ``"softmax"``: a cross-entropy after a final Softmax; the loss takes the logits before
+          it (fused, stable), and :meth:`predict` returns probabilities (Keras);
+        - ``"logits"``: a cross-entropy after a final Dense layer, without Softmax (as a PyTorch
+          model is written): the loss applies log-softmax itself, as ``torch.nn.CrossEntropyLoss``;
+          :meth:`predict` returns the logits (their argmax is the class, as with Softmax);
+        - ``"probabilities"``: any other loss or ending; the loss takes the outputs as they are.
+        """
+        if isinstance(self.loss, CrossEntropy):
+            if isinstance(self.modules[-1], Softmax):
+                return "softmax"
+            if isinstance(self.modules[-1], DenseModule):
+                return "logits"
+        return "probabilities"
+
+    @property
+    def from_logits(self) -> bool:
+        """True when the loss applies log-softmax to what the modules it runs compute (see :attr:`loss_input`)."""
+        return self.loss_input != "probabilities"
+
+    @property
+    def loss_stop(self) -> int | None:
+        """The modules a training step runs are ``modules[:loss_stop]``: all but a Softmax fused into the loss."""
+        return -1 if self.fused else None
 
     def _check_x(self, x: np.ndarray, name: str = "x") -> np.ndarray:
         x = np.asarray(x)

@@ -38,7 +38,7 @@ from convcalc.nn.regularizers import L2
 from convcalc.nn.training import TrainingDiverged, TrainingInterrupted
 
 __all__ = ["TrainConfig", "TrainResult", "run", "resume", "prepare_data", "build_model", "evaluate_saved",
-           "DEFAULT_LR"]
+           "describe_loss", "DEFAULT_LR"]
 
 #: Learning rate when none is given: Keras's defaults.
 DEFAULT_LR = {"sgd": 0.01, "adam": 0.001}
@@ -139,9 +139,22 @@ class TrainResult:
         if self.negated_test_accuracy is not None:
             out["negated_test_accuracy"] = self.negated_test_accuracy
         out["stopped_early"] = self.history.stopped_early
+        out["loss_input"] = self.model.loss_input
         out["config"] = self.config.to_dict()
         out["dataset"] = self.dataset
         return out
+
+
+def describe_loss(model: Sequential) -> str:
+    """One line saying what the loss is computed from (:attr:`Sequential.loss_input`), for the output of a run."""
+    name = model.loss.name if model.loss is not None else "no loss"
+    how = {
+        "softmax": "on the final Softmax (computed from the logits before it, fused)",
+        "logits": "from logits: the model ends in Dense without Softmax, so the loss applies log-softmax "
+                  "itself, as PyTorch's CrossEntropyLoss",
+        "probabilities": "on the model's outputs as they are",
+    }[model.loss_input]
+    return f"loss: {name} {how}"
 
 
 def _model_shape(config: TrainConfig) -> tuple[int, ...] | None:

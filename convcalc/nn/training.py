@@ -1,7 +1,8 @@
 """The training loop behind :meth:`Sequential.fit`: steps, validation, divergence, Ctrl-C and resume.
 
 One step: forward through every module (stopping before a final Softmax when
-the loss is a fused cross-entropy), the loss and its gradient, backward in
+the loss is a fused cross-entropy; a cross-entropy after a final Dense layer
+takes its logits, see :attr:`Sequential.loss_input`), the loss and its gradient, backward in
 reverse order, the regularizer's gradient added to the kernels, one optimiser
 step. The loss of every batch is checked: a NaN or infinite loss stops
 training with :class:`TrainingDiverged`, and the weights and optimiser state
@@ -125,11 +126,11 @@ def _penalty(model: Sequential) -> float:
 
 def _step(model: Sequential, xb: np.ndarray, yb: np.ndarray, params: dict[str, np.ndarray]) -> tuple[float, np.ndarray]:
     """One optimiser step on a batch; returns the batch loss (without penalty) and the outputs."""
-    modules = model.modules[:-1] if model.fused else model.modules
+    modules = model.modules[:model.loss_stop]
     out = xb
     for module in modules:
         out = module.forward(out, True)
-    loss, d = model.loss.from_logits(out, yb) if model.fused else model.loss(out, yb)
+    loss, d = model.loss.from_logits(out, yb) if model.from_logits else model.loss(out, yb)
     for module in reversed(modules):
         d = module.backward(d)
     grads = {f"{i}.{k}": g for i, m in enumerate(modules) for k, g in m.grads.items()}
@@ -150,14 +151,14 @@ def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 
     if len(x) == 0:
         raise ConvCalcError("Cannot evaluate on an empty set.")
     labels = _labels(y)
-    stop = -1 if model.fused else None
+    stop, logits = model.loss_stop, model.from_logits
     total, correct = 0.0, 0
     for i in range(0, len(x), batch_size):
         out = model.forward(x[i:i + batch_size], stop=stop)
         yb = y[i:i + batch_size]
-        loss, _ = model.loss.from_logits(out, yb) if model.fused else model.loss(out, yb)
+        loss, _ = model.loss.from_logits(out, yb) if logits else model.loss(out, yb)
         total += loss * len(yb)
-        correct += _correct(out, labels[i:i + batch_size], model.fused)
+        correct += _correct(out, labels[i:i + batch_size], logits)
     logs = {"loss": total / len(x) + _penalty(model)}
     if "accuracy" in model.metrics:
         logs["accuracy"] = correct / len(x)
@@ -266,7 +267,7 @@ def fit(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int, epo
                             f"{batches} (learning rate {model.optimizer.lr:g} is probably too large). The weights "
                             f"were put back to {last}.", history, epoch, b)
                     sums["loss_sum"] += loss * len(idx)
-                    sums["correct"] += _correct(out, labels[idx], model.fused)
+                    sums["correct"] += _correct(out, labels[idx], model.from_logits)
                     sums["seen"] += len(idx)
                     boundary = (epoch, b + 1)
                     sums["seconds"] = time.perf_counter() - start
