@@ -84,5 +84,17 @@ class Layer:
         """Short label for tables and error messages."""
         return f"{type(self).__name__}()"
 
+    def __call__(self, *inputs: object, name: str | None = None) -> object:
+        """Functional API (:mod:`convcalc.graph`): ``Conv2D(64, 3)(x)`` adds a node taking tensor ``x``."""
+        first = inputs[0][0] if inputs and isinstance(inputs[0], (list, tuple)) and inputs[0] else (
+            inputs[0] if inputs else None)
+        hook = getattr(first, "_apply_layer", None)
+        if hook is None:
+            from convcalc.errors import ConvCalcTypeError
+
+            raise ConvCalcTypeError(f"{self.describe()} is called on tensors from convcalc.graph.Input(...); "
+                                    f"got {inputs!r}")
+        return hook(self, inputs, name)
+
     def __str__(self) -> str:
         return self.describe()
