@@ -196,3 +196,30 @@ def test_working_shows_a_right_matrix_too(run_cli):
     result = run_cli("check", "correlate", "--x", SEED_X, "--f", SEED_F, "--answer", answer, "--working")
     assert result.exit_code == 0
     assert "  correct\n" in result.output and "  2    38     8   -17    27\n" in result.output
+
+
+def test_large_file_table_is_linear(run_cli, tmp_path, monkeypatch):
+    """The verdict table is one Text, not a Rich Table (which measured every cell: 20,000 rows took ~17 s).
+
+    Timing lives in benchmarks/bench_check.py; here a Rich Table is made to fail, and the table must
+    still come out with one row per question, in file order.
+    """
+    import rich.table
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the verdict table must not be a rich Table (quadratic-ish measuring)")
+
+    monkeypatch.setattr(rich.table.Table, "__init__", refuse)
+    n = 300
+    text = "".join(f'[[question]]\nkind = "outsize"\nin = {10 + i}\nk = 3\nanswer = {8 + i + (i == 7)}\n\n'
+                   for i in range(n))
+    path = tmp_path / "many.toml"
+    path.write_text(text)
+    result = run_cli("check", str(path))
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["id", "kind", "given", "correct", "verdict"]
+    rows = [line.split() for line in lines[2:2 + n]]
+    assert [r[0] for r in rows] == [f"q{i + 1}" for i in range(n)]
+    assert rows[7][-1] == "WRONG" and all(r[-1] == "right" for i, r in enumerate(rows) if i != 7)
+    assert f"{n - 1} of {n} right" in result.output

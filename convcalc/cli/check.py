@@ -205,19 +205,10 @@ def _short(value: Any) -> str:
 
 def render_report(report: Report, working: bool = False) -> RenderableType:
     """The verdict table, then for each wrong answer (or every answer with ``working``) the details."""
-    from rich import box
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for name, justify in (("id", "left"), ("kind", "left"), ("given", "right"), ("correct", "right"),
-                          ("verdict", "left")):
-        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for v in report.verdicts:
-        verdict = Text("right", style="green") if v.ok else Text("WRONG", style="bold red")
-        table.add_row(v.id, v.kind, _short(v.given), _short(v.correct), verdict)
-    parts: list[Any] = [table]
+    parts: list[Any] = [verdict_grid(report)]
     for v in report.verdicts:
         if not v.ok or working:
             parts += [Text(""), render_verdict(v)]
@@ -225,6 +216,40 @@ def render_report(report: Report, working: bool = False) -> RenderableType:
     style = "bold green" if report.all_right else "bold red"
     parts += [Text(""), Text(f"{report.right} of {total} right", style=style)]
     return Group(*parts)
+
+
+#: The verdict table's columns: title and alignment.
+_COLUMNS = (("id", "left"), ("kind", "left"), ("given", "right"), ("correct", "right"), ("verdict", "left"))
+
+
+def verdict_grid(report: Report) -> RenderableType:
+    """One row per question as a single ``Text`` (the look of a Rich ``SIMPLE_HEAD`` table).
+
+    A Rich ``Table`` measures every cell several times: 20,000 rows took about
+    17 s. One ``Text`` with the column widths computed once is linear and
+    takes a fraction of a second.
+    """
+    from rich.text import Text
+
+    rows = [(v.id, v.kind, _short(v.given), _short(v.correct), "right" if v.ok else "WRONG")
+            for v in report.verdicts]
+    titles = [title for title, _ in _COLUMNS]
+    widths = [max([len(titles[c])] + [len(row[c]) for row in rows]) for c in range(len(titles))]
+
+    def line(cells: tuple[str, ...] | list[str]) -> list[str]:
+        out = []
+        for c, (text, width) in enumerate(zip(cells, widths)):
+            out.append(text.rjust(width) if _COLUMNS[c][1] == "right" else text.ljust(width))
+        return out
+
+    grid = Text(no_wrap=True, overflow="ignore")
+    grid.append("   ".join(line(titles)).rstrip(), style="bold")
+    grid.append("\n" + "─" * (sum(widths) + 3 * (len(widths) - 1)))
+    for row, v in zip(rows, report.verdicts):
+        cells = line(row)
+        grid.append("\n" + "   ".join(cells[:-1]) + "   ")
+        grid.append(row[-1], style="green" if v.ok else "bold red")
+    return grid
 
 
 def render_verdict(v: Verdict) -> RenderableType:
