@@ -73,7 +73,7 @@ KIND_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pool_exact": (("x", "kernel", "stride", "padding", "dilation", "ceil_mode", "op", "count_include_pad",
                     "cell", "tolerance"), ("x", "kernel")),
     "stack_shape": (("spec", "input", "layer", "layout"), ("spec",)),
-    "params": (("spec", "input", "layer"), ("spec",)),
+    "params": (("spec", "input", "layer", "convention"), ("spec",)),
     "macs": (("spec", "input", "layer", "convention", "batch"), ("spec",)),
     "rf": (("spec", "input", "layer", "relative_to"), ("spec",)),
 }
@@ -118,7 +118,8 @@ def parse_question(table: dict[str, Any], index: int = 1, base: Path | None = No
                                 f"its fields are {', '.join(allowed)}, answer.")
         if name in parsed:
             raise ConvCalcError(f"{where}: field {name!r} is given twice (as {key!r} and an alias).")
-        parsed[name] = _field(where, key, lambda: PARSERS[name](value, base))
+        parse = KIND_PARSERS.get((kind, name), PARSERS[name])
+        parsed[name] = _field(where, key, lambda: parse(value, base))
     for name in required:
         if name not in parsed:
             raise ConvCalcError(f"{where}: field {name!r} is missing; kind {kind!r} needs {', '.join(required)}.")
@@ -359,6 +360,21 @@ PARSERS: dict[str, Callable[[Any, Any], Any]] = {
     "layout": _choice("nchw", "nhwc"), "batch": lambda v, b: _int(v, "batch", 1),
     "convention": _choice("torchvision", "torchinfo", "fvcore", "ptflops", "thop", "flops"),
 }
+
+
+def _params_convention(value: Any, base: Any = None) -> str:
+    """``torch`` (also ``pytorch``), ``keras`` (also ``tf``, ``tensorflow``) or ``trainable``."""
+    from convcalc.diagnose.stacks import PARAMS_CONVENTIONS
+
+    text = str(value).strip().lower()
+    text = {"pytorch": "torch", "tf": "keras", "tensorflow": "keras"}.get(text, text)
+    if text not in PARAMS_CONVENTIONS:
+        raise invalid("convention", value, "one of torch, keras, trainable")
+    return text
+
+
+#: Parsers that differ by kind: ``params`` counts by ``torch``/``keras``/``trainable``, ``macs`` by tool name.
+KIND_PARSERS: dict[tuple[str, str], Callable[[Any, Any], Any]] = {("params", "convention"): _params_convention}
 
 
 def parse_answer(kind: str, value: Any, fields: dict[str, Any], base: Path | None = None) -> Any:

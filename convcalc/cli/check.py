@@ -86,8 +86,9 @@ def check(
         "--layout", metavar="nchw|nhwc", help="stack_shape: shape order, e.g. --layout nhwc for 13x13x32.")]
     = None,
     convention: Annotated[Optional[str], _opt(
-        "--convention", metavar="NAME", help="macs: torchvision (default), torchinfo, fvcore, ptflops, thop or "
-                                             "flops; e.g. --convention flops.")] = None,
+        "--convention", metavar="NAME", help="params: keras (default: with BatchNorm's running mean/var), torch "
+                                             "(parameters() only) or trainable; macs: torchvision (default), "
+                                             "torchinfo, fvcore, ptflops, thop or flops; e.g. --convention torch.")] = None,
     batch: Annotated[Optional[int], _opt("--batch", metavar="N", help="macs: batch size, e.g. --batch 32.")]
     = None,
     working: Annotated[bool, typer.Option("--working", help="Show the working of right answers too.")] = False,
@@ -231,7 +232,7 @@ def verdict_grid(report: Report) -> RenderableType:
     """
     from rich.text import Text
 
-    rows = [(v.id, v.kind, _short(v.given), _short(v.correct), "right" if v.ok else "WRONG")
+    rows = [(v.id, v.label or v.kind, _short(v.given), _short(v.correct), "right" if v.ok else "WRONG")
             for v in report.verdicts]
     titles = [title for title, _ in _COLUMNS]
     widths = [max([len(titles[c])] + [len(row[c]) for row in rows]) for c in range(len(titles))]
@@ -264,7 +265,7 @@ def render_verdict(v: Verdict) -> RenderableType:
     def indent(renderable: Any) -> Padding:
         return Padding(renderable, (0, 0, 0, 2), expand=False)
 
-    head = Text(f"{v.id} ({v.kind}): ", style="bold")
+    head = Text(f"{v.id} ({v.label or v.kind}): ", style="bold")
     head.append("right" if v.ok else "wrong", style="green" if v.ok else "bold red")
     parts: list[Any] = [head]
     if not v.ok:

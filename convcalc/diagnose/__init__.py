@@ -33,6 +33,9 @@ The catalogue (``code``: what the student did):
 * ``odd_pixel_first``, ``total_per_side``, ``stride_ignored``, ``symmetric_even``: 'same' padding splits.
 * ``flops_not_macs``, ``macs_not_flops``: a factor 2 (FLOPs count the multiply and the add).
 * ``bias_counted``, ``bias_forgotten``, ``batch_counted``, ``batch_forgotten``: counting conventions.
+* ``buffers_counted``, ``buffers_forgotten``: BatchNorm's running mean/variance counted where the
+  question counts PyTorch's ``parameters()`` (``convention = "torch"``/``"trainable"``), or left out
+  where it counts Keras's ``count_params()`` (``convention = "keras"``, the default).
 * ``single_layer``: one layer's count where the network's total is asked.
 * ``layout_nhwc``, ``layout_nchw``: channels last where the shape is channels first, or the reverse.
 * ``wrong_layer``: the shape after the layer before or after the one asked about.

@@ -81,7 +81,23 @@ def _shape_equal(given: Any, alt: Any) -> bool:
     return tuple(given) == tuple(alt)
 
 
-def _without_bias(q: dict[str, Any]) -> int:
+#: ``params`` conventions: what each counts, as a sentence for the working.
+PARAMS_CONVENTIONS = {
+    "keras": "Keras's count_params(): trainable weights + non-trainable ones (BatchNorm's moving mean and "
+             "variance)",
+    "torch": "PyTorch's sum(p.numel() for p in model.parameters()): learnable weights only, no buffers "
+             "(BatchNorm's running_mean/running_var are buffers)",
+    "trainable": "trainable weights only (Keras's trainable_weights; PyTorch's parameters() of a model with "
+                 "nothing frozen)",
+}
+
+
+def _param_count(row: Any, convention: str) -> int:
+    """One layer's count under a convention; ``num_batches_tracked`` is counted by none (Keras has no such weight)."""
+    return row.params if convention == "keras" else row.trainable
+
+
+def _without_bias(q: dict[str, Any], convention: str) -> int:
     """Parameters with every bias switched off (the same specs, ``bias=False``)."""
     from dataclasses import replace
 
@@ -91,11 +107,12 @@ def _without_bias(q: dict[str, Any]) -> int:
     layers = [replace(layer, bias=False) if getattr(layer, "bias", None) is True else layer for layer in layers]
     s = summarize(layers, shape)
     index = q.get("layer")
-    return s.total_params if index is None else s.layers[index - 1].params
+    rows = s.layers if index is None else s.layers[index - 1:index]
+    return sum(_param_count(r, convention) for r in rows)
 
 
 def _count_verdict(q: dict[str, Any], s: Any, index: int | None, count: Callable[[Any], int],
-                   header: tuple[str, ...], candidates: list) -> Verdict:
+                   header: tuple[str, ...], candidates: list, **extra: Any) -> Verdict:
     """A params or MACs verdict: the per-layer counts as working, plus the shared 'single layer' mistake."""
     rows = s.layers if index is None else s.layers[index - 1:index]
     correct = sum(count(r) for r in rows)
@@ -108,16 +125,44 @@ def _count_verdict(q: dict[str, Any], s: Any, index: int | None, count: Callable
             candidates = candidates + [("single_layer", lambda r=r: count(r), f"That is layer {r.index} ({r.name}) "
                                         "alone.") for r in s.layers if count(r)]
         diagnoses = _match(given, correct, candidates, lambda a, b: a == b)
-    return Verdict(q["id"], q["kind"], given, correct, given == correct, working, diagnoses, fields=q)
+    return Verdict(q["id"], q["kind"], given, correct, given == correct, working, diagnoses, fields=q, **extra)
 
 
 def check_params(q: dict[str, Any]) -> Verdict:
-    """Parameters of the whole network (or of ``layer``), trainable and not."""
+    """Parameters of the whole network (or of ``layer``) under a convention (default ``keras``).
+
+    ``keras`` counts trainable + non-trainable weights (BatchNorm's moving mean
+    and variance: ``4*C`` per BatchNorm); ``torch`` counts what
+    ``model.parameters()`` holds (``2*C`` per BatchNorm, buffers left out);
+    ``trainable`` counts trainable weights (the same number as ``torch`` for a
+    spec, where nothing is frozen). An answer that is right under the other
+    convention is diagnosed ``buffers_counted`` / ``buffers_forgotten``.
+    """
+    convention = q.get("convention", "keras")
     s = _summary(q)
     index = _row_index(q, s, None)
-    candidates = [("bias_forgotten", lambda: _without_bias(q),
+    rows = s.layers if index is None else s.layers[index - 1:index]
+    buffers = sum(r.non_trainable for r in rows)
+    count = lambda r: _param_count(r, convention)  # noqa: E731
+    candidates = [("bias_forgotten", lambda: _without_bias(q, convention),
                    "You left out the biases (one per filter or unit); without them the count is {alt}.")]
-    return _count_verdict(q, s, index, lambda r: r.params, (), candidates)
+    if convention == "keras":
+        candidates.insert(0, ("buffers_forgotten", lambda: sum(r.trainable for r in rows),
+                              f"You left out BatchNorm's running mean and variance ({buffers:,} non-trainable "
+                              "weights, which Keras counts); {alt} is PyTorch's parameters() count. For that "
+                              "count the question would say convention = \"torch\"."))
+    else:
+        candidates.insert(0, ("buffers_counted", lambda: sum(r.params for r in rows),
+                              f"You counted BatchNorm's running mean and variance ({buffers:,} buffers, Keras's "
+                              f"non-trainable weights); the question's convention ({convention}) counts only "
+                              "the learnable parameters."))
+    header: tuple[str, ...] = (f"convention: {convention}, {PARAMS_CONVENTIONS[convention]}",)
+    if buffers and convention == "keras":
+        header += (f"of which non-trainable (BatchNorm moving mean/variance): {buffers:,}",)
+    elif buffers:
+        header += (f"not counted: {buffers:,} BatchNorm buffers (running mean/variance)",)
+    label = f"params ({convention})" if buffers or "convention" in q else ""
+    return _count_verdict(q, s, index, count, header, candidates, convention=convention, label=label)
 
 
 def check_macs(q: dict[str, Any]) -> Verdict:

@@ -43,6 +43,12 @@ class Verdict:
         of the first wrong cells, for rendering.
     fields : dict
         The question's parsed fields.
+    convention : str
+        The counting convention of ``correct`` (``params``: ``torch``, ``keras``
+        or ``trainable``); empty for other kinds.
+    label : str
+        What the verdict table shows in its kind column (default: ``kind``), e.g.
+        ``params (torch)`` when the count depends on the convention.
     """
 
     id: str
@@ -55,15 +61,20 @@ class Verdict:
     wrong_cells: tuple[tuple[int, int], ...] = ()
     cells: tuple[Any, ...] = ()
     fields: dict[str, Any] = field(default_factory=dict)
+    convention: str = ""
+    label: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: exact values as ints or ``"a/b"`` strings."""
-        return {
+        """JSON-ready form: exact values as ints or ``"a/b"`` strings (``convention`` for counts that have one)."""
+        data: dict[str, Any] = {
             "id": self.id, "kind": self.kind, "given": plain(self.given), "correct": plain(self.correct),
             "ok": self.ok, "verdict": "right" if self.ok else "wrong", "working": list(self.working),
             "diagnoses": [{"code": d.code, "message": d.message} for d in self.diagnoses],
             "wrong_cells": [list(c) for c in self.wrong_cells],
         }
+        if self.convention:
+            data["convention"] = self.convention
+        return data
 
 
 def exact_equal(given: Any, correct: Any, tolerance: Fraction | int = 0) -> bool:
