@@ -133,6 +133,9 @@ def train(
                                                   "(its own options apply; --epochs may extend it).")] = None,
     history: Annotated[Optional[str], typer.Option("--history", help="Write the per-epoch history as JSON.")] = None,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Draw the training curves into a PNG.")] = None,
+    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Refuse to train when the memory "
+                          "estimated from the model and batch exceeds this (e.g. 8G, 512MB; default: the memory "
+                          "available on this machine).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
 ) -> None:
     """Train a CNN on a dataset with a progress bar per epoch, then test it.
@@ -147,14 +150,15 @@ def train(
     callbacks = [] if as_json else [progress]
     try:
         if resume is not None:
-            result = session.resume(resume, callbacks, epochs=epochs, checkpoint=save)
+            result = session.resume(resume, callbacks, epochs=epochs, checkpoint=save, max_memory=max_memory)
         else:
             config = session.TrainConfig(
                 model=model, data=data, data_dir=data_dir, epochs=epochs if epochs is not None else 5,
                 batch_size=batch_size, optimizer=optimizer, lr=lr, momentum=momentum, nesterov=nesterov, init=init,
                 l2=l2, dropout=dropout, early_stopping=early_stopping, augment_negative=augment_negative,
                 negate_test=negate_test, limit=limit, seed=seed)
-            result = session.run(config, callbacks, checkpoint=save, interrupt_path=INTERRUPT_FILE)
+            result = session.run(config, callbacks, checkpoint=save, interrupt_path=INTERRUPT_FILE,
+                                 max_memory=max_memory)
     except TrainingInterrupted as stop:
         progress.stop()
         where = stop.checkpoint

@@ -31,6 +31,7 @@ import numpy as np
 from convcalc import layers as specs
 from convcalc.data import half_negated, load_dataset, negate, pad_to, stratified_split
 from convcalc.errors import ConvCalcError, invalid
+from convcalc.nn import budget
 from convcalc.nn.callbacks import Callback, EarlyStopping, History
 from convcalc.nn.losses import get_loss
 from convcalc.nn.model import Sequential
@@ -38,7 +39,7 @@ from convcalc.nn.regularizers import L2
 from convcalc.nn.training import TrainingDiverged, TrainingInterrupted
 
 __all__ = ["TrainConfig", "TrainResult", "run", "resume", "prepare_data", "build_model", "evaluate_saved",
-           "describe_loss", "DEFAULT_LR"]
+           "describe_loss", "check_memory", "DEFAULT_LR"]
 
 #: Learning rate when none is given: Keras's defaults.
 DEFAULT_LR = {"sgd": 0.01, "adam": 0.001}
@@ -207,6 +208,20 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...]) -> Sequential
     return model
 
 
+def check_memory(config: TrainConfig, input_shape: tuple[int, ...], samples: int, eval_samples: int,
+                 max_memory: int | str | None = None) -> budget.MemoryEstimate:
+    """Estimate the memory of training ``config`` (:func:`convcalc.nn.budget.estimate_memory`) from the specs
+    and refuse (``ConvCalcError``) when it exceeds ``max_memory`` (default: the memory available)."""
+    from convcalc.spec import load_stack
+
+    limit = budget.parse_size(max_memory) if max_memory is not None else None
+    layers, shape = load_stack(config.model, tuple(input_shape))
+    estimate = budget.estimate_memory(layers, shape, config.batch_size, optimizer=config.optimizer,
+                                      momentum=config.momentum, samples=samples, eval_samples=eval_samples)
+    budget.check_memory(estimate, limit, what=f"Training {config.model!r}")
+    return estimate
+
+
 def _fit(model: Sequential, config: TrainConfig, arrays: tuple[np.ndarray, ...], callbacks: list[Callback],
          checkpoint: str | os.PathLike[str] | None, resuming: bool, interrupt_path: str | os.PathLike[str] | None,
          dataset: str) -> TrainResult:
@@ -236,7 +251,8 @@ def _fit(model: Sequential, config: TrainConfig, arrays: tuple[np.ndarray, ...],
 
 def run(config: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (), *,
         checkpoint: str | os.PathLike[str] | None = None,
-        interrupt_path: str | os.PathLike[str] | None = None) -> TrainResult:
+        interrupt_path: str | os.PathLike[str] | None = None,
+        max_memory: int | str | None = None) -> TrainResult:
     """Train the model ``config`` describes on its dataset and test it.
 
     Parameters
@@ -248,6 +264,10 @@ def run(config: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = 
         Save the model with its resume point here after every epoch and on Ctrl-C.
     interrupt_path : path, optional
         Where to save the resume point on Ctrl-C when ``checkpoint`` is not given.
+    max_memory : int or str, optional
+        Refuse to train when the memory estimated from the specs (:mod:`convcalc.nn.budget`)
+        exceeds this (bytes, or ``"8G"``...); defaults to the memory available on the machine.
+        Checked after the data is loaded and before the model is built.
 
     Raises
     ------
@@ -257,13 +277,15 @@ def run(config: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = 
         Ctrl-C; ``.checkpoint`` is the file to resume from.
     """
     x_train, y_train, x_test, y_test, dataset = prepare_data(config)
+    check_memory(config, tuple(x_train.shape[1:]), len(x_train), len(x_test), max_memory)
     model = build_model(config, tuple(x_train.shape[1:]))
     return _fit(model, config, (x_train, y_train, x_test, y_test), list(callbacks), checkpoint, False,
                 interrupt_path, dataset)
 
 
 def resume(path: str | os.PathLike[str], callbacks: list[Callback] | tuple[Callback, ...] = (), *,
-           epochs: int | None = None, checkpoint: str | os.PathLike[str] | None = None) -> TrainResult:
+           epochs: int | None = None, checkpoint: str | os.PathLike[str] | None = None,
+           max_memory: int | str | None = None) -> TrainResult:
     """Continue the run saved in ``path`` (by an interrupted :func:`run`) with its own options.
 
     ``epochs`` may raise the total number of epochs. The checkpoint keeps being written to
@@ -279,6 +301,7 @@ def resume(path: str | os.PathLike[str], callbacks: list[Callback] | tuple[Callb
     if epochs is not None:
         config.epochs = epochs
     x_train, y_train, x_test, y_test, dataset = prepare_data(config)
+    check_memory(config, model.input_shape, len(x_train), len(x_test), max_memory)
     return _fit(model, config, (x_train, y_train, x_test, y_test), list(callbacks),
                 checkpoint if checkpoint is not None else path, True, None, dataset)
 
