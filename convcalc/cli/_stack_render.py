@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from convcalc.stack import RFWorking, Summary
 
-__all__ = ["Column", "HEADERS", "summary_table", "totals_table", "rf_table", "rf_working_table",
+__all__ = ["Column", "HEADERS", "summary_table", "totals_table", "import_table", "rf_table", "rf_working_table",
            "human_bytes", "per_axis", "Prose", "emit", "natural_width", "terminal_width"]
 
 EMPTY = "--"
@@ -164,6 +164,21 @@ def totals_table(summary: Summary) -> Table:
     grid.add_row("Params size:", human_bytes(summary.param_bytes), "")
     grid.add_row("Total size:", human_bytes(summary.total_bytes), "")
     return grid
+
+
+def import_table(model: Any) -> RenderableType:
+    """The rows of an imported model read on an assumption (partial) or not read (unsupported)."""
+    table = _table(title=f"Read from {model.kind}: {len(model.partial)} row(s) not exact", title_justify="left")
+    for header in ("Where", "Status", "Why", "Source"):
+        table.add_column(header, overflow="fold")
+    for row in model.partial:
+        style = "yellow" if row.status == "partial" else "red"
+        table.add_row(row.path, Text(row.status, style=style), row.reason, row.source[:80])
+    note = Text("exit status 1: pass --allow-partial to accept these rows (the table above has only the "
+                "layers that could be read)", style="dim")
+    from rich.console import Group
+
+    return Group(Text(""), table, note)
 
 
 def rf_table(summary: Summary) -> Table:

@@ -12,7 +12,8 @@ app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets 
 SpecArg = Annotated[str, typer.Argument(
     metavar="SPEC",
     help="A preset (hw5, hw5-2conv, lenet5, alexnet, vgg16), a layer list such as "
-         "\"conv(32,3) pool(2) flatten dense(10)\", or a spec file: specs/net.txt or @specs/net.txt.",
+         "\"conv(32,3) pool(2) flatten dense(10)\", a spec file (specs/net.txt or @specs/net.txt), a model "
+         "file (.keras, Keras .json, .py code, .txt with print(model) output) or - for stdin.",
     show_default=False)]
 InOpt = Annotated[Optional[str], typer.Option(
     "--in", metavar="SHAPE",
@@ -44,12 +45,66 @@ def _count(text: Optional[str], name: str, low: int) -> Optional[int]:
     return value
 
 
+AllowPartialOpt = Annotated[bool, typer.Option(
+    "--allow-partial", help="Exit 0 even when rows of an imported model (print(model) text, model code, a "
+                            ".keras file) were read on an assumption or not at all; they are listed either way.")]
+
+
+def _stdin_text() -> str:
+    """The model or spec piped in (``convcalc stack -``), bounded and decoded."""
+    import sys
+
+    from convcalc.errors import ConvCalcError
+    from convcalc.importers import MAX_TEXT_BYTES
+
+    data = sys.stdin.buffer.read(MAX_TEXT_BYTES + 1)
+    if len(data) > MAX_TEXT_BYTES:
+        raise ConvCalcError(f"stdin: more than {MAX_TEXT_BYTES:,} bytes; convcalc reads at most that.")
+    if b"\0" in data:
+        raise ConvCalcError("stdin: binary data (NUL bytes), not a model or a spec.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConvCalcError(f"stdin: not UTF-8 text (byte {error.start}).") from None
+
+
 def _load(spec: str, input_shape: Optional[str], layout: str) -> Any:
-    """The model and input shape, through the one loader every command uses."""
+    """(layers, input shape, imported model or None), through the one loader every command uses.
+
+    ``-`` reads stdin; model files and pasted model text (``print(model)``, code)
+    go through :mod:`convcalc.importers`, everything else is a spec or a preset.
+    """
+    from convcalc.importers import read_model
     from convcalc.spec import load_stack, parse_shape
 
     shape = None if input_shape is None else parse_shape(input_shape)
-    return load_stack(spec, shape, layout=layout)
+    text = _stdin_text() if spec.strip() == "-" else spec
+    model = read_model(text)
+    if model is None:
+        return (*load_stack(text, shape, layout=layout), None)
+    from convcalc.errors import ConvCalcError
+
+    if not model.layers:
+        reasons = "; ".join(f"{row.path}: {row.reason}" for row in model.partial[:3])
+        raise ConvCalcError(f"No layer of the {model.kind} could be read ({reasons}).")
+    if shape is None:
+        if model.input_shape is None:
+            raise ConvCalcError(f"The {model.kind} does not state its input shape: pass --in, e.g. --in 1x28x28.")
+        own = model.input_shape
+        shape = (*own[1:], own[0]) if layout.strip().lower() in ("nhwc", "channels_last") and len(own) > 1 else own
+    return model.layers, shape, model
+
+
+def _finish_import(model: Any, allow_partial: bool, as_json: bool) -> None:
+    """List the rows read on an assumption or not read; exit 1 for them unless --allow-partial."""
+    if model is None or not model.partial:
+        return
+    if not as_json:
+        from convcalc.cli._stack_render import emit, import_table
+
+        emit(import_table(model))
+    if not allow_partial:
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -69,26 +124,33 @@ def stack(
              "or flops (2 x MACs), e.g. --convention torchinfo.")] = "torchvision",
     rf_from: RfFromOpt = None,
     as_json: JsonOpt = False,
+    allow_partial: AllowPartialOpt = False,
 ) -> None:
     """Per-layer output shape, parameters, MACs, memory and receptive field, with totals.
 
     Examples: convcalc stack hw5;
     convcalc stack "conv(32,3) relu pool(2) flatten dense(10)" --in 1x28x28;
+    python -c "print(model)" | convcalc stack - --in 3x224x224; convcalc stack model.keras;
     convcalc stack vgg16 --convention torchinfo --batch 8 --json
     """
     from convcalc.stack import summarize
 
-    layers, shape = _load(spec, input_shape, layout)
+    layers, shape, model = _load(spec, input_shape, layout)
     summary = summarize(layers, shape, layout=layout, batch=_count(batch, "batch", 1), dtype=dtype,
                         convention=convention, rf_from=_count(rf_from, "rf_from", 0))
     if as_json:
-        print_json(summary.to_dict())
-        return
-    from rich.text import Text
+        result = summary.to_dict()
+        if model is not None:
+            result["import"] = {"kind": model.kind, "rows": [
+                {"path": r.path, "source": r.source, "status": r.status, "reason": r.reason} for r in model.rows]}
+        print_json(result)
+    else:
+        from rich.text import Text
 
-    from convcalc.cli._stack_render import emit, summary_table, terminal_width, totals_table
+        from convcalc.cli._stack_render import emit, summary_table, terminal_width, totals_table
 
-    emit(summary_table(summary, max_width=terminal_width()), Text(""), totals_table(summary))
+        emit(summary_table(summary, max_width=terminal_width()), Text(""), totals_table(summary))
+    _finish_import(model, allow_partial, as_json)
 
 
 @app.command()
@@ -106,7 +168,7 @@ def rf(
     """
     from convcalc.stack import rf_working
 
-    layers, shape = _load(spec, input_shape, layout)
+    layers, shape, _ = _load(spec, input_shape, layout)
     working = rf_working(layers, shape, layout=layout, rf_from=_count(rf_from, "rf_from", 0))
     if as_json:
         print_json(working.to_dict())
