@@ -12,6 +12,10 @@ reference (the input, or the output of an earlier layer) where ``r = 1``,
   coordinates (0-indexed, may be negative or a half-integer),
   ``start_l = start_{l-1} + ((k_l - 1)/2 - p_l)*j_{l-1}``.
 
+Transposed convolutions and upsampling have a fractional stride ``1/s``: the
+jump becomes an exact :class:`fractions.Fraction` (a unit of a x2 upsampled
+map is half a reference unit apart from the next). See :func:`layer_steps`.
+
 The effective padding of Distill is ``P = (r - 1)/2 - start`` and the first
 unit's field is ``[start - (r - 1)/2, start + (r - 1)/2]``.
 
@@ -30,11 +34,14 @@ RField(rf=7, jump=1, start=3)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from fractions import Fraction
+from typing import Any, NamedTuple, Union
 
-from convcalc.layers import RFStep
+from convcalc.layers import Layer, RFStep, _ConvTransposeND
 
-__all__ = ["RField", "RF_ORIGIN", "rf_forward", "rf_backward", "half"]
+__all__ = ["RField", "RF_ORIGIN", "rf_forward", "rf_backward", "half", "exact", "ratio", "layer_steps"]
+
+Number = Union[int, float, Fraction]
 
 
 def half(twice: int) -> int | float:
@@ -48,12 +55,42 @@ def half(twice: int) -> int | float:
     return twice // 2 if twice % 2 == 0 else twice / 2
 
 
-class RField(NamedTuple):
-    """Receptive field of one unit along one axis: size, jump and centre of the first unit."""
+def exact(value: Any) -> Number:
+    """A rational as shown: an int when whole, a float when a half-integer (exact), else a Fraction.
 
-    rf: int
-    jump: int
-    start: int | float
+    Examples
+    --------
+    >>> exact(Fraction(6, 2)), exact(Fraction(3, 2)), exact(Fraction(1, 4))
+    (3, 1.5, Fraction(1, 4))
+    """
+    value = Fraction(value)
+    if value.denominator == 1:
+        return int(value)
+    if value.denominator == 2:
+        return float(value)
+    return value
+
+
+def ratio(value: Any) -> int | Fraction:
+    """A rational as an int when whole, else a Fraction (jumps and sizes).
+
+    >>> ratio(Fraction(4, 2)), ratio(Fraction(1, 2))
+    (2, Fraction(1, 2))
+    """
+    value = Fraction(value)
+    return int(value) if value.denominator == 1 else value
+
+
+class RField(NamedTuple):
+    """Receptive field of one unit along one axis: size, jump and centre of the first unit.
+
+    All three are exact: ints, half-integer floats, or Fractions after a
+    fractional stride (transposed convolution, upsampling).
+    """
+
+    rf: int | Fraction
+    jump: int | Fraction
+    start: Number
 
 
 #: The reference itself: every unit sees one unit, centred on itself.
@@ -63,16 +100,47 @@ RF_ORIGIN = RField(1, 1, 0)
 def rf_forward(field: RField, step: RFStep) -> RField:
     """Apply one layer's step to ``field`` (Distill 2019, forward recurrences).
 
-    ``start`` stays exact: it is always a multiple of one half.
+    ``r + (k - 1)*j``, ``j*s`` and ``start + ((k - 1)/2 - p)*j``, in exact rationals.
 
     Examples
     --------
     >>> rf_forward(RField(3, 1, 1), RFStep(2, 2, 0))   # conv3 then pool2
     RField(rf=4, jump=2, start=1.5)
+    >>> rf_forward(RField(1, 1, 0), RFStep(1, Fraction(1, 2), 0))   # nearest x2 upsampling
+    RField(rf=1, jump=Fraction(1, 2), start=0)
     """
-    k = step.effective_kernel
-    twice_start = round(2 * field.start) + (k - 1 - 2 * step.padding_lo) * field.jump
-    return RField(field.rf + (k - 1) * field.jump, field.jump * step.stride, half(twice_start))
+    k = step.kernel if step.dilation == 1 else step.effective_kernel
+    jump = Fraction(field.jump)
+    start = Fraction(field.start) + (Fraction(k - 1, 2) - Fraction(step.padding_lo)) * jump
+    return RField(ratio(field.rf + (k - 1) * jump), ratio(jump * Fraction(step.stride)), exact(start))
+
+
+def layer_steps(layer: Layer, in_shape: tuple[int, ...]) -> tuple[RFStep, ...] | None:
+    """``layer.rf_step(in_shape)``, with the fractional step of a strided transposed convolution.
+
+    A transposed convolution with stride ``s``, kernel ``k``, dilation ``d``
+    and cropping ``p_lo`` sends output unit ``o`` to the input units ``i`` with
+    ``i*s`` in ``[o + p_lo - d*(k - 1), o + p_lo]``: a stride ``1/s``, at most
+    ``K = floor(d*(k - 1)/s) + 1`` input units, centre ``(o + p_lo - d*(k - 1)/2)/s``.
+    As an :class:`RFStep`: ``(K, 1/s, (K - 1)/2 - (p_lo - d*(k - 1)/2)/s, 1)``.
+
+    Examples
+    --------
+    >>> from convcalc.layers import ConvTranspose2D
+    >>> layer_steps(ConvTranspose2D(8, 2, stride=2), (16, 4, 4))[0]
+    RFStep(kernel=1, stride=Fraction(1, 2), padding_lo=Fraction(1, 4), dilation=1)
+    """
+    steps = layer.rf_step(in_shape)
+    if steps is not None or not isinstance(layer, _ConvTransposeND):
+        return steps
+    k, s, d = layer.window_geometry()
+    pads = layer.padding_pairs(tuple(in_shape[1:]))
+    out = []
+    for kk, ss, dd, (lo, _) in zip(k, s, d, pads):
+        span = dd * (kk - 1)
+        units = span // ss + 1
+        out.append(RFStep(units, Fraction(1, ss), exact(Fraction(units - 1, 2) - (lo - Fraction(span, 2)) / ss), 1))
+    return tuple(out)
 
 
 def rf_backward(steps: Sequence[RFStep]) -> list[int]:

@@ -47,7 +47,10 @@ from convcalc.layers import (
     _ConvTransposeND,
     _MaxPoolND,
 )
-from convcalc.receptive import RF_ORIGIN, RField, rf_backward, rf_forward
+from convcalc.graph.analysis import LayerRow, analyse
+from convcalc.graph.analysis import collapse as _collapse
+from convcalc.graph.model import Graph
+from convcalc.receptive import rf_backward
 
 __all__ = [
     "CONVENTIONS",
@@ -163,49 +166,6 @@ _COUNTERS: dict[str, Callable[[Layer, Shape, Shape, int], int]] = {
 
 # --------------------------------------------------------------------------- result types
 @dataclass(frozen=True)
-class LayerRow:
-    """One layer of a :class:`Summary`.
-
-    Shapes exclude the batch axis and follow the summary's layout. ``rf``,
-    ``jump`` and ``start`` have one value per spatial axis of the reference
-    grid; they are ``None`` before the ``rf_from`` reference and after a layer
-    with no shift-invariant receptive field. ``rf_step`` is this layer's own
-    ``(kernel, stride, padding_lo, dilation)`` per axis.
-    """
-
-    index: int
-    layer: Layer
-    name: str
-    input_shape: Shape
-    output_shape: Shape
-    params: int
-    trainable: int
-    non_trainable: int
-    macs: int
-    activation_bytes: int
-    rf: tuple[int, ...] | None
-    jump: tuple[int, ...] | None
-    start: tuple[int | float, ...] | None
-    rf_step: tuple[RFStep, ...] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: per-axis values collapse to one number when every axis agrees."""
-        return {
-            "index": self.index, "name": self.name, "type": type(self.layer).__name__,
-            "input_shape": list(self.input_shape), "output_shape": list(self.output_shape),
-            "params": self.params, "trainable": self.trainable, "non_trainable": self.non_trainable,
-            "macs": self.macs, "activation_bytes": self.activation_bytes,
-            "rf": _collapse(self.rf), "jump": _collapse(self.jump), "start": _collapse(self.start),
-        }
-
-
-def _collapse(values: tuple | None) -> Any:
-    if values is None or len(values) == 0:
-        return None
-    return values[0] if len(set(values)) == 1 else list(values)
-
-
-@dataclass(frozen=True)
 class Summary:
     """Result of :func:`summarize`: one :class:`LayerRow` per layer and the totals.
 
@@ -276,17 +236,24 @@ def _to_layout(shape: Shape, layout: str) -> Shape:
 
 
 # --------------------------------------------------------------------------- the walk
-def summarize(layers: Sequence[Layer], input_shape: Sequence[int], *, layout: str = "nchw", batch: int = 1,
-              dtype: str = "float32", convention: str = "torchvision", rf_from: int | None = None) -> Summary:
-    """Shapes, parameters, MACs, memory and receptive fields through ``layers``.
+def summarize(layers: Sequence[Layer] | Graph, input_shape: Sequence[int] | None = None, *, layout: str = "nchw",
+              batch: int = 1, dtype: str = "float32", convention: str = "torchvision",
+              rf_from: int | None = None) -> Summary:
+    """Shapes, parameters, MACs, memory and receptive fields through ``layers`` (a list or a graph).
+
+    A layer list is the chain :meth:`convcalc.graph.Graph.chain`; both go
+    through :func:`convcalc.graph.analysis.analyse`, one row per node in
+    topological order.
 
     Parameters
     ----------
-    layers : sequence of Layer
-        Layer specs from :mod:`convcalc.layers`, applied in order.
-    input_shape : tuple of int
+    layers : sequence of Layer, or Graph
+        Layer specs from :mod:`convcalc.layers`, applied in order, or a
+        :class:`~convcalc.graph.Graph` (``Model(x, out)``, a spec with blocks, a preset).
+    input_shape : tuple of int, optional
         One sample, no batch axis: ``(C, H, W)`` with ``layout="nchw"`` (the
         default, PyTorch), ``(H, W, C)`` with ``"nhwc"`` (Keras); 1-d and 3-d alike.
+        Optional for a graph declared with ``Input(...)``.
     layout : {"nchw", "nhwc"}
         Order of ``input_shape`` and of every shape in the result. Defaults to ``"nchw"``.
     batch : int
@@ -298,8 +265,8 @@ def summarize(layers: Sequence[Layer], input_shape: Sequence[int], *, layout: st
         ``"torchvision"``: weight multiply-accumulates of convolutions and dense
         layers, one sample, bias not counted.
     rf_from : int, optional
-        Measure receptive fields from the output of layer ``rf_from`` (1-based)
-        instead of the input (``0``, the default).
+        Measure receptive fields from the output of layer (node) ``rf_from``
+        (1-based) instead of the input (``0``, the default).
 
     Returns
     -------
@@ -309,7 +276,8 @@ def summarize(layers: Sequence[Layer], input_shape: Sequence[int], *, layout: st
     ------
     ConvCalcError
         A bad argument, or a layer the shape cannot pass; the message names
-        the layer, e.g. ``layer 3 (Conv2D(64, 5, s=1, p=0)): kernel 5 is larger ...``.
+        the layer, e.g. ``layer 3 (Conv2D(64, 5, s=1, p=0)): kernel 5 is larger ...``;
+        a merge whose inputs do not fit or are not aligned.
 
     Examples
     --------
@@ -327,54 +295,36 @@ def summarize(layers: Sequence[Layer], input_shape: Sequence[int], *, layout: st
     dtype = _choice(dtype, DTYPES, "dtype")
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         raise invalid("batch", batch, "an int >= 1")
-    layers = list(layers)
+    if isinstance(layers, Graph):
+        graph = layers
+    else:
+        layers = list(layers)
+        for index, layer in enumerate(layers, start=1):
+            if not isinstance(layer, Layer):
+                raise ConvCalcError(f"layer {index}: expected a layer spec such as Conv2D(32, 3); got {layer!r}")
+        graph = Graph.chain(layers)
+    if input_shape is None:
+        if graph.input_shape is None:
+            raise invalid("input_shape", None, "a tuple of ints >= 1 such as (1, 28, 28)")
+        given = _to_layout(graph.input_shape, layout)
+    else:
+        given = _shape(input_shape)
     reference = 0 if rf_from is None else rf_from
-    if not isinstance(reference, int) or isinstance(reference, bool) or not 0 <= reference <= len(layers):
-        raise invalid("rf_from", rf_from, f"a layer index from 0 (the input) to {len(layers)}")
-    shape = _to_first(_shape(input_shape), layout)
-    count = _COUNTERS[convention]
+    last = len(graph.nodes) - 1
+    if not isinstance(reference, int) or isinstance(reference, bool) or not 0 <= reference <= last:
+        raise invalid("rf_from", rf_from, f"a layer index from 0 (the input) to {last}")
     size = DTYPES[dtype]
-
-    rows = []
-    grid = shape[1:]
-    fields: list[RField] | None = [RF_ORIGIN] * len(grid) if reference == 0 else None
-    for index, layer in enumerate(layers, start=1):
-        if not isinstance(layer, Layer):
-            raise ConvCalcError(f"layer {index}: expected a layer spec such as Conv2D(32, 3); got {layer!r}")
-        try:
-            out = layer.output_shape(shape)
-            params = layer.param_count(shape)
-            macs = count(layer, shape, out, batch)
-            steps = layer.rf_step(shape if len(shape) > 1 else (shape[0], *grid))
-        except ConvCalcError as error:
-            raise ConvCalcError(f"layer {index} ({layer}): {error}") from None
-        if fields:
-            fields = None if steps is None or len(steps) != len(fields) else [
-                rf_forward(f, st) for f, st in zip(fields, steps)]
-        grid = out[1:] if len(out) > 1 else layer.rf_grid_after(grid)
-        if index == reference:
-            fields = [RF_ORIGIN] * len(grid)
-        known = bool(fields) and index >= reference
-        rows.append(LayerRow(
-            index=index, layer=layer, name=layer.describe(),
-            input_shape=_to_layout(shape, layout), output_shape=_to_layout(out, layout),
-            params=params.total, trainable=params.trainable, non_trainable=params.non_trainable,
-            macs=macs, activation_bytes=batch * prod(out) * size,
-            rf=tuple(f.rf for f in fields) if known else None,
-            jump=tuple(f.jump for f in fields) if known else None,
-            start=tuple(f.start for f in fields) if known else None,
-            rf_step=steps,
-        ))
-        shape = out
-
+    result = analyse(graph, _to_first(given, layout), count=_COUNTERS[convention], batch=batch,
+                     element_bytes=size, reference=reference, to_layout=lambda s: _to_layout(s, layout))
+    rows = result.rows
     total = sum(r.params for r in rows)
     trainable = sum(r.trainable for r in rows)
     return Summary(
-        layers=tuple(rows), input_shape=_to_layout(_to_first(_shape(input_shape), layout), layout),
-        output_shape=_to_layout(shape, layout), layout=layout, batch=batch, dtype=dtype,
+        layers=rows, input_shape=given,
+        output_shape=_to_layout(result.output_shape, layout), layout=layout, batch=batch, dtype=dtype,
         convention=convention, rf_from=reference, total_params=total, trainable_params=trainable,
         non_trainable_params=total - trainable, total_macs=sum(r.macs for r in rows),
-        input_bytes=batch * prod(_shape(input_shape)) * size,
+        input_bytes=batch * prod(given) * size,
         activation_bytes=sum(r.activation_bytes for r in rows), param_bytes=total * size,
     )
 
@@ -416,7 +366,7 @@ class RFWorking:
         return {"rf_from": self.reference, "rf": _collapse(self.rf), "layers": layers, "working": working[::-1]}
 
 
-def rf_working(layers: Sequence[Layer], input_shape: Sequence[int], *, layout: str = "nchw",
+def rf_working(layers: Sequence[Layer] | Graph, input_shape: Sequence[int] | None = None, *, layout: str = "nchw",
                rf_from: int | None = None) -> RFWorking:
     """The seed's receptive-field recurrence, top down, through every layer after ``rf_from``.
 
@@ -427,11 +377,14 @@ def rf_working(layers: Sequence[Layer], input_shape: Sequence[int], *, layout: s
     >>> [sizes[0] for sizes in working.sizes]
     [5, 3, 1]
     """
+    if isinstance(layers, Graph) and not layers.is_chain:
+        raise ConvCalcError("the top-down working follows one chain of layers; this model branches: use "
+                            "convcalc stack (summarize) for its receptive fields")
     summary = summarize(layers, input_shape, layout=layout, rf_from=rf_from)
     reference = summary.rf_from
     rows = summary.layers[reference:]
     for row in rows:
-        if row.rf_step is None:
+        if row.rf_step is None or any(not isinstance(st.stride, int) for st in row.rf_step):
             raise ConvCalcError(f"layer {row.index} ({row.name}) has no shift-invariant receptive field; "
                                 "use --rf-from after it")
     steps = tuple(row.rf_step for row in rows)

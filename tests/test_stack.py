@@ -185,10 +185,20 @@ def test_transposed_conv_stride_one_rf_matches_autograd() -> None:
         assert support[:, a].min().item() == lo and support[:, a].max().item() == lo + row.rf[a] - 1
 
 
-def test_strided_transposed_conv_has_no_shift_invariant_rf() -> None:
+def test_strided_transposed_conv_has_a_fractional_jump() -> None:
+    """A stride-2 transposed conv puts its outputs half an input unit apart: jump 1/2, exact.
+
+    Output o of ConvTranspose(k=3, s=2, p=0) takes the inputs i with 2i in [o - 2, o]: at most
+    floor(2/2) + 1 = 2 of them (rf 3 + 1*1 = 4), centred at (o - 1)/2 conv units, so the first
+    output's centre is 1 + (-1/2)*1 = 0.5; the conv after it adds (3 - 1)*(1/2) = 1 to the size.
+    """
+    from fractions import Fraction
+
     summary = summarize([Conv2D(4, 3), ConvTranspose2D(4, 3, stride=2), Conv2D(4, 3)], (1, 12, 12))
     assert summary.layers[0].rf == (3, 3)
-    assert summary.layers[1].rf is None and summary.layers[2].rf is None
+    assert summary.layers[1].rf == (4, 4) and summary.layers[1].jump == (Fraction(1, 2),) * 2
+    assert summary.layers[1].start == (0.5, 0.5)
+    assert summary.layers[2].rf == (5, 5) and summary.layers[2].start == (1, 1)
     assert summarize([Conv2D(4, 3), ConvTranspose2D(4, 3, stride=2), Conv2D(4, 3)], (1, 12, 12),
                      rf_from=2).layers[2].rf == (3, 3)
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from convcalc import layers as L
 from convcalc.errors import ConvCalcError
 from convcalc.spec.builder import ParsedSpec, _Builder
-from convcalc.spec.parser import _Parser
+from convcalc.graph import MAX_NODES, Add, Concat, Graph, Multiply, Node
+from convcalc.spec.parser import _Block, _Label, _Parser, _Ref, has_graph
+from convcalc.spec.tokens import _error, _Token
 
 
 def read_spec(text: str, input_shape: tuple[int, ...] | None = None) -> ParsedSpec:
@@ -27,8 +31,12 @@ def read_spec(text: str, input_shape: tuple[int, ...] | None = None) -> ParsedSp
     """
     text = _maybe_file(text)
     builder = _Builder(text)
-    for call in _Parser(text).items():
-        builder.add(call, call.token)
+    items = _Parser(text).items()
+    if has_graph(items):
+        graph = _GraphBuilder(text, builder).build(items)
+        return ParsedSpec(graph, builder.input_shape, (), text)  # type: ignore[arg-type]
+    for call in items:
+        builder.add(call, call.token)  # type: ignore[union-attr]
     if not builder.layers:
         raise ConvCalcError("The spec has no layers; write e.g. \"conv(32,3) pool(2) flatten dense(10)\".")
     parsed = ParsedSpec(builder.layers, builder.input_shape, tuple(builder.checks), text)
@@ -36,6 +44,80 @@ def read_spec(text: str, input_shape: tuple[int, ...] | None = None) -> ParsedSp
     if shape is not None:
         parsed.check_channels(shape)
     return parsed
+
+
+class _GraphBuilder:
+    """Blocks, labels and references into a :class:`~convcalc.graph.Graph` (one pass, nodes in order)."""
+
+    def __init__(self, text: str, builder: _Builder) -> None:
+        self.text, self.builder = text, builder
+        self.nodes: list[Node] = [Node(0, "input", None, ())]
+        self.names: dict[str, int] = {"input": 0}
+        self.checks: list[tuple[int, str, int]] = []
+        self.counts: dict[str, int] = {}
+        self.scope: tuple[str, ...] = ()
+
+    def fail(self, token: _Token, message: str) -> ConvCalcError:
+        return _error(self.text, token.pos, message, "spec error")
+
+    def add(self, op: L.Layer, inputs: tuple[int, ...], token: _Token) -> int:
+        index = len(self.nodes)
+        if index > MAX_NODES:
+            raise self.fail(token, f"the model has more than {MAX_NODES:,} nodes; convcalc analyses at most that")
+        self.nodes.append(Node(index, str(index), op, inputs, self.scope))
+        return index
+
+    def build(self, items: list[Any]) -> Graph:
+        last = self.run(items, 0)
+        if len(self.nodes) == 1:
+            raise ConvCalcError("The spec has no layers; write e.g. \"conv(32,3) pool(2) flatten dense(10)\".")
+        return Graph(tuple(self.nodes), self.builder.input_shape, tuple(self.checks), output=last)
+
+    def run(self, items: list[Any], current: int) -> int:
+        for item in items:
+            if isinstance(item, _Label):
+                if item.name in self.names:
+                    raise self.fail(item.token, f"the name {item.name!r} is already used; names must be unique")
+                self.names[item.name] = current
+                self.nodes[current] = replace(self.nodes[current], name=item.name)
+            elif isinstance(item, _Ref):
+                if item.name not in self.names:
+                    known = ", ".join(repr(n) for n in self.names)
+                    raise self.fail(item.token, f"no node is named {item.name!r} before this point; named so far: "
+                                    f"{known} (name one with 'as NAME' after it)")
+                current = self.names[item.name]
+            elif isinstance(item, _Block):
+                current = self.block(item, current)
+            else:
+                first = len(self.builder.layers)
+                checks = len(self.builder.checks)
+                self.builder.add(item, item.token)
+                positions = {}
+                for position, layer in enumerate(self.builder.layers[first:], start=first):
+                    current = self.add(layer, (current,), item.token)
+                    positions[position] = current
+                for position, name, value, _ in self.builder.checks[checks:]:
+                    if position in positions:
+                        self.checks.append((positions[position], name, value))
+        return current
+
+    def block(self, block: _Block, current: int) -> int:
+        self.counts[block.kind] = self.counts.get(block.kind, 0) + 1
+        label = f"{block.kind}{self.counts[block.kind]}" if block.kind != "rep" else (
+            f"{block.count}*[...]{self.counts['rep']}")
+        outer, self.scope = self.scope, (*self.scope, label)
+        try:
+            if block.kind == "rep":
+                for _ in range(block.count):
+                    current = self.run(block.branches[0], current)
+                return current
+            ends = [self.run(branch, current) for branch in block.branches]
+            if block.kind == "res" and len(ends) == 1:
+                ends.append(current)
+            merge = {"add": Add(), "res": Add(), "mul": Multiply(), "cat": Concat()}[block.kind]
+            return self.add(merge, tuple(ends), block.token)
+        finally:
+            self.scope = outer
 
 
 def parse_spec(text: str) -> list[L.Layer]:
