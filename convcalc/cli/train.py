@@ -14,6 +14,46 @@ app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets 
 INTERRUPT_FILE = "convcalc-interrupted.npz"
 
 
+def _duration(seconds: float) -> str:
+    """``"45 s"``, ``"3.2 min"``, ``"1.4 h"``."""
+    if seconds < 90:
+        return f"{seconds:.2g} s" if seconds < 10 else f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.2g} min"
+    return f"{seconds / 3600:.2g} h"
+
+
+def heavy_note(forward_macs: int, samples: int, batch_size: int) -> Optional[str]:
+    """A line saying a model is heavy for the CPU trainer (with the estimated time per epoch), or None."""
+    from convcalc.nn.budget import HEAVY_EPOCH_SECONDS, TRAIN_MACS_PER_SECOND, estimate_epoch_seconds
+
+    low, high = estimate_epoch_seconds(forward_macs, samples)
+    if high < HEAVY_EPOCH_SECONDS:
+        return None
+    first_low, first_high = estimate_epoch_seconds(forward_macs, min(batch_size, samples))
+    rates = "-".join(f"{r / 1e9:.1f}" for r in TRAIN_MACS_PER_SECOND)
+    return (f"heavy for the CPU trainer: about {_duration(low)} to {_duration(high)} per epoch "
+            f"({forward_macs:,} MACs per image x {samples:,} images at the {rates} billion MACs/s that "
+            f"benchmarks/bench_train.py measured on the seed models, docs/performance.md); the first batch alone "
+            f"takes about {_duration(first_low)} to {_duration(first_high)}, so progress shows 'starting' until "
+            "then. Use --limit N, a smaller --batch-size or a smaller model for a quick run.")
+
+
+def _stats(logs: Optional[dict], rate: float) -> str:
+    """The progress bar's numbers: ``starting`` until the epoch's first batch has ended."""
+    if logs is None:
+        return "starting"
+    return f"loss {logs['loss']:.4f} acc {logs.get('accuracy', float('nan')):.4f} {rate:,.0f}/s"
+
+
+def _val(logs: dict) -> str:
+    """Keras's words for the validation pair: ``val_loss 1.3100 val_acc 0.7580``."""
+    if "val_loss" not in logs:
+        return ""
+    acc = f" val_acc {logs['val_accuracy']:.4f}" if "val_accuracy" in logs else ""
+    return f"val_loss {logs['val_loss']:.4f}{acc}"
+
+
 def _progress_callback(plain: bool) -> Any:
     """A Callback that shows one Rich progress bar per epoch (or one plain line per epoch off a terminal)."""
     from convcalc.nn import Callback
@@ -30,7 +70,11 @@ def _progress_callback(plain: bool) -> Any:
             emit(summary_table(summary, max_width=terminal_width()))
             from convcalc.nn.session import describe_loss
 
-            sys.stdout.write(describe_loss(self.model) + "\n")
+            lines = [describe_loss(self.model)]
+            note = heavy_note(summary.total_macs, logs["samples"], logs.get("batch_size", 32))
+            if note is not None:
+                lines.append(note)
+            sys.stdout.write("\n".join(lines) + "\n")
             sys.stdout.flush()
             if not plain:
                 from rich.console import Console
@@ -38,30 +82,30 @@ def _progress_callback(plain: bool) -> Any:
 
                 self.progress = Progress(
                     TextColumn("[bold]{task.description}"), BarColumn(bar_width=10),
-                    TextColumn("loss {task.fields[loss]:.4f} acc {task.fields[acc]:.4f} {task.fields[rate]:,.0f}/s"),
+                    TextColumn("{task.fields[stats]}"),
                     TimeRemainingColumn(compact=True), TextColumn("{task.fields[val]}"),
                     console=Console(highlight=False))
                 self.progress.start()
 
         def on_epoch_begin(self, epoch: int, logs: dict) -> None:
             self.start = time.perf_counter()
-            self.done_before = None
+            self.done_before, self.rate = None, 0.0
             if self.progress is not None:
                 self.task = self.progress.add_task(f"Epoch {epoch + 1}/{self.epochs}", total=logs["samples"],
-                                                   loss=float("nan"), acc=float("nan"), rate=0.0, val="")
+                                                   stats=_stats(None, 0.0), val="")
 
         def on_batch_end(self, batch: int, logs: dict) -> None:
             if self.done_before is None:  # a resumed epoch starts part-way
                 self.done_before = logs["seen"] - logs["size"]
             if self.progress is not None:
                 elapsed = max(time.perf_counter() - self.start, 1e-9)
-                self.progress.update(self.task, completed=logs["seen"], loss=logs["loss"], acc=logs["accuracy"],
-                                     rate=(logs["seen"] - self.done_before) / elapsed)
+                self.rate = (logs["seen"] - self.done_before) / elapsed
+                self.progress.update(self.task, completed=logs["seen"], stats=_stats(logs, self.rate))
 
         def on_epoch_end(self, epoch: int, logs: dict) -> None:
-            val = f"val {logs['val_loss']:.4f} {logs['val_accuracy']:.4f}" if "val_loss" in logs else ""
+            val = _val(logs)
             if self.progress is not None:
-                self.progress.update(self.task, loss=logs["loss"], acc=logs.get("accuracy", float("nan")), val=val)
+                self.progress.update(self.task, stats=_stats(logs, self.rate), val=val)
             else:
                 sys.stdout.write(f"epoch {epoch + 1}/{self.epochs}: loss {logs['loss']:.4f}  "
                                  f"acc {logs.get('accuracy', float('nan')):.4f}  {val}  ({logs['seconds']:.1f} s)\n")

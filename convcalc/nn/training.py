@@ -233,7 +233,8 @@ def fit(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int, epo
     model.stop_training = False
     for cb in callbacks:
         cb.set_model(model)
-        cb.on_train_begin({"epochs": epochs, "samples": n, "batches": batches, "initial_epoch": epoch0})
+        cb.on_train_begin({"epochs": epochs, "samples": n, "batches": batches, "batch_size": batch_size,
+                           "initial_epoch": epoch0})
     if resume:  # after on_train_begin, which starts callbacks afresh
         restore_callback_states(callbacks, model.resume_state.get("callbacks"))
 
