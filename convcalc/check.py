@@ -233,10 +233,23 @@ def _int(value: Any, name: str, low: int | None = None) -> int:
     return value
 
 
+def _unbracket(text: str, name: str, value: Any) -> str:
+    """``"(32, 26, 26)"`` or ``"[32, 26, 26]"`` without the brackets (one matching pair, a trailing comma allowed)."""
+    pairs = {"(": ")", "[": "]"}
+    if text[:1] in pairs or text[-1:] in (")", "]"):
+        if text[:1] not in pairs or text[-1:] != pairs[text[0]]:
+            raise invalid(name, value, "a size or shape such as 26, 26x26, (32, 26, 26) or [32, 26, 26] "
+                                       "(brackets must match)")
+        text = text[1:-1].strip()
+        if text.endswith(","):
+            text = text[:-1].rstrip()
+    return text
+
+
 def _ints(value: Any, name: str, low: int | None = None) -> tuple[int, ...]:
-    """``7``, ``"7"``, ``"7x7"``, ``"28,32"`` or ``[28, 32]`` as a tuple of ints."""
+    """``7``, ``"7"``, ``"7x7"``, ``"28,32"``, ``"(28, 32)"``, ``"[28, 32]"`` or ``[28, 32]`` as a tuple of ints."""
     if isinstance(value, str):
-        text = value.strip().lower().replace("×", "x")
+        text = _unbracket(value.strip().lower().replace("×", "x"), name, value)
         parts = [t for t in text.replace("x", ",").split(",")] if text else []
         if not parts or any(not t.strip() for t in parts):
             raise invalid(name, value, "an int or ints such as 28x28 or 28,32")
@@ -377,8 +390,50 @@ def _params_convention(value: Any, base: Any = None) -> str:
 KIND_PARSERS: dict[tuple[str, str], Callable[[Any, Any], Any]] = {("params", "convention"): _params_convention}
 
 
+#: A leading batch axis that marks a printed shape's layout: Keras/TF print ``None`` (or ``?``) and
+#: channels last; torchsummary prints ``-1`` and channels first.
+_BATCH_MARKS = {"none": "nhwc", "?": "nhwc", "-1": "nchw"}
+
+
+def _shape_answer(value: Any) -> tuple[tuple[int, ...], str | None]:
+    """A shape answer and, when it carries a batch marker, the layout that marker implies.
+
+    ``"32x26x26"``, ``"(32, 26, 26)"``, ``"[32, 26, 26]"``, ``[32, 26, 26]``: the
+    question's layout (``None`` returned). ``"(None, 26, 26, 32)"`` (Keras's
+    ``model.summary()``/``output_shape``): the batch axis dropped, ``"nhwc"``.
+    ``"[-1, 32, 26, 26]"`` (torchsummary): the batch axis dropped, ``"nchw"``.
+
+    Examples
+    --------
+    >>> _shape_answer("(None, 26, 26, 32)"), _shape_answer("[32, 26, 26]")
+    (((26, 26, 32), 'nhwc'), ((32, 26, 26), None))
+    """
+    items: list[Any]
+    if isinstance(value, str):
+        text = _unbracket(value.strip(), "answer", value)
+        items = [t.strip() for t in text.split(",")] if "," in text else [text]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        return _ints(value, "answer", 1), None
+    first = str(items[0]).strip().lower() if items else ""
+    layout = _BATCH_MARKS.get(first)
+    if layout is None or (first == "-1" and len(items) < 2):
+        return _ints(value, "answer", 1), None
+    rest = items[1:]
+    if not rest or any(str(v).strip().lower() in _BATCH_MARKS and str(v).strip() != "-1" for v in rest):
+        raise invalid("answer", value, "a shape such as (None, 26, 26, 32): one batch marker (None) first, "
+                                       "then the sizes")
+    return tuple(_int(v, "answer", 1) for v in rest), layout
+
+
 def parse_answer(kind: str, value: Any, fields: dict[str, Any], base: Path | None = None) -> Any:
-    """The given answer in the form the kind computes (see ``docs/checking.md``)."""
+    """The given answer in the form the kind computes (see ``docs/checking.md``).
+
+    A ``stack_shape`` answer with a batch marker (``None``: Keras, channels last;
+    ``-1``: torchsummary, channels first) records that layout in
+    ``fields["answer_layout"]``; the checker reads the answer in it.
+    """
     if kind in ("outsize", "transposed", "pool", "rf"):
         return _ints(value, "answer")
     if kind == "same_padding":
@@ -391,7 +446,10 @@ def parse_answer(kind: str, value: Any, fields: dict[str, Any], base: Path | Non
             return (tuple(pad),) if isinstance(value, list) else tuple((v, v) for v in pad)
         return tuple(p if isinstance(p, tuple) and len(p) == 2 else (p, p) for p in pad)
     if kind == "stack_shape":
-        return _ints(value, "answer", 1)
+        shape, layout = _shape_answer(value)
+        if layout is not None:
+            fields["answer_layout"] = layout
+        return shape
     if kind in ("params", "macs"):
         return _int(value, "answer", 0)
     if "cell" in fields:

@@ -49,10 +49,20 @@ def check_stack_shape(q: dict[str, Any]) -> Verdict:
     index = _row_index(q, s, len(s.layers))
     rows = s.layers[:index]
     show = (lambda shape: shape) if layout == "nchw" else _channels_last
-    correct, given = show(rows[-1].output_shape), q["answer"]
-    ok = tuple(given) == tuple(correct)
-    working = tuple(f"layer {r.index} {r.name}: {_shape_text(show(r.input_shape))} -> "
-                    f"{_shape_text(show(r.output_shape))}" for r in rows)
+    correct, given = show(rows[-1].output_shape), tuple(q["answer"])
+    note: tuple[str, ...] = ()
+    written = q.get("answer_layout")
+    if written is not None and written != layout and len(given) > 1:  # a printed form: read in its own layout
+        given = _channels_last(given) if layout == "nhwc" else (given[-1], *given[:-1])
+        form = "None: Keras, channels last" if written == "nhwc" else "-1: torchsummary, channels first"
+        note = (f"your answer is written with a batch axis ({form}); read in the question's {layout.upper()} "
+                f"order it is {_shape_text(given)}",)
+    elif written is not None:
+        note = (f"your answer's batch axis ({'None' if written == 'nhwc' else '-1'}) is left out: shapes here "
+                "are for one sample",)
+    ok = given == tuple(correct)
+    working = note + tuple(f"layer {r.index} {r.name}: {_shape_text(show(r.input_shape))} -> "
+                           f"{_shape_text(show(r.output_shape))}" for r in rows)
     diagnoses: tuple[Diagnosis, ...] = ()
     if not ok:
         other = "nhwc" if layout == "nchw" else "nchw"
