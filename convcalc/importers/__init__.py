@@ -2,7 +2,8 @@
 
 - :mod:`~convcalc.importers.torch_text`: PyTorch ``print(model)`` output;
 - :mod:`~convcalc.importers.python_source`: PyTorch or Keras model code, read with ``ast``;
-- :mod:`~convcalc.importers.keras_config`: ``.keras`` archives and Keras JSON configs.
+- :mod:`~convcalc.importers.keras_config`: ``.keras`` archives and Keras JSON configs;
+- :mod:`~convcalc.importers.onnx_model`: ``.onnx`` files (needs the ``onnx`` extra).
 
 Each reader returns an :class:`ImportedModel`: every module it met as a row
 (``ok``, ``partial`` with the assumption made, or ``unsupported`` with the
@@ -23,7 +24,7 @@ __all__ = ["ImportedModel", "ImportedRow", "STATUSES", "read_model", "read_model
            "looks_like_torch_print", "MODEL_SUFFIXES", "MAX_TEXT_BYTES"]
 
 #: File suffixes read as models rather than as convcalc specs.
-MODEL_SUFFIXES = (".keras", ".json", ".py", ".txt")
+MODEL_SUFFIXES = (".keras", ".json", ".onnx", ".py", ".txt")
 #: Largest model text or file read (ResNet-152's print(model) is about 60 kB).
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 
@@ -48,7 +49,7 @@ def read_model_text(text: str) -> ImportedModel | None:
 
 
 def read_model(source: str) -> ImportedModel | None:
-    """Read a model file (``.keras``, ``.json``, ``.py``, ``.txt``) or pasted text; ``None`` for a spec.
+    """Read a model file (``.keras``, ``.json``, ``.onnx``, ``.py``, ``.txt``) or pasted text; ``None`` for a spec.
 
     Raises
     ------
@@ -58,6 +59,10 @@ def read_model(source: str) -> ImportedModel | None:
     candidate = source.strip()
     if "\n" not in candidate and candidate.lower().endswith(MODEL_SUFFIXES):
         path = Path(candidate).expanduser()
+        if candidate.lower().endswith(".onnx"):
+            from convcalc.importers.onnx_model import read_onnx_file
+
+            return read_onnx_file(path)
         if candidate.lower().endswith((".keras", ".json")):
             from convcalc.importers.keras_config import read_keras_file
 

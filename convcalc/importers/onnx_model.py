@@ -1,0 +1,220 @@
+"""ONNX files into rows: each node's attributes and its weights' shapes, no runtime, no weights' values.
+
+Needs the ``onnx`` package (``pip install 'convcalc[onnx]'``), imported only
+here. Each node becomes a call in the spec language from its attributes
+(``kernel_shape``, ``strides``, ``pads``, ``dilations``, ``group``,
+``auto_pad``, ``ceil_mode``) and its initialisers' shapes (a ``Conv``'s weight
+``(M, C/group, kH, kW)`` gives its channels, a ``Gemm``'s its features), so
+the parameter counts are those of the file. ONNX's ``pads`` are
+``[x1_begin, x2_begin, ..., x1_end, x2_end]`` (per-side pairs here); its
+pooling ``strides`` default to 1, not to the kernel as in PyTorch. A
+``MatMul`` followed by an ``Add`` of a constant vector is one ``Linear`` with
+bias, as PyTorch exports it.
+
+Nodes are read in the file's order (ONNX stores them topologically sorted). A
+node that takes another tensor than the previous node's output (a branch, an
+``Add`` of two activations, a ``Concat``) needs a graph: it is an
+``unsupported`` row saying so, as is an operator convcalc does not know.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from convcalc.errors import ConvCalcError
+from convcalc.importers._model import ImportedModel, ImportedRow, build_layers
+
+__all__ = ["read_onnx_file", "MAX_ONNX_BYTES"]
+
+#: Largest ONNX file read (VGG-16 with its weights is about 550 MB).
+MAX_ONNX_BYTES = 2 * 1024**3
+
+_POINTWISE = {"Relu": "ReLU()", "Sigmoid": "Sigmoid()", "Tanh": "Tanh()", "Softmax": "Softmax()",
+              "LogSoftmax": "Softmax()", "Dropout": "Dropout(0)"}
+
+
+def _onnx() -> Any:
+    try:
+        import onnx
+    except ImportError:
+        raise ConvCalcError("Reading .onnx files needs the onnx package: pip install 'convcalc[onnx]'.") from None
+    return onnx
+
+
+def _pairs(pads: list[int]) -> tuple[tuple[int, int], ...]:
+    """ONNX ``[b1, b2, ..., e1, e2, ...]`` into per-axis ``(begin, end)`` pairs."""
+    half = len(pads) // 2
+    return tuple((pads[i], pads[i + half]) for i in range(half))
+
+
+class _Node:
+    def __init__(self, onnx: Any, node: Any, shapes: dict[str, tuple[int, ...]], values: dict[str, Any]) -> None:
+        self.node, self.shapes, self.values = node, shapes, values
+        self.attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        self.op = node.op_type
+
+    def weight(self, index: int) -> tuple[int, ...]:
+        name = self.node.input[index] if len(self.node.input) > index else ""
+        if name not in self.shapes:
+            raise ConvCalcError(f"its input {index} ({name or 'missing'}) is not a weight stored in the file")
+        return self.shapes[name]
+
+    def has_input(self, index: int) -> bool:
+        return len(self.node.input) > index and bool(self.node.input[index])
+
+    def window(self, kernel: tuple[int, ...]) -> str:
+        nd = len(kernel)
+        strides = tuple(self.attrs.get("strides", [1] * nd))
+        dilations = tuple(self.attrs.get("dilations", [1] * nd))
+        auto_pad = self.attrs.get("auto_pad", b"NOTSET")
+        auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
+        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            if auto_pad == "SAME_LOWER":
+                raise ConvCalcError("auto_pad SAME_LOWER (the extra padding first) is not read")
+            padding: Any = "'same'"
+        elif auto_pad == "VALID":
+            padding = 0
+        else:
+            pairs = _pairs(list(self.attrs.get("pads", [0] * 2 * nd)))
+            padding = pairs[0][0] if all(p == pairs[0] for p in pairs) and pairs[0][0] == pairs[0][1] else pairs
+        return f"kernel_size={kernel}, stride={strides}, padding={padding}, dilation={dilations}"
+
+    def call(self, rank: int) -> str:
+        """The node as a spec call; ``rank`` is the number of non-batch axes of its input."""
+        op = self.op
+        if op in ("Conv", "ConvTranspose"):
+            w = self.weight(1)
+            group = int(self.attrs.get("group", 1))
+            nd = len(w) - 2
+            kernel = tuple(self.attrs.get("kernel_shape", w[2:]))
+            if op == "Conv":
+                cin, cout, extra = w[1] * group, w[0], ""
+            else:
+                if "output_shape" in self.attrs:
+                    raise ConvCalcError("ConvTranspose with output_shape is not read (give pads and output_padding)")
+                cin, cout = w[0], w[1] * group
+                extra = f", output_padding={tuple(self.attrs.get('output_padding', [0] * nd))}"
+            name = "Conv" if op == "Conv" else "ConvTranspose"
+            return (f"{name}{nd}d({cin}, {cout}, {self.window(kernel)}, groups={group}, "
+                    f"bias={self.has_input(2)}{extra})")
+        if op in ("MaxPool", "AveragePool"):
+            kernel = tuple(self.attrs["kernel_shape"])
+            ceil = bool(self.attrs.get("ceil_mode", 0))
+            window = self.window(kernel)
+            if op == "AveragePool":
+                window = window.rsplit(", dilation=", 1)[0]
+            return f"{'MaxPool' if op == 'MaxPool' else 'AvgPool'}{len(kernel)}d({window}, ceil_mode={ceil})"
+        if op in ("GlobalAveragePool", "GlobalMaxPool"):
+            return f"{'GlobalAvgPool2D' if op == 'GlobalAveragePool' else 'GlobalMaxPool2D'}(keepdims=True)"
+        if op == "Gemm":
+            w = self.weight(1)
+            n_in, n_out = (w[1], w[0]) if self.attrs.get("transB", 0) else (w[0], w[1])
+            if self.attrs.get("transA", 0):
+                raise ConvCalcError("Gemm with transA is not read")
+            return f"Linear({n_in}, {n_out}, bias={self.has_input(2)})"
+        if op == "MatMul":
+            w = self.weight(1)
+            if len(w) != 2:
+                raise ConvCalcError(f"MatMul with a weight of shape {w} is not read")
+            return f"Linear({w[0]}, {w[1]}, bias=False)"
+        if op == "BatchNormalization":
+            channels = self.weight(1)[0]
+            return f"BatchNorm{rank - 1 if rank > 1 else 1}d({channels})"
+        if op == "Flatten":
+            if int(self.attrs.get("axis", 1)) != 1:
+                raise ConvCalcError(f"Flatten with axis={self.attrs.get('axis')} is not read")
+            return "Flatten()"
+        if op == "Reshape":
+            shape = self.values.get(self.node.input[1]) if self.has_input(1) else None
+            if shape is not None and len(shape) == 2 and shape[1] == -1:
+                return "Flatten()"
+            raise ConvCalcError(f"Reshape to {shape if shape is not None else 'a computed shape'} is not read")
+        if op == "LeakyRelu":
+            return f"LeakyReLU(negative_slope={float(self.attrs.get('alpha', 0.01))})"
+        if op == "Elu":
+            return f"ELU(alpha={float(self.attrs.get('alpha', 1.0))})"
+        if op in _POINTWISE:
+            return _POINTWISE[op]
+        raise ConvCalcError(f"the ONNX operator {op} is not read")
+
+
+def read_onnx_file(path: str | Path) -> ImportedModel:
+    """Read an ``.onnx`` file's graph into rows (chains of nodes; branches are unsupported rows).
+
+    Raises
+    ------
+    ConvCalcError
+        Naming the file: the ``onnx`` package missing, not an ONNX model, damaged.
+    """
+    path = Path(path)
+    onnx = _onnx()
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ConvCalcError(f"{path}: no such file.") from None
+    except OSError as error:
+        raise ConvCalcError(f"{path}: the file cannot be read ({error.strerror or error}).") from None
+    if size > MAX_ONNX_BYTES:
+        raise ConvCalcError(f"{path}: {size:,} bytes is over the {MAX_ONNX_BYTES:,} an ONNX file may have.")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except PermissionError:
+        raise ConvCalcError(f"{path}: the file is unreadable (permission denied).") from None
+    except Exception as error:  # protobuf's DecodeError and friends: the file is not an ONNX model
+        raise ConvCalcError(f"{path}: not an ONNX model ({type(error).__name__}).") from None
+    graph = model.graph
+    if not graph.node:
+        raise ConvCalcError(f"{path}: not an ONNX model (its graph has no nodes).")
+    from onnx import numpy_helper
+
+    shapes = {t.name: tuple(int(d) for d in t.dims) for t in graph.initializer}
+    values: dict[str, Any] = {}
+    for t in graph.initializer:
+        if t.data_type == onnx.TensorProto.INT64 and len(t.dims) == 1 and t.dims[0] <= 8:
+            values[t.name] = [int(v) for v in numpy_helper.to_array(t)]
+    inputs = [i for i in graph.input if i.name not in shapes]
+    if len(inputs) != 1:
+        raise ConvCalcError(f"{path}: the graph has {len(inputs)} data inputs; convcalc reads models with one.")
+    dims = [d.dim_value if d.HasField("dim_value") else None for d in inputs[0].type.tensor_type.shape.dim]
+    input_shape = tuple(dims[1:]) if len(dims) > 1 and all(isinstance(d, int) and d > 0 for d in dims[1:]) else None
+    rank = len(dims) - 1
+    current, rows = inputs[0].name, []
+    for index, proto in enumerate(graph.node):
+        where = proto.name or f"{proto.op_type}_{index}"
+        if proto.op_type == "Constant":
+            for attribute in proto.attribute:
+                if attribute.name == "value" and attribute.t.data_type == onnx.TensorProto.INT64:
+                    values[proto.output[0]] = [int(v) for v in numpy_helper.to_array(attribute.t).reshape(-1)]
+            continue
+        node = _Node(onnx, proto, shapes, values)
+        data = [name for name in proto.input if name and name not in shapes and name not in values]
+        if not data:  # computes on weights only (an Identity copy of an initialiser): a weight, not a layer
+            if proto.op_type == "Identity" and proto.input and proto.input[0] in shapes:
+                shapes[proto.output[0]] = shapes[proto.input[0]]
+            for output in proto.output:
+                shapes.setdefault(output, ())
+            continue
+        if data != [current]:
+            rows.append(ImportedRow(where, proto.op_type, "unsupported",
+                                    f"takes {', '.join(data) or 'no activation'}: a model that branches or "
+                                    "merges needs a graph"))
+            current = proto.output[0] if proto.output else current
+            continue
+        current = proto.output[0]
+        if proto.op_type == "Add" and rows and rows[-1].source.startswith("Linear(") and \
+                rows[-1].source.endswith("bias=False)") and any(n in shapes for n in proto.input):
+            text = rows[-1].source.replace("bias=False)", "bias=True)")  # MatMul + Add: one Linear with bias
+            rows[-1] = ImportedRow(rows[-1].path + "+" + where, text, "ok", "", build_layers(text))
+            continue
+        try:
+            text = node.call(rank)
+            layers = build_layers(text)
+        except ConvCalcError as error:
+            rows.append(ImportedRow(where, proto.op_type, "unsupported", str(error).splitlines()[0]))
+            continue
+        rows.append(ImportedRow(where, text, "ok", "", layers))
+        last = type(layers[-1]).__name__
+        if last in ("Flatten", "Dense"):
+            rank = 1
+    return ImportedModel(rows, input_shape, "nchw", "ONNX graph")

@@ -1,0 +1,140 @@
+"""ONNX files read from their nodes' attributes and weights' shapes, checked against PyTorch and ONNX.
+
+PyTorch modules are exported (the TorchScript exporter, which needs no extra
+package) and read back; shapes must equal the module's forward pass and
+parameter counts ``sum(p.numel())``. Graphs written by hand with
+``onnx.helper`` cover what exporters rarely write (``auto_pad``, ``MatMul`` +
+``Add``, ``Reshape``), checked against ONNX's own shape inference.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import pytest
+
+from convcalc import summarize
+from convcalc.errors import ConvCalcError
+from convcalc.importers import read_model
+from convcalc.importers.onnx_model import read_onnx_file
+
+onnx = pytest.importorskip("onnx")
+torch = pytest.importorskip("torch")
+nn = torch.nn
+from onnx import TensorProto, helper  # noqa: E402
+
+
+def _export(model, shape, path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # no constant folding: folding merges an eval-mode BatchNorm into the conv before it (the file then
+        # has the conv's new bias and no BatchNorm, and convcalc counts what the file holds)
+        torch.onnx.export(model.eval(), (torch.zeros(1, *shape),), str(path), dynamo=False,
+                          do_constant_folding=False)
+
+
+MODELS = {
+    "hw5-like": (lambda: nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                                       nn.Linear(32 * 13 * 13, 100), nn.ReLU(), nn.Linear(100, 10),
+                                       nn.Softmax(dim=1)), (1, 28, 28)),
+    "strided, dilated, grouped, bn": (lambda: nn.Sequential(
+        nn.Conv2d(4, 8, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.Conv2d(8, 8, 3, dilation=2, groups=4), nn.LeakyReLU(0.2),
+        nn.MaxPool2d(3, stride=2, ceil_mode=True), nn.AvgPool2d(2, padding=1), nn.Flatten()), (4, 33, 31)),
+    "transposed": (lambda: nn.Sequential(nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1),
+                                         nn.Tanh()), (4, 7, 7)),
+    "global pool head": (lambda: nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(),
+                                               nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 5)),
+                         (3, 16, 16)),
+}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_exported_module_matches(name, tmp_path):
+    factory, shape = MODELS[name]
+    torch.manual_seed(0)
+    model = factory()
+    path = tmp_path / "model.onnx"
+    _export(model, shape, path)
+    imported = read_model(str(path))
+    assert imported is not None and imported.input_shape == shape
+    assert {row.status for row in imported.rows} == {"ok"}, imported.rows
+    summary = summarize(imported.layers, shape)
+    with torch.no_grad():
+        out = model(torch.zeros(1, *shape))
+    assert summary.output_shape == tuple(out.shape[1:])
+    assert summary.trainable_params == sum(p.numel() for p in model.parameters())
+
+
+def _graph_model(nodes, initializers, in_shape, tmp_path):
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *in_shape])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    out = next(v for v in inferred.graph.value_info if v.name == nodes[-1].output[0]) \
+        if nodes[-1].output[0] != "y" else inferred.graph.output[0]
+    path = tmp_path / "g.onnx"
+    onnx.save(model, str(path))
+    return path, tuple(d.dim_value for d in out.type.tensor_type.shape.dim)[1:]
+
+
+def _zeros(name, dims, dtype=TensorProto.FLOAT, values=None):
+    count = 1
+    for d in dims:
+        count *= d
+    return helper.make_tensor(name, dtype, dims, values if values is not None else [0] * count)
+
+
+def test_hand_written_graph_against_onnx_shape_inference(tmp_path):
+    """auto_pad SAME_UPPER with stride 2 (TensorFlow's 'same'), asymmetric pads, MatMul + Add, Reshape(0, -1)."""
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["a"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER"),
+        helper.make_node("MaxPool", ["a"], ["b"], kernel_shape=[2, 2], pads=[0, 0, 1, 1], strides=[2, 2]),
+        helper.make_node("Reshape", ["b", "shape"], ["c"]),
+        helper.make_node("MatMul", ["c", "w2"], ["d"]),
+        helper.make_node("Add", ["d", "b2"], ["y"]),
+    ]
+    inits = [_zeros("w1", [4, 3, 3, 3]), _zeros("shape", [2], TensorProto.INT64, [0, -1]),
+             _zeros("w2", [4 * 4 * 4, 10]), _zeros("b2", [10])]
+    path, expected = _graph_model(nodes, inits, (3, 15, 15), tmp_path)
+    imported = read_onnx_file(path)
+    assert {row.status for row in imported.rows} == {"ok"}, imported.rows
+    summary = summarize(imported.layers, imported.input_shape)
+    assert summary.output_shape == expected == (10,)
+    assert summary.trainable_params == 4 * 27 + 64 * 10 + 10
+
+
+def test_branches_are_unsupported_rows(tmp_path):
+    nodes = [helper.make_node("Relu", ["x"], ["a"]), helper.make_node("Add", ["x", "a"], ["y"])]
+    path, _ = _graph_model(nodes, [], (2, 4, 4), tmp_path)
+    rows = read_onnx_file(path).rows
+    assert [row.status for row in rows] == ["ok", "unsupported"] and "graph" in rows[1].reason
+
+
+def test_unknown_operator_is_a_row(tmp_path):
+    nodes = [helper.make_node("Relu", ["x"], ["a"]), helper.make_node("Erf", ["a"], ["y"])]
+    path, _ = _graph_model(nodes, [], (2, 4, 4), tmp_path)
+    rows = read_onnx_file(path).rows
+    assert rows[1].status == "unsupported" and "Erf" in rows[1].reason
+
+
+def test_not_onnx_and_truncated(tmp_path):
+    fake = tmp_path / "fake.onnx"
+    fake.write_bytes(b"this is not protobuf at all \xff\xfe" * 10)
+    with pytest.raises(ConvCalcError, match="fake.onnx"):
+        read_onnx_file(fake)
+    real = tmp_path / "real.onnx"
+    _export(MODELS["hw5-like"][0](), (1, 28, 28), real)
+    data = real.read_bytes()
+    real.write_bytes(data[: len(data) // 3])
+    with pytest.raises(ConvCalcError, match="real.onnx"):
+        read_onnx_file(real)
+
+
+def test_without_the_extra_one_line(monkeypatch, tmp_path):
+    path = tmp_path / "m.onnx"
+    path.write_bytes(b"x")
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ConvCalcError, match=r"pip install 'convcalc\[onnx\]'"):
+        read_onnx_file(path)
