@@ -40,6 +40,8 @@ _LAZY: dict[str, str] = {
     **{name: "convcalc.stack" for name in ("summarize", "rf_working", "Summary", "LayerRow")},
     "preset": "convcalc.presets",
     **{name: "convcalc.spec" for name in ("parse_spec", "read_spec")},
+    "from_torch": "convcalc.importers.torch_module",
+    "read_model": "convcalc.importers",
 }
 
 __all__ = [
@@ -70,6 +72,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from convcalc.exact import convolve, correlate
+    from convcalc.importers import read_model
+    from convcalc.importers.torch_module import from_torch
     from convcalc.inverse import input_sizes, inverse_output_padding, solve_padding
     from convcalc.layers import *  # noqa: F403
     from convcalc.presets import preset

@@ -102,3 +102,24 @@ def test_stdin_spec_still_a_spec():
     result = runner.invoke(app, ["stack", "-", "--in", "1x28x28", "--json"], input="conv(8,3) relu flatten dense(10)")
     assert result.exit_code == 0, result.output
     assert "import" not in json.loads(result.output)
+
+
+def test_torch_factory(tmp_path, monkeypatch):
+    import pytest
+
+    pytest.importorskip("torch")
+    (tmp_path / "my_models.py").write_text(
+        "import torch.nn as nn\n"
+        "def make_net():\n"
+        "    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 2))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = runner.invoke(app, ["stack", "--torch", "my_models:make_net", "--in", "3x8x8", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["total_params"] == 3 * 4 * 9 + 4 + 144 * 2 + 2
+    for argv, message in ((["stack", "--torch", "my_models"], "MODULE:FACTORY"),
+                          (["stack", "--torch", "no_such_mod:f", "--in", "3x8x8"], "cannot import"),
+                          (["stack", "--torch", "my_models:nope", "--in", "3x8x8"], "has no 'nope'"),
+                          (["stack", "hw5", "--torch", "my_models:make_net"], "not both"),
+                          (["stack"], "neither")):
+        bad = runner.invoke(app, argv)
+        assert bad.exit_code == 2 and message in bad.output, (argv, bad.output)

@@ -95,6 +95,32 @@ def _load(spec: str, input_shape: Optional[str], layout: str) -> Any:
     return model.layers, shape, model
 
 
+def _load_torch(target: str, input_shape: Optional[str], layout: str) -> Any:
+    """(layers, input shape, imported model) of ``FACTORY()`` from an importable module, via torch.fx."""
+    import importlib
+
+    from convcalc.errors import ConvCalcError, invalid
+    from convcalc.importers.torch_module import from_torch
+    from convcalc.spec import parse_shape
+
+    module_name, _, factory_name = target.partition(":")
+    if not module_name or not factory_name.isidentifier():
+        raise invalid("torch", target, "MODULE:FACTORY, e.g. mypkg.models:make_net")
+    if input_shape is None:
+        raise ConvCalcError("--torch needs the input shape: pass --in, e.g. --in 3x224x224.")
+    try:
+        factory = getattr(importlib.import_module(module_name), factory_name)
+    except ImportError as error:
+        raise ConvCalcError(f"--torch: cannot import {module_name!r} ({error}).") from None
+    except AttributeError:
+        raise ConvCalcError(f"--torch: {module_name!r} has no {factory_name!r}.") from None
+    shape = parse_shape(input_shape)
+    first = (shape[-1], *shape[:-1]) if layout.strip().lower() in ("nhwc", "channels_last") and len(shape) > 1 \
+        else shape
+    model = from_torch(factory(), first)
+    return model.layers, shape, model
+
+
 def _finish_import(model: Any, allow_partial: bool, as_json: bool) -> None:
     """List the rows read on an assumption or not read; exit 1 for them unless --allow-partial."""
     if model is None or not model.partial:
@@ -109,7 +135,14 @@ def _finish_import(model: Any, allow_partial: bool, as_json: bool) -> None:
 
 @app.command()
 def stack(
-    spec: SpecArg,
+    spec: Annotated[Optional[str], typer.Argument(
+        metavar="SPEC", help="A preset (hw5, lenet5, vgg16, ...), a layer list such as \"conv(32,3) pool(2) "
+        "flatten dense(10)\", a spec file, a model file (.keras, Keras .json, .onnx, .py code, .txt with "
+        "print(model) output) or - for stdin. Leave out with --torch.", show_default=False)] = None,
+    torch_factory: Annotated[Optional[str], typer.Option(
+        "--torch", metavar="MODULE:FACTORY",
+        help="Build a PyTorch model by calling FACTORY() from the importable MODULE (this runs that code) and "
+             "read it with torch.fx, e.g. --torch mypkg.models:make_net --in 3x32x32.", show_default=False)] = None,
     input_shape: InOpt = None,
     layout: LayoutOpt = "nchw",
     batch: Annotated[str, typer.Option(
@@ -135,7 +168,15 @@ def stack(
     """
     from convcalc.stack import summarize
 
-    layers, shape, model = _load(spec, input_shape, layout)
+    if (spec is None) == (torch_factory is None):
+        from convcalc.errors import ConvCalcError
+
+        raise ConvCalcError("Give either a SPEC (a preset, a layer list, a model file or -) or --torch "
+                            "MODULE:FACTORY, not " + ("both." if spec else "neither."))
+    if torch_factory is not None:
+        layers, shape, model = _load_torch(torch_factory, input_shape, layout)
+    else:
+        layers, shape, model = _load(spec or "", input_shape, layout)
     summary = summarize(layers, shape, layout=layout, batch=_count(batch, "batch", 1), dtype=dtype,
                         convention=convention, rf_from=_count(rf_from, "rf_from", 0))
     if as_json:

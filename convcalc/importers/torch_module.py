@@ -1,0 +1,137 @@
+"""A live PyTorch module into rows through ``torch.fx`` symbolic tracing (no data is run through it).
+
+``torch.fx.symbolic_trace`` records what ``forward`` calls, in order, with
+proxies instead of tensors: the standard ``nn`` modules it calls
+(``call_module``), ``torch``/``F`` functions (``F.relu``, ``torch.flatten``,
+``F.max_pool2d``) and tensor methods (``x.view(x.size(0), -1)``). Each module
+becomes a row from its own ``repr`` (the same text ``print(model)`` shows), so
+its counts come from the spec language like every other reader's. torch is
+imported only by the caller's module: this file never imports it at the top.
+
+A ``forward`` whose calls form a chain is read whole. A call that takes more
+than one activation (a residual ``+``, ``torch.cat``) needs a graph and is an
+``unsupported`` row saying so; a module fx cannot trace (data-dependent control
+flow) is one clear error.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from convcalc.errors import ConvCalcError
+from convcalc.importers._model import ImportedModel, ImportedRow, build_layers
+
+__all__ = ["from_torch"]
+
+_FUNCTIONS = {"relu": "ReLU()", "relu_": "ReLU()", "sigmoid": "Sigmoid()", "tanh": "Tanh()", "elu": "ELU()",
+              "softmax": "Softmax()", "log_softmax": "Softmax()", "dropout": "Dropout(0)", "gelu": "GELU()",
+              "silu": "SiLU()", "hardswish": "Hardswish()", "relu6": "ReLU6()", "leaky_relu": "LeakyReLU()"}
+_POOLS = {"max_pool1d": "MaxPool1d", "max_pool2d": "MaxPool2d", "max_pool3d": "MaxPool3d",
+          "avg_pool1d": "AvgPool1d", "avg_pool2d": "AvgPool2d", "avg_pool3d": "AvgPool3d",
+          "adaptive_avg_pool2d": "AdaptiveAvgPool2d", "adaptive_max_pool2d": "AdaptiveMaxPool2d"}
+_SHAPE_METHODS = {"size", "dim", "numel"}
+
+
+def _name(target: Any) -> str:
+    return target if isinstance(target, str) else getattr(target, "__name__", str(target))
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, (int, float, bool, str)) or value is None:
+        return repr(value)
+    if isinstance(value, (tuple, list)) and all(isinstance(v, (int, float)) for v in value):
+        return repr(tuple(value))
+    raise ConvCalcError(f"argument {value!r} is not a constant")
+
+
+def from_torch(module: Any, input_shape: tuple[int, ...] | None = None) -> ImportedModel:
+    """Read a PyTorch module's ``forward`` with ``torch.fx`` into convcalc rows, without running data.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The model. Its ``forward`` must be traceable by ``torch.fx`` (no control flow on values).
+    input_shape : tuple of int, optional
+        One sample's input shape, channels first (``(3, 224, 224)``); stored on the result for
+        :func:`convcalc.summarize`.
+
+    Examples
+    --------
+    >>> import torch.nn as nn  # doctest: +SKIP
+    >>> model = from_torch(nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU()), (1, 28, 28))  # doctest: +SKIP
+    >>> [str(layer) for layer in model.layers]  # doctest: +SKIP
+    ['Conv2D(8, 3, s=1, p=0)', 'ReLU']
+    """
+    try:
+        import torch
+        import torch.fx
+    except ImportError:
+        raise ConvCalcError("from_torch needs PyTorch: pip install torch.") from None
+    if not isinstance(module, torch.nn.Module):
+        from convcalc.errors import ConvCalcTypeError
+
+        raise ConvCalcTypeError(f"The 'module' parameter must be a torch.nn.Module. Got {type(module).__name__}.")
+    try:
+        traced = torch.fx.symbolic_trace(module)
+    except Exception as error:  # fx raises TraceError, TypeError, ... on untraceable Python
+        raise ConvCalcError(f"torch.fx cannot trace {type(module).__name__}.forward "
+                            f"({type(error).__name__}: {str(error).splitlines()[0][:160]}); "
+                            "paste print(model) instead (convcalc stack -).") from None
+    rows: list[ImportedRow] = []
+    activations: set[Any] = set()
+    current = None
+    for node in traced.graph.nodes:
+        if node.op == "placeholder":
+            if current is not None:
+                raise ConvCalcError(f"{type(module).__name__}.forward takes several inputs; convcalc reads one.")
+            current = node
+            activations.add(node)
+            continue
+        if node.op in ("output", "get_attr"):
+            continue
+        data = [a for a in node.all_input_nodes if a in activations]
+        if node.op == "call_method" and node.target in _SHAPE_METHODS:
+            continue  # x.size(0): a shape query, not an activation
+        where = f"{node.op} {node.name}"
+        activations.add(node)
+        if data != [current]:
+            rows.append(ImportedRow(where, str(node.target), "unsupported",
+                                    f"takes {', '.join(a.name for a in data) or 'no activation'}: a model that "
+                                    "branches or merges needs a graph"))
+            current = node
+            continue
+        current = node
+        try:
+            text = _call(traced, node)
+            layers = build_layers(text) if text else ()
+        except ConvCalcError as error:
+            rows.append(ImportedRow(where, str(node.target), "unsupported", str(error).splitlines()[0]))
+            continue
+        rows.append(ImportedRow(node.target if node.op == "call_module" else where, text or str(node.target),
+                                "ok", "", layers))
+    return ImportedModel(rows, tuple(input_shape) if input_shape is not None else None, "nchw", "torch.fx trace")
+
+
+def _call(traced: Any, node: Any) -> str:
+    """The spec call of one traced node; empty for a shape-preserving no-op (``contiguous``)."""
+    if node.op == "call_module":
+        return " ".join(repr(traced.get_submodule(node.target)).split())
+    name = _name(node.target)
+    if node.op == "call_method" and name in ("view", "reshape", "flatten"):
+        if name == "flatten" or (len(node.args) == 3 and node.args[2] == -1) or node.args[-1] == -1:
+            return "Flatten()"
+        raise ConvCalcError(f"x.{name}{tuple(node.args[1:])} is not read (only flattening views are)")
+    if node.op == "call_method" and name in ("contiguous", "clone", "detach", "float"):
+        return ""
+    if name == "flatten":
+        return "Flatten()"
+    if name in _FUNCTIONS or (node.op == "call_method" and name in _FUNCTIONS):
+        return _FUNCTIONS[name]
+    if name in _POOLS:
+        args = [_literal(a) for a in node.args[1:]] + [f"{k}={_literal(v)}" for k, v in node.kwargs.items()
+                                                        if k != "inplace"]
+        return f"{_POOLS[name]}({', '.join(args)})"
+    if node.target in (operator.add, operator.mul, operator.iadd):
+        raise ConvCalcError(f"{name} of an activation and a constant is not read")
+    raise ConvCalcError(f"{node.op} {name} is not read")
