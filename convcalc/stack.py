@@ -31,6 +31,8 @@ from typing import Any, Callable
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers import (
     LAYOUTS,
+    channels_first,
+    channels_last,
     AdaptiveAvgPool2D,
     Dense,
     ELU,
@@ -228,11 +230,11 @@ def _shape(shape: object) -> Shape:
 
 
 def _to_first(shape: Shape, layout: str) -> Shape:
-    return shape if layout == "nchw" or len(shape) < 2 else (shape[-1], *shape[:-1])
+    return shape if layout == "nchw" else channels_first(shape)
 
 
 def _to_layout(shape: Shape, layout: str) -> Shape:
-    return shape if layout == "nchw" or len(shape) < 2 else (*shape[1:], shape[0])
+    return shape if layout == "nchw" else channels_last(shape)
 
 
 # --------------------------------------------------------------------------- the walk

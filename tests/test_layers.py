@@ -268,7 +268,7 @@ LABELS = [
     (Conv2D(64, (3, 5), stride=2, padding="same", dilation=2, groups=2, bias=False),
      "Conv2D(64, 3x5, s=2, p=same, d=2, g=2, bias=False)"),
     (Conv2D(8, (3, 3), padding=((0, 1), (0, 1))), "Conv2D(8, 3, s=1, p=((0,1),(0,1)))"),
-    (ConvTranspose2D(16, 3, 2, 1, 1), "ConvTranspose2D(16, 3, s=2, p=1, op=1)"),
+    (ConvTranspose2D(16, 3, stride=2, padding=1, output_padding=1), "ConvTranspose2D(16, 3, s=2, p=1, op=1)"),
     (MaxPool2D(2), "MaxPool2D(2)"),
     (MaxPool2D(3, stride=2, padding=1, ceil_mode=True), "MaxPool2D(3, s=2, p=1, ceil)"),
     (AvgPool2D(2, stride=2), "AvgPool2D(2)"),
@@ -361,7 +361,7 @@ def test_specs_are_frozen_hashable_and_compare_by_value() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         conv.filters = 8  # type: ignore[misc]
     assert [f.name for f in dataclasses.fields(ConvTranspose2D)] == [
-        "filters", "kernel_size", "stride", "padding", "output_padding", "dilation", "groups", "bias"]
+        "filters", "kernel_size", "stride", "padding", "output_padding", "dilation", "groups", "bias", "in_channels"]
     assert [f.name for f in dataclasses.fields(MaxPool2D)] == ["pool_size", "stride", "padding", "dilation",
                                                                "ceil_mode"]
     assert [f.name for f in dataclasses.fields(AvgPool2D)] == ["pool_size", "stride", "padding", "ceil_mode"]

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from convcalc.diagnose.verdict import Diagnosis, Sizes, Verdict, _match, sizes_equal
 from convcalc.errors import ConvCalcError
+from convcalc.layers import channels_first, channels_last
 
 
 def _stack(q: dict[str, Any]) -> tuple[list[Any], tuple[int, ...]]:
@@ -14,7 +15,7 @@ def _stack(q: dict[str, Any]) -> tuple[list[Any], tuple[int, ...]]:
 
     given = q.get("input")
     if given is not None and q.get("layout", "nchw") != "nchw" and len(given) > 1:
-        given = (given[-1], *given[:-1])
+        given = channels_first(tuple(given))
     layers, shape = load_stack(q["spec"], None if given is None else tuple(given), require_shape=False)
     if shape is None:
         raise ConvCalcError(f"question {q['id']!r}: field 'input' is missing; the spec does not give the input "
@@ -48,12 +49,12 @@ def check_stack_shape(q: dict[str, Any]) -> Verdict:
     s = _summary(q)
     index = _row_index(q, s, len(s.layers))
     rows = s.layers[:index]
-    show = (lambda shape: shape) if layout == "nchw" else _channels_last
+    show = (lambda shape: shape) if layout == "nchw" else channels_last
     correct, given = show(rows[-1].output_shape), tuple(q["answer"])
     note: tuple[str, ...] = ()
     written = q.get("answer_layout")
     if written is not None and written != layout and len(given) > 1:  # a printed form: read in its own layout
-        given = _channels_last(given) if layout == "nhwc" else (given[-1], *given[:-1])
+        given = channels_last(given) if layout == "nhwc" else channels_first(given)
         form = "None: Keras, channels last" if written == "nhwc" else "-1: torchsummary, channels first"
         note = (f"your answer is written with a batch axis ({form}); read in the question's {layout.upper()} "
                 f"order it is {_shape_text(given)}",)
@@ -67,7 +68,7 @@ def check_stack_shape(q: dict[str, Any]) -> Verdict:
     if not ok:
         other = "nhwc" if layout == "nchw" else "nchw"
         candidates = [
-            ("layout_" + other, lambda: _channels_last(rows[-1].output_shape) if other == "nhwc" else
+            ("layout_" + other, lambda: channels_last(rows[-1].output_shape) if other == "nhwc" else
              rows[-1].output_shape,
              f"Your shape is in {other.upper()} order; the question uses {layout.upper()} ({_shape_text(correct)})."),
             ("batch_counted", lambda: ("*",) + tuple(correct),
@@ -79,10 +80,6 @@ def check_stack_shape(q: dict[str, Any]) -> Verdict:
                                    f"That is the shape after layer {j} ({s.layers[j - 1].name})."))
         diagnoses = _match(given, correct, candidates, _shape_equal)
     return Verdict(q["id"], q["kind"], given, correct, ok, working, diagnoses, fields=q)
-
-
-def _channels_last(shape: tuple[int, ...]) -> tuple[int, ...]:
-    return shape if len(shape) < 2 else (*shape[1:], shape[0])
 
 
 def _shape_equal(given: Any, alt: Any) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from convcalc.errors import ConvCalcError
+from convcalc.layers import channels_first
 from convcalc.importers._model import ImportedModel, ImportedRow, build_layers
 
 __all__ = ["read_keras_file", "read_keras_config", "MAX_CONFIG_BYTES"]
@@ -132,8 +133,8 @@ def read_keras_config(config: dict[str, Any], source: str = "config") -> Importe
         build = config["config"].get("build_input_shape")
         if isinstance(build, list) and all(isinstance(d, int) for d in build[1:]) and build[1:]:
             input_shape = tuple(build[1:])
-    if input_shape is not None and layout == "nhwc" and len(input_shape) > 1:
-        input_shape = (input_shape[-1], *input_shape[:-1])
+    if input_shape is not None and layout == "nhwc":
+        input_shape = channels_first(input_shape)
     return ImportedModel(rows, input_shape, layout, f"Keras {kind}")
 
 

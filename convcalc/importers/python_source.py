@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 
 from convcalc.errors import ConvCalcError
+from convcalc.layers import channels_first
 from convcalc.importers._model import ImportedModel, ImportedRow, build_layers
 
 __all__ = ["read_python_source", "looks_like_python", "MAX_SOURCE_CHARS"]
@@ -174,7 +175,7 @@ class _Source:
         dims = tuple(v for v in value if v is not None)
         if not dims or not all(isinstance(v, int) and v >= 1 for v in dims):
             raise ConvCalcError(f"line {call.lineno}: Input shape {ast.unparse(call)!r} is not a tuple of sizes.")
-        self.input_shape = (dims[-1], *dims[:-1]) if len(dims) > 1 else dims
+        self.input_shape = channels_first(dims)
         self.layout = "nhwc"
 
     # ---------------------------------------------------------------- model forms

@@ -39,7 +39,7 @@ Conv2D(32, 3, s=1, p=0)
 
 from __future__ import annotations
 
-from convcalc.layers._base import LAYOUTS, Layer, Params, RFStep
+from convcalc.layers._base import LAYOUTS, Layer, Params, RFStep, channels_first, channels_last
 from convcalc.layers.conv import (
     Conv1D,
     Conv2D,
@@ -86,6 +86,7 @@ __all__ = [
     "Params",
     "RFStep",
     "Layer",
+    "channels_first", "channels_last",
     "Conv1D", "Conv2D", "Conv3D",
     "ConvTranspose1D", "ConvTranspose2D", "ConvTranspose3D",
     "MaxPool1D", "MaxPool2D", "MaxPool3D",

@@ -19,6 +19,28 @@ LAYOUTS = {"nchw": "nchw", "ncl": "nchw", "ncdhw": "nchw", "channels_first": "nc
            "nhwc": "nhwc", "nlc": "nhwc", "ndhwc": "nhwc", "channels_last": "nhwc"}
 
 
+def channels_first(shape: Shape) -> Shape:
+    """``(*spatial, C)`` -> ``(C, *spatial)``: Keras's channels-last order to convcalc's.
+
+    The one rotation every reader of a channels-last shape calls (``--layout nhwc``,
+    Keras's ``input_shape=``, a ``check`` question's ``layout``). A flat ``(F,)``
+    shape has no channel axis to move and comes back as it is.
+
+    >>> channels_first((28, 28, 1)), channels_first((784,))
+    ((1, 28, 28), (784,))
+    """
+    return tuple(shape) if len(shape) < 2 else (shape[-1], *shape[:-1])
+
+
+def channels_last(shape: Shape) -> Shape:
+    """``(C, *spatial)`` -> ``(*spatial, C)``, the inverse of :func:`channels_first`.
+
+    >>> channels_last((1, 28, 28)), channels_last((10,))
+    ((28, 28, 1), (10,))
+    """
+    return tuple(shape) if len(shape) < 2 else (*shape[1:], shape[0])
+
+
 class Params(NamedTuple):
     """Parameter count of one layer: trainable and non-trainable (buffers such as BN running stats)."""
 

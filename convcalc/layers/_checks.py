@@ -84,3 +84,39 @@ def _check_number(value: object, name: str, low: float | None = None, high: floa
         ok = low <= value < high
     if not ok:
         raise invalid(name, value, "a number" + (f" in [{low:g}, {high:g})" if low is not None else ""))
+
+
+def _check_declared(layer: Layer, name: str, declared: int | None, actual: int, in_shape: Shape) -> None:
+    """A spec that declares its input channels/features (PyTorch's ``in_channels``,
+    ``in_features``, ``num_features``) checks them against the shape it is given."""
+    if declared is not None and declared != actual:
+        raise ConvCalcError(f"{name}={declared} but the input has {actual} "
+                            f"{'features' if len(in_shape) == 1 else 'channels'} (shape {tuple(in_shape)})")
+
+
+def _guard_positional(cls: type, order: tuple[str, ...]) -> None:
+    """Refuse ``cls(a, b, c, ...)`` with three positional ints: it reads two ways.
+
+    convcalc's layer classes take Keras's positional order (``filters, kernel_size,
+    strides, ...``); PyTorch's ``nn.Conv2d`` starts with ``in_channels``. A third
+    positional int is Keras's stride and PyTorch's kernel size, so such a call
+    is an error that shows both readings instead of silently taking one.
+    """
+    init = cls.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if len(args) >= 3 and all(_is_int(a) for a in args[:3]):
+            name = type(self).__name__
+            torch_name = name[:-1] + "d"
+            keras_reading = ", ".join(f"{n}={a!r}" for n, a in zip(order, args))
+            torch_reading = ", ".join(f"{n}={a!r}" for n, a in
+                                      zip(("in_channels", "out_channels", "kernel_size", "stride"), args))
+            raise ConvCalcError(
+                f"{name}({', '.join(repr(a) for a in args)}) is ambiguous: in Keras's order it reads "
+                f"{keras_reading}; in PyTorch's (nn.{torch_name}) it reads {torch_reading}. "
+                f"convcalc.{name} takes Keras's order: name the stride (stride={args[2]!r}), or use "
+                f"convcalc.torch.{torch_name}(...) for PyTorch's order")
+        init(self, *args, **kwargs)
+
+    __init__.__doc__ = init.__doc__
+    cls.__init__ = __init__  # type: ignore[misc]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import prod
 from typing import ClassVar
 
 from convcalc.arithmetic import conv_output_size, resolve_padding, transposed_output_size
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers._base import Layer, Params, RFStep, Shape
-from convcalc.layers._checks import _check_padding, _fmt, _is_int, _per_axis, _spatial, _tupled
+from convcalc.layers._checks import (_check_declared, _check_padding, _fmt, _guard_positional, _is_int, _per_axis,
+                                     _spatial, _tupled)
 
 
 class _ConvBase(Layer):
@@ -33,6 +34,8 @@ class _ConvBase(Layer):
             raise invalid("groups", self.groups, f"a divisor of filters={self.filters}")
         if not isinstance(self.bias, bool):
             raise invalid("bias", self.bias, "True or False")
+        if self.in_channels is not None and (not _is_int(self.in_channels) or self.in_channels < 1):
+            raise invalid("in_channels", self.in_channels, "an int >= 1, or None (not checked)")
 
     def window_geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """``(kernel, stride, dilation)``, each a tuple with one int per spatial axis.
@@ -46,6 +49,7 @@ class _ConvBase(Layer):
 
     def _channels(self, in_shape: Shape) -> tuple[int, Shape]:
         channels, spatial = _spatial(self, in_shape, self.ndim)
+        _check_declared(self, "in_channels", self.in_channels, channels, in_shape)
         if channels % self.groups:
             raise invalid("groups", self.groups, f"a divisor of the input channels {channels}")
         return channels, spatial
@@ -82,6 +86,7 @@ class _ConvND(_ConvBase):
     dilation: int | tuple[int, ...] = 1
     groups: int = 1
     bias: bool = True
+    in_channels: int | None = field(default=None, repr=False, compare=False, kw_only=True)
 
     def __post_init__(self) -> None:
         self._validate()
@@ -125,6 +130,9 @@ class _ConvND(_ConvBase):
         return tuple(RFStep(kk, ss, lo, dd) for kk, ss, (lo, _), dd in zip(k, s, self.padding_pairs(spatial), d))
 
 
+_guard_positional(_ConvND, ("filters", "kernel_size", "stride", "padding"))
+
+
 class Conv1D(_ConvND):
     """1-d convolution on ``(C, L)``; weight ``(filters, C/groups, k)``. See :class:`Conv2D`."""
 
@@ -132,7 +140,15 @@ class Conv1D(_ConvND):
 
 
 class Conv2D(_ConvND):
-    """2-d convolution on ``(C, H, W)``, as ``torch.nn.Conv2d`` / ``keras.layers.Conv2D``.
+    """2-d convolution on ``(C, H, W)``, in Keras's positional order: ``Conv2D(filters, kernel_size, stride, padding)``.
+
+    The same layer as ``keras.layers.Conv2D(filters, kernel_size, strides, padding)`` and
+    ``torch.nn.Conv2d(in_channels, filters, kernel_size, stride, padding)``; the input
+    channels come from the input shape (``in_channels=`` by keyword makes the spec check
+    them). ``Conv2D(3, 8, 3)`` reads two ways (Keras: 3 filters, kernel 8, stride 3;
+    PyTorch: 3 -> 8 channels, kernel 3) and is refused: name the stride, or use
+    ``convcalc.torch.Conv2d`` for PyTorch's order. ``dilation``, ``groups`` and ``bias``
+    follow positionally (PyTorch's and Keras's names are accepted in specs).
 
     Output per axis ``floor((n + p_lo + p_hi - d*(k - 1) - 1)/s) + 1``
     (Dumoulin & Visin 2016, rel. 15). Weight (PyTorch layout)
@@ -176,6 +192,7 @@ class _ConvTransposeND(_ConvBase):
     dilation: int | tuple[int, ...] = 1
     groups: int = 1
     bias: bool = True
+    in_channels: int | None = field(default=None, repr=False, compare=False, kw_only=True)
 
     _modes: ClassVar[tuple[str, ...]] = ("valid",)
 
@@ -215,6 +232,9 @@ class _ConvTransposeND(_ConvBase):
         return tuple(RFStep(kk, 1, dd * (kk - 1) - lo, dd) for kk, (lo, _), dd in zip(k, self.padding_pairs(spatial), d))
 
 
+_guard_positional(_ConvTransposeND, ("filters", "kernel_size", "stride", "padding", "output_padding"))
+
+
 class ConvTranspose1D(_ConvTransposeND):
     """1-d transposed convolution; weight ``(C, filters/groups, k)``. See :class:`ConvTranspose2D`."""
 
@@ -222,7 +242,9 @@ class ConvTranspose1D(_ConvTransposeND):
 
 
 class ConvTranspose2D(_ConvTransposeND):
-    """2-d transposed convolution, as ``torch.nn.ConvTranspose2d``.
+    """2-d transposed convolution, in Keras's positional order: ``ConvTranspose2D(filters, kernel_size, stride,
+    padding, output_padding)`` (``keras.layers.Conv2DTranspose``; ``torch.nn.ConvTranspose2d`` puts
+    ``in_channels`` first: use ``convcalc.torch.ConvTranspose2d`` for that order).
 
     Output per axis ``(n - 1)*s - 2p + d*(k - 1) + output_padding + 1``.
     Weight (PyTorch layout) ``(C, filters/groups, kh, kw)``, bias ``(filters,)``.

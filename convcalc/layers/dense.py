@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from convcalc.errors import invalid
 from convcalc.layers._base import Layer, Params, RFStep, Shape
-from convcalc.layers._checks import _is_int, _spatial
+from convcalc.layers._checks import _check_declared, _is_int, _spatial
 
 
 @dataclass(frozen=True)
 class Dense(Layer):
-    """Fully connected layer on ``(F,)``, as ``keras.layers.Dense`` / ``torch.nn.Linear``.
+    """Fully connected layer on ``(F,)``: ``Dense(units)`` as ``keras.layers.Dense(units)``.
+
+    ``torch.nn.Linear(in_features, out_features)`` is ``Dense(out_features, in_features=...)``
+    (``convcalc.torch.Linear`` takes PyTorch's order); a declared ``in_features`` is
+    checked against the input.
 
     Weight (PyTorch layout) ``(units, F)``, bias ``(units,)``; ``F*units`` MACs.
     Every output sees the whole field it is given: its receptive-field step is a
@@ -25,15 +29,20 @@ class Dense(Layer):
 
     units: int
     bias: bool = True
+    in_features: int | None = field(default=None, repr=False, compare=False, kw_only=True)
 
     def __post_init__(self) -> None:
         if not _is_int(self.units) or self.units < 1:
             raise invalid("units", self.units, "an int >= 1")
         if not isinstance(self.bias, bool):
             raise invalid("bias", self.bias, "True or False")
+        if self.in_features is not None and (not _is_int(self.in_features) or self.in_features < 1):
+            raise invalid("in_features", self.in_features, "an int >= 1, or None (not checked)")
 
     def _features(self, in_shape: Shape) -> int:
-        return _spatial(self, in_shape, 0)[0]
+        features = _spatial(self, in_shape, 0)[0]
+        _check_declared(self, "in_features", self.in_features, features, in_shape)
+        return features
 
     def output_shape(self, in_shape: Shape) -> Shape:
         self._features(in_shape)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers._base import Layer, Params, Shape
-from convcalc.layers._checks import _SHAPE_NAMES, _check_number
+from convcalc.layers._checks import _SHAPE_NAMES, _check_declared, _check_number, _is_int
 
 
 @dataclass(frozen=True)
@@ -16,14 +16,23 @@ class _BatchNormND(Layer):
 
     Parameters: ``gamma, beta`` trainable ``(C,)`` each; running mean and
     variance non-trainable ``(C,)`` each (Keras counts them; PyTorch keeps them as buffers).
+    ``num_features`` (PyTorch's first argument) is optional; when given it is checked
+    against the input's channels.
     """
 
+    num_features: int | None = field(default=None, repr=False, compare=False)
+
     ndims: ClassVar[tuple[int, ...]] = (2,)
+
+    def __post_init__(self) -> None:
+        if self.num_features is not None and (not _is_int(self.num_features) or self.num_features < 1):
+            raise invalid("num_features", self.num_features, "an int >= 1, or None (not checked)")
 
     def _channels(self, in_shape: Shape) -> int:
         if len(in_shape) - 1 not in self.ndims:
             shapes = " or ".join(_SHAPE_NAMES[n] for n in self.ndims)
             raise ConvCalcError(f"{type(self).__name__} needs an input of shape {shapes}; got {tuple(in_shape)}")
+        _check_declared(self, "num_features", self.num_features, in_shape[0], in_shape)
         return in_shape[0]
 
     def output_shape(self, in_shape: Shape) -> Shape:

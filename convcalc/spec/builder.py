@@ -6,6 +6,7 @@ from dataclasses import MISSING, fields
 from typing import Any, NamedTuple
 
 from convcalc import layers as L
+from convcalc.layers import channels_first
 from convcalc.errors import ConvCalcError
 from convcalc.spec.names import (
     _ACTIVATIONS,
@@ -14,7 +15,9 @@ from convcalc.spec.names import (
     _EXAMPLES,
     _IGNORED,
     _INPUTS,
-    _MUST_BE_TRUE,
+    _MERGES,
+    _MODEL_ADD,
+    _ONLY,
     _TABLE,
     _TORCH_NAMES,
     _WRAPPERS,
@@ -69,14 +72,21 @@ class _Builder:
         if not isinstance(item, _Call):
             raise self.fail(token, f"expected a layer; got {item!r}")
         key = _normal(item.name)
-        if key in _WRAPPERS:
+        if key in _WRAPPERS or (key == _MODEL_ADD and item.args and not item.kwargs
+                                and all(isinstance(arg, (_Call, tuple)) for arg in item.args)):
+            if item.kwargs:
+                first = next(iter(item.kwargs.values()))[1]
+                raise self.fail(first, f"{item.name}: {first.text}= is not read; pass only the layers")
             for arg, tok in zip(item.args, item.arg_tokens):
                 self.add(arg, tok)
             return
+        if key in _MERGES:
+            raise self.fail(item.token, f"{item.name} is a merge layer: it joins two paths, and this spec is a "
+                            "single chain of layers, so it cannot be read here (it is never dropped); write the "
+                            "branches as a graph block: res[conv(64,3,p=1) bn relu conv(64,3,p=1) bn] adds a "
+                            "shortcut, cat[branch | branch] concatenates channels")
         if key in _INPUTS:
-            values = [v for v, _ in item.kwargs.values()] or item.args
-            value = values[0] if len(values) == 1 else tuple(values)
-            self.set_input(value, item.token, keras=item.name.rsplit(".", 1)[-1][0].isupper())
+            self.input_from_call(item)
             return
         if key == "activation":
             self.activation(item.args[0] if item.args else None, item.arg_tokens[0] if item.args else item.token)
@@ -88,12 +98,30 @@ class _Builder:
                             "leakyrelu, elu, sigmoid, tanh, softmax (and their Keras/PyTorch names)")
         self.build(item, entry)
 
+    def input_from_call(self, item: _Call) -> None:
+        """``input(1x28x28)``, ``Input(shape=(28, 28, 1))``, ``Input(batch_shape=(None, 28, 28, 1))``."""
+        keras = item.name.rsplit(".", 1)[-1][0].isupper()
+        value: Any = None
+        for key, (given, tok) in item.kwargs.items():
+            if key in ("shape", "inputshape", "batchshape"):
+                if value is not None or item.args:
+                    raise self.fail(tok, f"{item.name} got the shape twice")
+                value = given[1:] if key == "batchshape" and isinstance(given, tuple) else given
+            elif key == "dataformat" and given in _ONLY["dataformat"]:
+                keras = given == "channels_last"
+            elif key not in ("name", "dtype", "batchsize", "sparse", "ragged", "optional"):
+                raise self.fail(tok, f"{item.name} has no argument {tok.text!r} that convcalc reads; it takes the "
+                                "shape (shape=, batch_shape=) and ignores name, dtype, batch_size")
+        if value is None:
+            value = item.args[0] if len(item.args) == 1 else tuple(item.args)
+        self.set_input(value, item.token, keras=keras)
+
     def set_input(self, value: Any, token: _Token, keras: bool) -> None:
         """Record the input shape; Keras spellings give it channels last."""
         shape = value if isinstance(value, tuple) else (value,)
         if not shape or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape):
             raise self.fail(token, f"an input shape must be sizes such as input(1x28x28); got {value!r}")
-        self.input_shape = (shape[-1], *shape[:-1]) if keras and len(shape) > 1 else shape
+        self.input_shape = channels_first(shape) if keras else shape
 
     def activation(self, value: Any, token: _Token) -> None:
         if value is None:
@@ -116,14 +144,19 @@ class _Builder:
                             f"argument{'s' if len(order) != 1 else ''} ({', '.join(order) or 'none'}); name the others")
         for name, value, tok in zip(order, item.args, item.arg_tokens):
             given[name] = (value, tok)
+        channels_last = True
         for key, (value, tok) in item.kwargs.items():
             target = next((n for n in names if key in _ALIASES.get(n, (n.replace("_", ""),))), None)
             if target is None and key in _IGNORED:
                 continue
-            if target is None and key in _MUST_BE_TRUE:
-                if value is True:
-                    continue
-                raise self.fail(tok, f"{item.name}: {tok.text}={value!r} is not modelled; only the default True")
+            if target is None and key in _ONLY:
+                allowed = _ONLY[key]
+                if value not in allowed:
+                    raise self.fail(tok, f"{item.name}: {tok.text}={value!r} is not modelled; convcalc reads only "
+                                    f"{' or '.join(repr(v) for v in allowed)} (it would change what is counted)")
+                if key == "dataformat":
+                    channels_last = value == "channels_last"
+                continue
             if target is None:
                 raise self.fail(tok, f"{item.name} has no argument {tok.text!r}; it takes "
                                 f"{', '.join(n for n in names if n != 'input_shape')}")
@@ -134,7 +167,7 @@ class _Builder:
         shape = given.pop("input_shape", None)
         for name in _CHECKED:
             if name in given:
-                value, tok = given.pop(name)
+                value, tok = given[name]
                 self.checks.append((len(self.layers), name, value, tok.pos))
         given.pop("_return_indices", None)
         if not torch_style and "pool_size" in order and "pool_size" not in given:
@@ -151,5 +184,5 @@ class _Builder:
             raise self.fail(bad, f"{item.name}: {error}") from None
         self.layers.append(layer)
         if shape is not None:
-            self.set_input(shape[0], shape[1], keras=True)
+            self.set_input(shape[0], shape[1], keras=channels_last)
         self.activation(*activation)

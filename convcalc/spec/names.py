@@ -32,17 +32,33 @@ _ALIASES = {
     "num_features": ("numfeatures",),
     "input_shape": ("inputshape",),
 }
-# Arguments that change nothing convcalc counts; accepted and dropped.
-_IGNORED = {"name", "dtype", "device", "inplace", "datformat", "dataformat", "paddingmode", "returnindices",
-            "countincludepad", "divisoroverride", "eps", "epsilon", "momentum", "axis", "dim", "startdim",
-            "enddim", "trackrunningstats", "seed", "noiseshape", "trainable", "kernelinitializer",
-            "biasinitializer", "kernelregularizer", "biasregularizer", "activityregularizer",
-            "kernelconstraint", "biasconstraint", "betainitializer", "gammainitializer",
-            "movingmeaninitializer", "movingvarianceinitializer", "lorarank"}
-
-
-_MUST_BE_TRUE = {"affine", "center", "scale"}
+# Arguments that change nothing convcalc computes (shapes, parameters, MACs, receptive fields): accepted,
+# dropped, and listed in docs/stacks.md. Every other argument is modelled, checked, or refused.
+_IGNORED = {
+    "name", "dtype", "device", "inplace",            # bookkeeping and memory reuse
+    "returnindices",                                 # MaxPool2d: also returns the argmax, same output shape
+    "countincludepad", "divisoroverride",            # AvgPool2d: the divisor, not the shape
+    "eps", "epsilon", "momentum",                    # batch-norm arithmetic, not its size
+    "seed", "noiseshape",                            # Dropout's mask
+    "kernelinitializer", "biasinitializer", "kernelregularizer", "biasregularizer", "activityregularizer",
+    "kernelconstraint", "biasconstraint", "betainitializer", "gammainitializer", "movingmeaninitializer",
+    "movingvarianceinitializer", "betaregularizer", "gammaregularizer", "betaconstraint", "gammaconstraint",
+    "depthwiseinitializer", "pointwiseinitializer", "depthwiseregularizer", "pointwiseregularizer",
+    "depthwiseconstraint", "pointwiseconstraint", "biasinit",
+    "synchronized", "renorm", "renormclipping", "renormmomentum",
+}
+# Arguments accepted only with the values convcalc models; any other value is refused with a word
+# (each changes a count: affine/center/scale/track_running_stats/trainable/lora_rank change
+# parameters, start_dim/end_dim change Flatten's shape, axis/dim the axis normalised or summed).
+_ONLY: dict[str, tuple[object, ...]] = {
+    "affine": (True,), "center": (True,), "scale": (True,), "trackrunningstats": (True,), "trainable": (True,),
+    "lorarank": (None,), "startdim": (1,), "enddim": (-1,), "axis": (-1,), "dim": (1, -1),
+    "paddingmode": ("zeros", "reflect", "replicate", "circular"),
+    "dataformat": ("channels_last", "channels_first"),
+}
 _CHECKED = ("in_channels", "in_features", "num_features")
+# Merge layers: a linear spec has one path, so these are refused (graphs write them as res[...] / cat[...]).
+_MERGES = {"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "concat", "cat", "dot"}
 
 
 class _Entry(NamedTuple):
@@ -104,7 +120,8 @@ _TABLE: dict[str, _Entry] = {
 }
 _ACTIVATIONS = {"relu": L.ReLU, "leakyrelu": L.LeakyReLU, "lrelu": L.LeakyReLU, "elu": L.ELU,
                 "sigmoid": L.Sigmoid, "tanh": L.Tanh, "softmax": L.Softmax, "linear": None, "identity": None}
-_WRAPPERS = {"sequential", "add"}
+_WRAPPERS = {"sequential"}
+_MODEL_ADD = "add"  # model.add(layer) unwraps; Keras's Add() merge layer is refused (see _MERGES)
 _INPUTS = {"input", "in", "inputlayer"}
 # PyTorch's exact spellings: their positional arguments start with the input channels/features.
 _TORCH_NAMES = re.compile(r"^(Conv[123]d|ConvTranspose[123]d|MaxPool[123]d|AvgPool[123]d|ZeroPad[123]d|"

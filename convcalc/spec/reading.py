@@ -203,10 +203,10 @@ def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *, layou
     last = L.LAYOUTS[key] == "nhwc"
 
     def first(shape: tuple[int, ...]) -> tuple[int, ...]:
-        return (shape[-1], *shape[:-1]) if last and len(shape) > 1 else tuple(shape)
+        return L.channels_first(shape) if last else tuple(shape)
 
     def ordered(shape: tuple[int, ...]) -> tuple[int, ...]:
-        return (*shape[1:], shape[0]) if last and len(shape) > 1 else tuple(shape)
+        return L.channels_last(shape) if last else tuple(shape)
 
     if not isinstance(source, str):
         raise ConvCalcError(f"The model must be a preset name or a spec string; got {source!r}.")
