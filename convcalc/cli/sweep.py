@@ -1,0 +1,226 @@
+"""`convcalc sweep`: a grid of training runs, in parallel here or on a Dask cluster, in one table."""
+
+# No `from __future__ import annotations` here: Typer evaluates the annotations.
+import shlex
+import sys
+from typing import Annotated, Any, List, Optional
+
+import typer
+
+from convcalc.cli._console import console, err_console, print_json
+
+app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
+
+
+def _duration(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+def _status_text(statuses: dict) -> str:
+    return ", ".join(f"{n} {s}" for s, n in sorted(statuses.items(), key=lambda item: item[0] != "finished"))
+
+
+class _Progress:
+    """Runs done / running / queued and the time left: a Rich bar on a terminal, one line per run otherwise (stderr)."""
+
+    def __init__(self) -> None:
+        self.live: Any = None
+        self.task: Any = None
+        self.seen = False
+        self.done = 0
+        self.plain = not sys.stderr.isatty()
+
+    def __call__(self, state: Any) -> None:
+        if self.plain:
+            self._line(state)
+            return
+        if self.live is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.live = Progress(TextColumn("[bold]sweep"), BarColumn(bar_width=20),
+                                 TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
+                                 TextColumn("{task.fields[left]}"),
+                                 console=Console(stderr=True, highlight=False), transient=False)
+            self.live.start()
+            self.task = self.live.add_task("sweep", total=state.total, counts="", left="")
+        bad = {k: v for k, v in state.statuses.items() if k != "finished"}
+        counts = (f"{state.done}/{state.total} done, {state.running} running, {state.queued} queued"
+                  + (f" ({_status_text(bad)})" if bad else ""))
+        left = state.time_left()
+        self.live.update(self.task, completed=state.done, counts=counts,
+                         left="" if state.done == state.total else f"~{_duration(left)} left")
+
+    def _line(self, state: Any) -> None:
+        if not self.seen:
+            self.seen = True
+            sys.stderr.write(f"sweep: {state.total} runs, {state.skipped} already done\n")
+        if state.last is not None and state.done > self.done:
+            self.done = state.done
+            record = state.last
+            acc = record.get("test_accuracy")
+            what = f"test accuracy {acc:.4f}" if isinstance(acc, float) else (record.get("error") or "")
+            sys.stderr.write(f"[{state.done}/{state.total}] {state.last_label}: {record['status']}, {what} "
+                             f"({record.get('seconds', 0):.1f} s; {state.running} running, {state.queued} queued, "
+                             f"~{_duration(state.time_left())} left)\n")
+        sys.stderr.flush()
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+
+def _fmt(value: Optional[float], digits: int = 4) -> str:
+    return "--" if value is None else f"{value:.{digits}f}"
+
+
+def _table(result: Any) -> Any:
+    from rich.table import Table
+
+    from convcalc.sweep import summarize
+    from convcalc.sweep.grid import _show
+
+    rows = summarize(result)
+    names = list(dict.fromkeys(k for row in rows for k in row.values))
+    table = Table(title=f"sweep of {len(result.runs)} runs ({result.directory})", title_justify="left")
+    table.add_column("", justify="center")
+    for name in names or ["configuration"]:
+        table.add_column(name)
+    for head in ("runs", "status", "test acc", "± std", "min-max", "train loss", "epochs", "s/run"):
+        table.add_column(head, justify="right")
+    for row in rows:
+        cells = [_show(row.values.get(n, "")) for n in names] if names else [row.label]
+        spread = f"{_fmt(row.low)}-{_fmt(row.high)}" if row.accuracies and len(row.accuracies) > 1 else "--"
+        epochs = sorted(set(row.epochs))
+        seconds = sum(row.seconds) / len(row.seconds) if row.seconds else None
+        table.add_row("*" if row.best else "", *cells, str(row.runs), _status_text(row.statuses),
+                      f"[bold]{_fmt(row.mean)}[/bold]" if row.best else _fmt(row.mean), _fmt(row.std), spread,
+                      _fmt(row.train_loss), "/".join(map(str, epochs)) if epochs else "0", _fmt(seconds, 1))
+    return table, rows
+
+
+def _base_options(**given: Any) -> dict:
+    return {k: v for k, v in given.items() if v is not None}
+
+
+@app.command()
+def sweep(
+    file: Annotated[Optional[str], typer.Argument(help="A sweep file (TOML: [train], [grid], [[variants]]), "
+                                                  "e.g. examples/hw5_sweep.toml.")] = None,
+    grid: Annotated[Optional[List[str]], typer.Option("--grid", "-g", help="NAME=V1,V2,...: a train option and "
+                                                      "its values; repeat for more (every combination runs).")]
+    = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="As convcalc train: a preset or a spec.")]
+    = None,
+    data: Annotated[Optional[str], typer.Option("--data", "-d", help="mnist5k, fashion-mnist, mnist, cifar10.")]
+    = None,
+    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Folder holding the dataset.")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="Epochs of every run.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", "-b", help="Samples per step.")] = None,
+    optimizer: Annotated[Optional[str], typer.Option("--optimizer", help="sgd or adam.")] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate.")] = None,
+    momentum: Annotated[Optional[float], typer.Option("--momentum", help="SGD momentum.")] = None,
+    nesterov: Annotated[Optional[bool], typer.Option("--nesterov/--no-nesterov", help="Nesterov momentum.")]
+    = None,
+    init: Annotated[Optional[str], typer.Option("--init", help="Kernel initialiser.")] = None,
+    l2: Annotated[Optional[float], typer.Option("--l2", help="Keras L2(l2) on every kernel.")] = None,
+    dropout: Annotated[Optional[float], typer.Option("--dropout", help="Dropout before the last dense layer.")]
+    = None,
+    early_stopping: Annotated[Optional[int], typer.Option("--early-stopping", help="Patience on val_loss.")] = None,
+    augment_negative: Annotated[Optional[bool], typer.Option("--augment-negative/--no-augment-negative",
+                                                             help="Negate half of each training class.")] = None,
+    negate_test: Annotated[Optional[bool], typer.Option("--negate-test/--no-negate-test",
+                                                        help="Also test on negated images.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Train on a stratified subset of N samples.")]
+    = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed (use --grid seed=0,1,2 for repeats).")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Runs at once on this machine (default: "
+                                                "the number of cores); with --scheduler local, Dask workers.")]
+    = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on Dask: a scheduler address "
+                                                     "(tcp://host:8786) or 'local' (needs convcalc[dask]).")]
+    = None,
+    directory: Annotated[Optional[str], typer.Option("--dir", help="The sweep directory (default: sweep-<hash> "
+                                                     "here; the same grid finds the same one).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Keep the runs already done in the sweep directory "
+                                         "and run the rest.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Start again in a directory holding results.")]
+    = False,
+    max_runs: Annotated[int, typer.Option("--max-runs", help="Refuse a grid of more runs.")] = 1000,
+    no_checkpoints: Annotated[bool, typer.Option("--no-checkpoints", help="Do not keep each run's model file.")]
+    = False,
+    csv: Annotated[Optional[str], typer.Option("--csv", help="Write every epoch of every run here "
+                                               "(default: DIR/epochs.csv).")] = None,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Draw the curves, grouped by the varied "
+                                                "parameters, into this PNG (needs convcalc[plot]).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: {runs: [...]}.")] = False,
+) -> None:
+    """Train every combination of a grid of options, in parallel, and compare them in one table.
+
+    Example: convcalc sweep --model hw5 --epochs 3 --grid lr=0.01,1,1e-5 --grid momentum=0,0.9 --grid seed=0,1
+    """
+    from convcalc.errors import ConvCalcError, invalid
+    from convcalc.sweep import SweepSpec, load_sweep_file, parse_grid, plot_sweep, run_sweep
+    from convcalc.sweep.report import check_plotting
+
+    if max_runs < 1:
+        raise invalid("max-runs", max_runs, "an int >= 1")
+    if jobs is not None and jobs < 1:
+        raise invalid("jobs", jobs, "an int >= 1")
+    if plot is not None:
+        check_plotting()  # the install hint now, not after the training
+    base = _base_options(model=model, data=data, data_dir=data_dir, epochs=epochs, batch_size=batch_size,
+                         optimizer=optimizer, lr=lr, momentum=momentum, nesterov=nesterov, init=init, l2=l2,
+                         dropout=dropout, early_stopping=early_stopping, augment_negative=augment_negative,
+                         negate_test=negate_test, limit=limit, seed=seed)
+    spec = load_sweep_file(file) if file is not None else SweepSpec()
+    given = parse_grid(grid or [])
+    for name in given:
+        if name in base:
+            raise ConvCalcError(f"{name!r} is given both as --{name.replace('_', '-')} and in --grid; "
+                                "give it in one place.")
+    spec = SweepSpec(base={**spec.base, **base}, grid={**spec.grid, **given}, variants=spec.variants)
+    for name in spec.grid:
+        if name in base:
+            raise ConvCalcError(f"{name!r} is given as --{name.replace('_', '-')} and in the sweep file's grid; "
+                                "give it in one place.")
+    progress = _Progress()
+    try:
+        result = run_sweep(spec, directory=directory, jobs=jobs, scheduler=scheduler, resume=resume,
+                           overwrite=overwrite, max_runs=max_runs, checkpoints=not no_checkpoints,
+                           progress=progress, csv_path=csv)
+    except KeyboardInterrupt:
+        progress.stop()
+        again = [a for a in sys.argv[1:] if a not in ("--resume", "--overwrite")] + ["--resume"]
+        err_console.print("Interrupted; every run that finished is saved in the sweep directory.\n"
+                          f"Continue with: convcalc {shlex.join(again)}", soft_wrap=True)
+        raise typer.Exit(code=130) from None
+    finally:
+        progress.stop()
+    if plot is not None:
+        plot_sweep(result, plot)
+    failed = [r for r in result.records.values() if r.get("status") == "failed"]
+    if as_json:
+        print_json(result.to_json())
+    else:
+        table, rows = _table(result)
+        console.print(table)
+        best = next((row for row in rows if row.best), None)
+        if best is not None:
+            console.print(f"best: [bold]{best.label}[/bold], test accuracy {best.mean:.4f}"
+                          + (f" (mean of {len(best.accuracies)} seeds)" if len(best.accuracies) > 1 else ""))
+        for record in failed[:5]:
+            label = next((r.label for r in result.runs if r.id == record["id"]), record["id"])
+            console.print(f"failed: {label}: {record.get('error')}", markup=False, soft_wrap=True)
+        console.print(f"results: {result.directory}/runs/*/result.json; every epoch: {result.csv_path}"
+                      + (f"; curves: {plot}" if plot else ""), markup=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(code=1)
