@@ -1,8 +1,11 @@
-"""Named layer stacks: the seed's homework CNNs, LeNet-5, and torchvision's AlexNet and VGG-16.
+"""Named networks: the seed's homework CNNs, LeNet-5, AlexNet, VGG-16, and branching ones.
 
 ``preset(name)`` returns ``(layers, input_shape)`` with the input shape channels
-first. The counts are checked in the tests against PyTorch modules built the
-same way.
+first: a list of layer specs for the chains below, a :class:`convcalc.graph.Graph`
+for the branching networks of :mod:`convcalc.networks` (``resnet18``,
+``resnet34``, ``resnet50``, ``resnet50-slim``, ``mobilenet_v1``,
+``mobilenet_v2``, ``googlenet``, ``unet``, ``dcgan-generator``). The counts are
+checked in the tests against PyTorch modules built the same way.
 
 ======================  ===========  ============  ==========================================
 name                    input        parameters    source
@@ -24,7 +27,9 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from convcalc import networks
 from convcalc.errors import invalid
 from convcalc.layers import (
     AdaptiveAvgPool2D,
@@ -40,7 +45,10 @@ from convcalc.layers import (
 
 __all__ = ["PRESETS", "preset"]
 
-Stack = tuple[list[Layer], tuple[int, ...]]
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from convcalc.graph import Graph
+
+Stack = tuple["list[Layer] | Graph", tuple[int, ...]]
 
 
 def _hw5() -> Stack:
@@ -90,27 +98,79 @@ def _vgg16() -> Stack:
     return layers, (3, 224, 224)
 
 
+def _resnet18() -> Stack:
+    """torchvision ``resnet18()``: BasicBlocks 2-2-2-2, 11,689,512 parameters, 1.814 GMACs."""
+    return networks.resnet(18)  # type: ignore[return-value]
+
+
+def _resnet34() -> Stack:
+    """torchvision ``resnet34()``: BasicBlocks 3-4-6-3, 21,797,672 parameters, 3.664 GMACs."""
+    return networks.resnet(34)  # type: ignore[return-value]
+
+
+def _resnet50() -> Stack:
+    """torchvision ``resnet50()``: Bottlenecks 3-4-6-3 (v1.5), 25,557,032 parameters, 4.089 GMACs."""
+    return networks.resnet(50)  # type: ignore[return-value]
+
+
+def _resnet50_slim() -> Stack:
+    """TF-Slim ``resnet_v1_50`` ('SAME' pool, stride last): the Distill/receptive_field table's RFs (483)."""
+    return networks.resnet50_slim()  # type: ignore[return-value]
+
+
+def _mobilenet_v1() -> Stack:
+    """MobileNet v1 (width 1.0, ReLU): depthwise-separable blocks, 4,231,976 parameters."""
+    return networks.mobilenet_v1()  # type: ignore[return-value]
+
+
+def _mobilenet_v2() -> Stack:
+    """torchvision ``mobilenet_v2()``: inverted residuals, 3,504,872 parameters, 0.301 GMACs."""
+    return networks.mobilenet_v2()  # type: ignore[return-value]
+
+
+def _googlenet() -> Stack:
+    """torchvision ``googlenet()`` without aux heads: ceil-mode pools, Inception concatenations."""
+    return networks.googlenet()  # type: ignore[return-value]
+
+
+def _unet() -> Stack:
+    """The 2015 U-Net: valid convolutions, up-convolutions and cropped skips, 1x572x572 -> 2x388x388."""
+    return networks.unet()  # type: ignore[return-value]
+
+
+def _dcgan_generator() -> Stack:
+    """The DCGAN generator (PyTorch tutorial): 100x1x1 noise -> 3x64x64 by transposed convolutions."""
+    return networks.dcgan_generator()  # type: ignore[return-value]
+
+
 _BUILDERS: dict[str, Callable[[], Stack]] = {
     "hw5": _hw5, "hw5-2conv": _hw5_2conv, "lenet5": _lenet5, "alexnet": _alexnet, "vgg16": _vgg16,
+    "resnet18": _resnet18, "resnet34": _resnet34, "resnet50": _resnet50, "resnet50-slim": _resnet50_slim,
+    "mobilenet_v1": _mobilenet_v1, "mobilenet_v2": _mobilenet_v2, "googlenet": _googlenet, "unet": _unet,
+    "dcgan-generator": _dcgan_generator,
 }
 #: Preset names and a one-line description of each.
 PRESETS = {name: (builder.__doc__ or "").strip().splitlines()[0] for name, builder in _BUILDERS.items()}
 _ALIASES = {"hw5_2conv": "hw5-2conv", "hw52conv": "hw5-2conv", "lenet": "lenet5", "lenet-5": "lenet5",
-            "vgg-16": "vgg16", "vgg": "vgg16"}
+            "vgg-16": "vgg16", "vgg": "vgg16", "resnet-18": "resnet18", "resnet-34": "resnet34",
+            "resnet-50": "resnet50", "resnet50_slim": "resnet50-slim", "resnet_v1_50": "resnet50-slim",
+            "mobilenet-v1": "mobilenet_v1", "mobilenetv1": "mobilenet_v1", "mobilenet-v2": "mobilenet_v2",
+            "mobilenetv2": "mobilenet_v2", "inception_v1": "googlenet", "u-net": "unet",
+            "dcgan": "dcgan-generator", "dcgan_generator": "dcgan-generator"}
 
 
-def preset(name: str) -> tuple[list[Layer], tuple[int, ...]]:
+def preset(name: str) -> Stack:
     """The layers and channels-first input shape of a named network.
 
     Parameters
     ----------
     name : str
-        One of ``hw5``, ``hw5-2conv``, ``lenet5``, ``alexnet``, ``vgg16`` (case-insensitive).
+        A key of :data:`PRESETS` or an alias (``LeNet-5``, ``resnet-50`` ...), case-insensitive.
 
     Returns
     -------
-    (list of Layer, tuple of int)
-        A fresh list each call, and the input shape ``(C, H, W)``.
+    (list of Layer or Graph, tuple of int)
+        A fresh list (or graph) each call, and the input shape ``(C, H, W)``.
 
     Raises
     ------
@@ -124,6 +184,8 @@ def preset(name: str) -> tuple[list[Layer], tuple[int, ...]]:
     61706
     >>> summarize(*preset("alexnet")).total_params
     61100840
+    >>> summarize(*preset("resnet18")).trainable_params
+    11689512
     """
     key = str(name).strip().lower()
     key = _ALIASES.get(key, key)

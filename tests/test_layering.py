@@ -26,7 +26,8 @@ ALLOWED: dict[str, set[str]] = {
     "receptive": ARITHMETIC | {"layers"},
     "graph": ARITHMETIC | {"layers", "receptive"},
     "stack": ARITHMETIC | {"layers", "receptive", "graph"},
-    "presets": ARITHMETIC | {"layers", "graph"},
+    "networks": ARITHMETIC | {"layers", "graph"},
+    "presets": ARITHMETIC | {"layers", "graph", "networks"},
     "spec": ARITHMETIC | {"layers", "presets", "parse", "graph"},
     "check": ARITHMETIC | {"inverse", "working", "parse", "exact", "matrix_input", "layers", "receptive",
                            "stack", "presets", "spec", "diagnose"},
@@ -34,6 +35,9 @@ ALLOWED: dict[str, set[str]] = {
     "engine": ARITHMETIC | {"engine"},
     "data": CORE | {"data"},
     "nn": ARITHMETIC | {"engine", "layers", "receptive", "stack", "presets", "spec", "data", "nn"},
+    "sweep": ARITHMETIC | {"nn", "engine", "spec", "sweep"},
+    "draw": ARITHMETIC | {"working", "parse", "exact", "matrix_input", "layers", "receptive", "graph", "stack",
+                          "presets", "spec", "networks", "draw"},
     "__main__": {"cli"},
 }
 
@@ -59,9 +63,19 @@ INSIDE: dict[str, dict[str, set[str]]] = {
     },
     "graph": {
         "merge": set(),
+        "crop": set(),
         "model": {"merge"},
         "analysis": {"merge", "model"},
         "fold": {"merge", "model", "analysis"},
+    },
+    "draw": {
+        "model": set(),
+        "layout": {"model"},
+        "svg": {"layout"},
+        "raster": {"layout"},
+        "receptive": {"layout", "model"},
+        "reprs": {"model", "layout", "svg", "receptive"},
+        "server": {"model", "layout", "svg"},
     },
     "diagnose": {
         "verdict": set(),

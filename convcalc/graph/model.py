@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from convcalc.errors import ConvCalcError, ConvCalcTypeError, invalid
 from convcalc.layers import Layer
 
-__all__ = ["Node", "Graph", "Tensor", "Input", "Model", "MAX_NODES"]
+__all__ = ["Node", "Graph", "Tensor", "Input", "Model", "MAX_NODES", "scope"]
 
 Shape = tuple[int, ...]
 
@@ -120,6 +121,25 @@ class Graph:
 
 # --------------------------------------------------------------------------- the functional API
 _counter = itertools.count()
+_SCOPE: list[str] = []
+
+
+@contextmanager
+def scope(name: str) -> Iterator[None]:
+    """Nodes declared inside ``with scope("layer1"):`` sit in block ``layer1`` (``--depth`` folds on it).
+
+    >>> from convcalc.layers import ReLU
+    >>> x = Input((3, 8, 8))
+    >>> with scope("stem"):
+    ...     y = ReLU()(x)
+    >>> Model(x, y).nodes[1].scope
+    ('stem',)
+    """
+    _SCOPE.append(str(name))
+    try:
+        yield
+    finally:
+        _SCOPE.pop()
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,6 +151,7 @@ class Tensor:
     name: str | None
     shape: Shape | None = None
     serial: int = field(default_factory=lambda: next(_counter))
+    scope: tuple[str, ...] = field(default_factory=lambda: tuple(_SCOPE))
 
     def _apply_layer(self, layer: Layer, inputs: Sequence[Any], name: str | None = None) -> Tensor:
         """``layer(*inputs)``: the hook :meth:`convcalc.layers.Layer.__call__` calls."""
@@ -208,5 +229,5 @@ def Model(inputs: Tensor, outputs: Tensor) -> Graph:  # noqa: N802 - Keras's spe
         if name in names:
             raise ConvCalcError(f"two nodes are named {name!r}; names must be unique")
         names.add(name)
-        nodes.append(Node(i, name, tensor.op, tuple(number[p.serial] for p in tensor.parents)))
+        nodes.append(Node(i, name, tensor.op, tuple(number[p.serial] for p in tensor.parents), tensor.scope))
     return Graph(tuple(nodes), inputs.shape)
