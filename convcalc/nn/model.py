@@ -48,7 +48,7 @@ from convcalc.nn.losses import CrossEntropy, Loss, get_loss
 from convcalc.nn.module import Module
 from convcalc.nn.optim import Optimizer, get_optimizer
 from convcalc.nn.regularizers import Regularizer, get_regularizer
-from convcalc.nn.serialize import read_archive, spec_from_dict, spec_to_dict, write_archive
+from convcalc.nn.serialize import check_declared_sizes, read_archive, spec_from_dict, spec_to_dict, write_archive
 
 __all__ = ["Sequential"]
 
@@ -131,6 +131,7 @@ class Sequential:
         self.metrics: tuple[str, ...] = ()
         self.stop_training = False
         self.resume_state: dict[str, Any] | None = None
+        self.loaded_from: str | None = None  # the file :meth:`load` read, for messages
         self.extra: dict[str, Any] = {}
 
     def _plan_fusions(self, fuse: bool) -> None:
@@ -397,12 +398,18 @@ class Sequential:
         meta, arrays = read_archive(path)
         try:
             layers = [spec_from_dict(d) for d in meta["layers"]]
+            stored = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(("param/", "buffer/"))}
+            check_declared_sizes(layers, meta["input_shape"], stored)
             # weights are overwritten below, so skip drawing random ones
             model = cls(layers, meta["input_shape"], init="zeros", seed=meta["seed"], dtype=meta["dtype"],
                         kernel_regularizer=get_regularizer(meta.get("kernel_regularizer")))
             model.init = meta["init"]
-            weights = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(("param/", "buffer/"))}
-            model.set_weights(weights)
+            missing = sorted(({f"param/{k}" for k in model.named_parameters()}
+                              | {f"buffer/{k}" for k in model.named_buffers()}) - set(arrays))
+            if missing:
+                raise ConvCalcError(f"it lacks the weights {', '.join(missing[:3])}"
+                                    + (" ..." if len(missing) > 3 else ""))
+            model.set_weights(stored)
             compiled = meta.get("compile")
             if compiled:
                 model.compile(compiled["optimizer"], compiled["loss"], compiled["metrics"],
@@ -413,11 +420,20 @@ class Sequential:
                         name, slot = key[4:].rsplit("/", 1)
                         state.setdefault(name, {})[slot] = value
                 model.optimizer.load_state_dict({"iterations": meta.get("optimizer_iterations", 0), "state": state})
-        except (KeyError, TypeError) as error:
-            raise ConvCalcError(f"'{path}' is a damaged convcalc model (missing {error}).") from None
-        model.extra = meta.get("extra", {})
-        if meta.get("train_state"):
-            model.resume_state = dict(meta["train_state"])
+            extra = meta.get("extra", {})
+            train_state = meta.get("train_state")
+            if train_state is not None and not isinstance(train_state, dict):
+                raise ConvCalcError("its resume point is not a JSON object")
+        except KeyError as error:
+            raise ConvCalcError(f"'{path}' is a damaged convcalc model: it lacks {error}.") from None
+        except (TypeError, ValueError, AttributeError, IndexError, OverflowError) as error:
+            if isinstance(error, ConvCalcError) and str(error).startswith(f"'{path}'"):
+                raise
+            raise ConvCalcError(f"'{path}' is a damaged convcalc model: {error}.") from None
+        model.extra = extra if isinstance(extra, dict) else {}
+        model.loaded_from = str(path)
+        if train_state:
+            model.resume_state = dict(train_state)
             model.resume_state["perm"] = arrays.get("state/perm")
         return model
 

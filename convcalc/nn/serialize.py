@@ -36,7 +36,9 @@ import numpy as np
 from convcalc import layers as specs
 from convcalc.errors import ConvCalcError
 
-__all__ = ["spec_to_dict", "spec_from_dict", "write_archive", "read_archive", "FORMAT", "VERSION"]
+__all__ = ["spec_to_dict", "spec_from_dict", "write_archive", "read_archive", "check_train_state",
+           "check_declared_sizes", "FORMAT",
+           "VERSION"]
 
 FORMAT = "convcalc-model"
 VERSION = 1
@@ -60,7 +62,7 @@ def spec_to_dict(spec: specs.Layer) -> dict[str, Any]:
     Examples
     --------
     >>> spec_to_dict(specs.Conv2D(8, 3))
-    {'type': 'Conv2D', 'filters': 8, 'kernel_size': 3, 'stride': 1, 'padding': 0, 'dilation': 1, 'groups': 1, 'bias': True}
+    {'type': 'Conv2D', 'filters': 8, 'kernel_size': 3, 'stride': 1, 'padding': 0, 'dilation': 1, 'groups': 1, 'bias': True, 'in_channels': None}
     >>> spec_from_dict(spec_to_dict(specs.MaxPool2D((2, 3))))
     MaxPool2D(pool_size=(2, 3), stride=None, padding=0, dilation=1, ceil_mode=False)
     """
@@ -134,21 +136,86 @@ def write_archive(path: str | os.PathLike[str], meta: dict[str, Any], arrays: di
 
 
 def read_archive(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """``(meta, arrays)`` from a file written by :func:`write_archive`."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
-    except FileNotFoundError:
-        raise ConvCalcError(f"No saved model at '{path}'.") from None
-    except (OSError, ValueError, EOFError) as error:
-        raise ConvCalcError(f"'{path}' is not a readable convcalc model ({error}).") from None
+    """``(meta, arrays)`` from a file written by :func:`write_archive`.
+
+    The archive is read by :func:`convcalc.data.npzfile.read_npz`, which checks the sizes the zip
+    directory and every array header declare before inflating or allocating anything.
+    """
+    from convcalc.data.npzfile import read_npz
+
+    if not os.path.exists(path):
+        raise ConvCalcError(f"No saved model at '{path}'.")
+    arrays = read_npz(path, what="convcalc model (.npz)")
     raw = arrays.pop("__meta__", None)
     try:
-        meta = json.loads(str(raw)) if raw is not None else None
-    except json.JSONDecodeError:
+        meta = json.loads(str(raw)) if raw is not None and raw.dtype.kind == "U" and raw.ndim == 0 else None
+    except (json.JSONDecodeError, RecursionError):
         meta = None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ConvCalcError(f"'{path}' is an .npz file but not a convcalc model (no '{FORMAT}' header).")
-    if meta.get("version", 0) > VERSION:
-        raise ConvCalcError(f"'{path}' was written by a newer convcalc (format version {meta['version']}).")
+    version = meta.get("version", 0)
+    if not isinstance(version, int) or version > VERSION:
+        raise ConvCalcError(f"'{path}' was written by a newer convcalc (format version {version}).")
     return _join_arrays(meta, arrays), arrays
+
+
+def check_declared_sizes(layers: list[specs.Layer], input_shape: Any, stored: dict[str, np.ndarray]) -> None:
+    """Before building a loaded model: its layers may not declare more parameters than the file holds
+    (a damaged or hostile file declaring ``Dense(10**12)`` would otherwise be allocated)."""
+    from convcalc.stack import summarize
+
+    declared = summarize(layers, tuple(int(v) for v in input_shape)).total_params
+    held = sum(int(v.size) for v in stored.values())
+    if declared > held:
+        raise ConvCalcError(f"its layers declare {declared:,} parameters but it holds {held:,} values")
+
+
+#: What a resume point holds: key -> (Python types allowed, description).
+_STATE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "epoch": ((int,), "an int >= 0"),
+    "batch": ((int,), "an int >= 0"),
+    "samples": ((int,), "an int >= 1"),
+    "batch_size": ((int,), "an int >= 1"),
+    "shuffle": ((bool,), "true or false"),
+    "shuffle_rng": ((dict,), "a NumPy generator state"),
+    "dropout_rng": ((dict,), "a NumPy generator state"),
+    "loss_sum": ((int, float), "a number"),
+    "correct": ((int,), "an int >= 0"),
+    "seen": ((int,), "an int >= 0"),
+    "seconds": ((int, float), "a number"),
+    "history": ((list,), "a list of epochs"),
+}
+
+
+def check_train_state(state: Any, perm: Any, path: str | os.PathLike[str]) -> None:
+    """Refuse (``ConvCalcError`` naming ``path``) a resume point that :func:`convcalc.nn.training.fit`
+    could not continue from: missing or mistyped keys, a sample order that is not a permutation of
+    the samples, a random generator state NumPy cannot restore."""
+    def bad(problem: str) -> ConvCalcError:
+        return ConvCalcError(f"'{path}' is a damaged convcalc checkpoint: {problem}.")
+
+    if not isinstance(state, dict):
+        raise bad("its resume point is not a JSON object")
+    for key, (types, valid) in _STATE_KEYS.items():
+        value = state.get(key)
+        if key not in state:
+            raise bad(f"its resume point lacks '{key}'")
+        if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+            raise bad(f"its resume point has '{key}' = {str(value)[:60]!r}; expected {valid}")
+        if isinstance(value, int) and not isinstance(value, bool) and value < (1 if "an int >= 1" == valid else 0):
+            raise bad(f"its resume point has '{key}' = {value}; expected {valid}")
+    n = state["samples"]
+    if state["batch"] > -(-n // state["batch_size"]) or state["seen"] > n or state["correct"] > state["seen"]:
+        raise bad(f"its resume point (batch {state['batch']}, {state['seen']} seen) does not fit {n} samples "
+                  f"in batches of {state['batch_size']}")
+    for key in ("shuffle_rng", "dropout_rng"):
+        try:
+            np.random.default_rng().bit_generator.state = state[key]
+        except (TypeError, ValueError, KeyError, OverflowError) as error:
+            raise bad(f"its '{key}' is not a random generator state NumPy can restore ({error})") from None
+    if perm is not None:
+        perm = np.asarray(perm)
+        if perm.dtype.kind not in "iu" or perm.shape != (n,) or \
+                not np.array_equal(np.sort(perm), np.arange(n, dtype=perm.dtype)):
+            raise bad(f"its sample order 'state/perm' ({perm.dtype} {perm.shape}) is not a permutation of the "
+                      f"{n} samples")

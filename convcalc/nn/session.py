@@ -36,6 +36,7 @@ from convcalc.nn.callbacks import Callback, EarlyStopping, History
 from convcalc.nn.losses import get_loss
 from convcalc.nn.model import Sequential
 from convcalc.nn.regularizers import L2
+from convcalc.nn.serialize import check_train_state
 from convcalc.nn.training import TrainingDiverged, TrainingInterrupted
 
 __all__ = ["TrainConfig", "TrainResult", "run", "resume", "prepare_data", "build_model", "evaluate_saved",
@@ -297,6 +298,7 @@ def resume(path: str | os.PathLike[str], callbacks: list[Callback] | tuple[Callb
         raise ConvCalcError(f"'{path}' has no training options; it was not written by convcalc train.")
     if model.resume_state is None:
         raise ConvCalcError(f"'{path}' holds a finished model, not an interrupted run; nothing to resume.")
+    check_train_state(model.resume_state, model.resume_state.get("perm"), path)
     config = TrainConfig.from_dict(saved)
     if epochs is not None:
         config.epochs = epochs

@@ -42,6 +42,7 @@ import numpy as np
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.nn.callbacks import Callback, History, callback_states, restore_callback_states
 from convcalc.nn.perf import blas_threads
+from convcalc.nn.serialize import check_train_state
 
 if TYPE_CHECKING:  # pragma: no cover
     from convcalc.nn.model import Sequential
@@ -216,6 +217,7 @@ def fit(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int, epo
         if st is None:
             raise ConvCalcError("resume=True but the model has no resume point; load it with Sequential.load(path) "
                                 "from a checkpoint written by an interrupted fit.")
+        check_train_state(st, st.get("perm"), model.loaded_from or "the model's resume point")
         if (st["samples"], st["batch_size"], st["shuffle"]) != (n, batch_size, bool(shuffle)):
             raise ConvCalcError(
                 f"The checkpoint was trained on {st['samples']} samples, batch_size={st['batch_size']}, "
