@@ -8,6 +8,14 @@ from typing import NamedTuple
 from convcalc.errors import ConvCalcError
 
 
+#: Longest spec accepted, in characters (a 100,000-layer spec of short names fits; parsing is linear,
+#: about 5 s per million characters on the CI machine).
+MAX_SPEC_CHARS = 1_000_000
+#: Longest number in a spec, in characters (digits, sign, point, exponent): sizes beyond 10**30 are
+#: never a layer's, and Python refuses to convert integers of more than 4,300 digits anyway.
+MAX_NUMBER_CHARS = 30
+
+
 class _Token(NamedTuple):
     kind: str  # name, number, size, string, punct, end
     text: str
@@ -21,7 +29,7 @@ _TOKEN = re.compile(r"""
   | (?P<string>'[^'\n]*'|"[^"\n]*")
   | (?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)
   | (?P<punct>->|>>|[()\[\],;=|*@:])
-""", re.VERBOSE)
+""", re.VERBOSE | re.ASCII)  # ASCII: a full-width '８' is an unexpected character, not silently 8
 
 
 def _error(text: str, pos: int, message: str, what: str = "spec syntax error") -> ConvCalcError:
@@ -35,13 +43,26 @@ def _error(text: str, pos: int, message: str, what: str = "spec syntax error") -
 
 
 def _tokenize(text: str) -> list[_Token]:
+    """The tokens of ``text``, in one linear pass (each token is one regular-expression match).
+
+    Raises :class:`ConvCalcError` past :data:`MAX_SPEC_CHARS` characters or on a number longer than
+    :data:`MAX_NUMBER_CHARS`; nesting depth is limited by the parser (``parser.MAX_DEPTH``).
+    """
+    if len(text) > MAX_SPEC_CHARS:
+        raise ConvCalcError(f"The spec is {len(text):,} characters long; the limit is {MAX_SPEC_CHARS:,} "
+                            "(convcalc.spec.tokens.MAX_SPEC_CHARS).")
     tokens, pos = [], 0
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
             raise _error(text, pos, f"unexpected character {text[pos]!r}")
-        if match.lastgroup not in ("space", "comment"):
-            tokens.append(_Token(match.lastgroup, match.group(), pos))
+        kind = match.lastgroup
+        if kind in ("number", "size") and max(len(part) for part in re.split(r"\s*[x×]\s*", match.group())) \
+                > MAX_NUMBER_CHARS:
+            raise _error(text, pos, f"a number longer than {MAX_NUMBER_CHARS} characters "
+                         "(convcalc.spec.tokens.MAX_NUMBER_CHARS)")
+        if kind not in ("space", "comment"):
+            tokens.append(_Token(kind, match.group(), pos))
         pos = match.end()
     tokens.append(_Token("end", "", len(text)))
     return tokens

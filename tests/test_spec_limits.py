@@ -1,0 +1,53 @@
+"""Issue 15 in the spec language: hostile specs end quickly with one clear error, never a traceback.
+
+Limits (named constants, listed in docs/limits.md): ``tokens.MAX_SPEC_CHARS`` characters,
+``tokens.MAX_NUMBER_CHARS`` characters per number, ``parser.MAX_DEPTH`` levels of nesting.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from convcalc import ConvCalcError
+from convcalc.spec import parse_spec
+from convcalc.spec.parser import MAX_DEPTH
+from convcalc.spec.tokens import MAX_NUMBER_CHARS, MAX_SPEC_CHARS
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 5_000, 20_000])
+def test_deep_nesting_is_refused_not_recursed(depth: int) -> None:
+    for text in ("conv(" * depth + "8,3" + ")" * depth,
+                 "Sequential(" * depth + "conv(8,3)" + ")" * depth,
+                 "conv(8, " + "(" * depth + "3" + ")" * depth + ")",
+                 "conv(8, " + "[" * depth + "3" + "]" * depth + ")"):
+        with pytest.raises(ConvCalcError, match=f"nesting deeper than {MAX_DEPTH} levels"):
+            parse_spec(text)
+
+
+def test_nesting_below_the_limit_still_parses() -> None:
+    depth = MAX_DEPTH // 2 - 1
+    assert len(parse_spec("Sequential(" * depth + "conv(8,3)" + ")" * depth)) == 1
+
+
+def test_a_long_spec_is_read_whole() -> None:
+    """20,000 layers parse; the time is linear in the length (benchmarks/bench_spec.py)."""
+    layers = parse_spec(" ".join(["relu"] * 20_000))
+    assert len(layers) == 20_000
+
+
+def test_too_long_a_spec_is_refused_naming_the_limit() -> None:
+    with pytest.raises(ConvCalcError, match=f"the limit is {MAX_SPEC_CHARS:,}"):
+        parse_spec("relu " * (MAX_SPEC_CHARS // 5 + 1))
+
+
+@pytest.mark.parametrize("text", ["conv(" + "9" * 5_000 + ", 3)", "input(1x" + "9" * 5_000 + ") relu",
+                                  "dropout(0." + "1" * 100 + ")", "conv(8, 3, s=" + "1" * (MAX_NUMBER_CHARS + 1) + ")"])
+def test_huge_numbers_are_refused_before_int_conversion(text: str) -> None:
+    with pytest.raises(ConvCalcError, match=f"a number longer than {MAX_NUMBER_CHARS} characters"):
+        parse_spec(text)
+
+
+@pytest.mark.parametrize("text", ["conv(８, 3)", "conv(8,3)\x00", "cönv(8, 3)", "conv(8, 3) \u200b"])
+def test_non_ascii_digits_and_letters_are_unexpected_characters(text: str) -> None:
+    with pytest.raises(ConvCalcError, match="unexpected character"):
+        parse_spec(text)
