@@ -19,6 +19,9 @@ from convcalc.layers import (
     BatchNorm3D,
     Conv1D,
     Conv2D,
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
     Conv3D,
     ConvTranspose1D,
     ConvTranspose2D,
@@ -370,3 +373,28 @@ def test_specs_are_frozen_hashable_and_compare_by_value() -> None:
 def test_params_total() -> None:
     assert BatchNorm2D().param_count((64, 8, 8)).total == 256
     assert Params(3).total == 3
+
+
+# --------------------------------------------------------------------------- cropping (U-Net's skips)
+CROPS = [(Cropping2D(((4, 4), (4, 4))), (8, 64, 64)), (Cropping2D(((1, 0), (2, 3))), (2, 9, 10)),
+         (Cropping2D((1, 2)), (3, 10, 10)), (Cropping2D(3), (1, 7, 7)), (Cropping1D((1, 2)), (3, 5)),
+         (Cropping3D(1), (1, 3, 4, 5))]
+
+
+@pytest.mark.parametrize(("layer", "in_shape"), CROPS, ids=[str(c) for c, _ in CROPS])
+def test_cropping_matches_a_negative_pad_in_pytorch(layer: Layer, in_shape: tuple[int, ...]) -> None:
+    """PyTorch has no crop module; F.pad with negative amounts crops (keras.layers.Cropping2D's shapes)."""
+    pairs = layer.cropping_pairs()
+    flat = tuple(-v for lo_hi in reversed(pairs) for v in lo_hi)
+    with torch.no_grad():
+        out = torch.nn.functional.pad(torch.zeros(1, *in_shape), flat)
+    assert layer.output_shape(in_shape) == tuple(out.shape[1:])
+    assert layer.param_count(in_shape) == Params(0) and layer.macs(in_shape) == 0
+    assert layer.rf_step(in_shape) == tuple(RFStep(1, 1, -lo) for lo, _ in pairs)
+
+
+def test_cropping_everything_is_an_error() -> None:
+    with pytest.raises(ConvCalcError, match="leaves nothing"):
+        Cropping2D(((3, 2), (0, 0))).output_shape((1, 5, 9))
+    with pytest.raises(ConvCalcError, match="'cropping'"):
+        Cropping2D(-1)

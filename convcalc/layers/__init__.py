@@ -77,7 +77,7 @@ from convcalc.layers.pool import (
     _AvgPoolND,
     _MaxPoolND,
 )
-from convcalc.layers.reshape import Flatten, ZeroPad1D, ZeroPad2D, ZeroPad3D
+from convcalc.layers.reshape import Cropping1D, Cropping2D, Cropping3D, Flatten, ZeroPad1D, ZeroPad2D, ZeroPad3D
 
 # The private family bases (_ConvND, _ConvTransposeND, _MaxPoolND, _AvgPoolND, _BatchNormND) stay
 # importable from here: convcalc.stack tells the families apart with isinstance on them.
@@ -92,7 +92,7 @@ __all__ = [
     "MaxPool1D", "MaxPool2D", "MaxPool3D",
     "AvgPool1D", "AvgPool2D", "AvgPool3D",
     "AdaptiveAvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D",
-    "ZeroPad1D", "ZeroPad2D", "ZeroPad3D",
+    "ZeroPad1D", "ZeroPad2D", "ZeroPad3D", "Cropping1D", "Cropping2D", "Cropping3D",
     "BatchNorm1D", "BatchNorm2D", "BatchNorm3D",
     "Flatten", "Dense", "Dropout",
     "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax",

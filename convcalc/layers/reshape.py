@@ -1,4 +1,4 @@
-"""Shape-only specs, without parameters: zero padding (1-3 d) and ``Flatten``."""
+"""Shape-only specs, without parameters: zero padding and cropping (1-3 d) and ``Flatten``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from math import prod
 from typing import ClassVar
 
 from convcalc.arithmetic import resolve_padding
+from convcalc.errors import ConvCalcError
 from convcalc.layers._base import _IDENTITY, Layer, RFStep, Shape
 from convcalc.layers._checks import _check_padding, _fmt, _is_int, _spatial, _tupled
 
@@ -73,6 +74,76 @@ class ZeroPad2D(_ZeroPadND):
 
 class ZeroPad3D(_ZeroPadND):
     """Zero padding on ``(C, D, H, W)``. See :class:`ZeroPad2D`."""
+
+    ndim = 3
+
+
+@dataclass(frozen=True)
+class _CroppingND(Layer):
+    """Cropping, as ``keras.layers.Cropping2D``: an int, an int per axis, or a ``(lo, hi)`` pair per axis.
+
+    ``Cropping2D(((top, bottom), (left, right)))`` removes rows and columns from each
+    side; ``o = n - lo - hi`` per axis (at least 1). Receptive-field step: kernel 1,
+    stride 1, ``padding_lo = -lo`` (a crop is a negative padding, Distill 2019).
+    """
+
+    cropping: int | tuple
+
+    ndim: ClassVar[int] = 2
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cropping", _tupled(self.cropping))
+        _check_padding(self.cropping, self.ndim, (), name="cropping")
+
+    def cropping_pairs(self) -> tuple[tuple[int, int], ...]:
+        """``(lo, hi)`` per spatial axis, first axis first.
+
+        >>> Cropping2D(((1, 2), (3, 4))).cropping_pairs(), Cropping2D((1, 2)).cropping_pairs()
+        (((1, 2), (3, 4)), ((1, 1), (2, 2)))
+        """
+        nd = self.ndim
+        return resolve_padding(self.cropping, (1,) * nd, (1,) * nd, (1,) * nd, (1,) * nd)
+
+    def output_shape(self, in_shape: Shape) -> Shape:
+        channels, spatial = _spatial(self, in_shape, self.ndim)
+        out = []
+        for axis, (n, (lo, hi)) in enumerate(zip(spatial, self.cropping_pairs())):
+            if n - lo - hi < 1:
+                raise ConvCalcError(f"cropping {lo} + {hi} leaves nothing of the input {n} on axis {axis}; "
+                                    f"crop at most {n - 1} in total")
+            out.append(n - lo - hi)
+        return (channels, *out)
+
+    def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
+        self.output_shape(in_shape)
+        return tuple(RFStep(1, 1, -lo) for lo, _ in self.cropping_pairs())
+
+    def describe(self) -> str:
+        return f"{type(self).__name__}({_fmt(self.cropping)})"
+
+
+class Cropping1D(_CroppingND):
+    """Cropping of ``(C, L)``: ``Cropping1D((lo, hi))`` or an int. See :class:`Cropping2D`."""
+
+    ndim = 1
+
+
+class Cropping2D(_CroppingND):
+    """Cropping of ``(C, H, W)``, as ``keras.layers.Cropping2D`` (U-Net's skip crops).
+
+    Examples
+    --------
+    >>> Cropping2D(((4, 4), (4, 4))).output_shape((512, 64, 64))
+    (512, 56, 56)
+    >>> Cropping2D((1, 2)).output_shape((3, 10, 10))        # (symmetric rows, symmetric columns)
+    (3, 8, 6)
+    """
+
+    ndim = 2
+
+
+class Cropping3D(_CroppingND):
+    """Cropping of ``(C, D, H, W)``. See :class:`Cropping2D`."""
 
     ndim = 3
 

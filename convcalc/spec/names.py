@@ -25,6 +25,7 @@ _ALIASES = {
     "negative_slope": ("negativeslope", "alpha", "slope"),
     "alpha": ("alpha",),
     "output_size": ("outputsize", "size"),
+    "cropping": ("cropping", "crop"),
     "keepdims": ("keepdims",),
     "activation": ("activation", "act"),
     "in_channels": ("inchannels",),
@@ -91,6 +92,7 @@ _TABLE: dict[str, _Entry] = {
     **_family(L.AvgPool1D, L.AvgPool2D, L.AvgPool3D, ("avgpool", "averagepooling", "avgpooling", "ap"),
               _AVGPOOL, _AVGPOOL),
     **_family(L.ZeroPad1D, L.ZeroPad2D, L.ZeroPad3D, ("zeropad", "zeropadding"), ("padding",), ("padding",)),
+    **_family(L.Cropping1D, L.Cropping2D, L.Cropping3D, ("cropping", "crop"), ("cropping",), None),
     **_family(L.BatchNorm1D, L.BatchNorm2D, L.BatchNorm3D, ("batchnorm", "bn"), ("num_features",), ("num_features",)),
     **{f"conv{n}dtranspose": _Entry(cls, _CONVT) for n, cls in
        ((1, L.ConvTranspose1D), (2, L.ConvTranspose2D), (3, L.ConvTranspose3D))},
