@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gzip
 import importlib
+import io
 import os
 import pickle
 import zipfile
@@ -70,6 +71,20 @@ def _read_into(stream: IO[bytes], buffer: memoryview) -> int:
             break
         done += count
     return done
+
+
+#: The most a deflate stream can expand (RFC 1951: 258 bytes per 2-bit code, about 1032 : 1).
+_GZIP_MAX_RATIO = 1032
+
+
+def _room(path: Path, stream: IO[bytes], header: int) -> int:
+    """The most data bytes ``path`` can hold after its header: the rest of a raw file, or what its
+    compressed size can inflate to at deflate's best ratio (so a header's sizes are checked before
+    anything is allocated)."""
+    size = path.stat().st_size
+    if isinstance(stream, gzip.GzipFile):
+        return size * _GZIP_MAX_RATIO
+    return max(size - header, 0)
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -122,6 +137,17 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
             expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
             if expected > _MAX_IDX_BYTES:
                 raise _bad(path, f"has a corrupt IDX header: shape {shape} would need {expected:,} bytes")
+            room = _room(path, stream, 4 + 4 * ndim)
+            if expected > room and not isinstance(stream, gzip.GzipFile):  # checked before allocating
+                raise _bad(
+                    path,
+                    f"is truncated: its header promises {'x'.join(map(str, shape))} {dtype.name} values "
+                    f"({expected:,} bytes) but only {room:,} bytes follow",
+                )
+            if expected > room:
+                raise _bad(path, f"declares {'x'.join(map(str, shape))} {dtype.name} values ({expected:,} bytes) "
+                                 f"but its {room // _GZIP_MAX_RATIO:,} compressed bytes can inflate to at most "
+                                 f"{room:,} (checked before allocating)")
             data = np.empty(shape, dtype=dtype)
             got = _read_into(stream, memoryview(data.reshape(-1).view(np.uint8)))
             if got < expected:
@@ -175,19 +201,17 @@ def read_keras_npz(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
     """
     path = Path(path)
     keys = ("x_train", "y_train", "x_test", "y_test")
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise _bad(path, "holds a single .npy array, not a Keras dataset archive (.npz)")
-        with archive:
-            missing = [key for key in keys if key not in archive.files]
-            if missing:
-                raise _bad(path, f"lacks the arrays {missing}; a Keras dataset archive holds {list(keys)}")
-            arrays = {key: archive[key] for key in keys}
-    except ConvCalcError:
-        raise
-    except (zipfile.BadZipFile, ValueError, KeyError, *_READ_ERRORS) as error:
-        raise _bad(path, f"is not a readable NumPy .npz archive (truncated or corrupt: {error})") from None
+    from convcalc.data.npzfile import read_npz
+
+    if path.is_dir():
+        raise _bad(path, "is a folder, not a NumPy .npz archive")
+    if not path.exists():
+        raise _bad(path, "cannot be read (it does not exist)")
+    stored = read_npz(path, what="NumPy .npz archive (a Keras dataset)")  # sizes checked before inflating
+    missing = [key for key in keys if key not in stored]
+    if missing:
+        raise _bad(path, f"lacks the arrays {missing}; a Keras dataset archive holds {list(keys)}")
+    arrays = {key: stored[key] for key in keys}
     for part in ("train", "test"):
         x, y = arrays[f"x_{part}"], _labels(arrays[f"y_{part}"], path, f"y_{part}")
         if x.ndim not in (3, 4) or x.dtype != np.uint8:
@@ -211,14 +235,21 @@ _SAFE_GLOBALS = {
 }
 
 
+#: A CIFAR-10 python batch is 31,035,704 bytes (data_batch_*) or a little less; anything 4x that is not one.
+_MAX_CIFAR_BYTES = 128 * 10**6
+
+
 class _ForbiddenGlobal(pickle.UnpicklingError):
     """A pickle asked for something other than a NumPy array."""
 
 
-class _ArrayUnpickler(pickle.Unpickler):
+class _ArrayUnpickler(pickle._Unpickler):  # type: ignore[name-defined,misc]
     """An unpickler that builds NumPy arrays, lists, dicts and scalars, and nothing else.
 
-    This is the "restricting globals" recipe from the :mod:`pickle` documentation.
+    This is the "restricting globals" recipe from the :mod:`pickle` documentation, on the
+    pure-Python unpickler: the C one allocates the size a ``BINBYTES8`` opcode declares before
+    reading it (2**60 bytes for a hostile file), the Python one reads what the file holds and
+    stops at its end.
     """
 
     def find_class(self, module: str, name: str) -> Any:
@@ -258,8 +289,17 @@ def read_cifar_batch(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarr
     """
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > _MAX_CIFAR_BYTES:
+            raise _bad(path, f"is {size:,} bytes; a CIFAR-10 batch (10,000 images) is about 31 MB, so it is not "
+                             "one (refused before reading)")
         with open(path, "rb") as stream:
-            batch = _ArrayUnpickler(stream, encoding="bytes").load()
+            raw = stream.read()  # at most the size checked above
+        # Unpickled from memory: a pickle that declares a huge object can only read the bytes there are,
+        # where reading from the file would allocate the declared size first.
+        batch = _ArrayUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except ConvCalcError:
+        raise
     except _ForbiddenGlobal as error:
         raise _bad(
             path,
@@ -269,7 +309,8 @@ def read_cifar_batch(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarr
     except pickle.UnpicklingError as error:
         problem = "is truncated" if "truncated" in str(error) else f"is corrupt ({error})"
         raise _bad(path, f"{problem}; expected a pickled CIFAR-10 batch") from None
-    except (ValueError, TypeError, AttributeError, ImportError, IndexError, *_READ_ERRORS) as error:
+    except (ValueError, TypeError, AttributeError, ImportError, IndexError, KeyError, MemoryError,
+            OverflowError, RecursionError, *_READ_ERRORS) as error:
         problem = "is truncated" if isinstance(error, EOFError) else f"is corrupt ({type(error).__name__}: {error})"
         raise _bad(path, f"{problem}; expected a pickled CIFAR-10 batch") from None
     if not isinstance(batch, dict):
