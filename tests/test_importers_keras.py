@@ -76,15 +76,39 @@ def test_keras_file_matches_keras(factory, tmp_path):
     assert read_keras_file(json_path).layers == imported.layers
 
 
-def test_merges_are_rows_that_say_a_graph_is_needed(tmp_path):
-    inputs = keras.Input(shape=(8, 8, 4))
-    y = layers.Conv2D(4, 3, padding="same")(inputs)
-    out = layers.Add()([inputs, y])
-    path = tmp_path / "res.keras"
-    keras.Model(inputs, out).save(path)
-    rows = read_keras_file(path).rows
-    assert [row.status for row in rows] == ["ok", "unsupported"]
-    assert "graph" in rows[1].reason
+def _residual():
+    inputs = keras.Input(shape=(16, 16, 8))
+    y = layers.Conv2D(8, 3, padding="same", use_bias=False)(inputs)
+    y = layers.BatchNormalization()(y)
+    y = layers.ReLU()(y)
+    y = layers.Conv2D(8, 3, padding="same")(y)
+    out = layers.ReLU()(layers.Add()([inputs, y]))
+    out = layers.MaxPooling2D(2)(out)
+    gate = layers.Conv2D(8, 1, activation="sigmoid")(out)
+    return keras.Model(inputs, layers.Multiply()([out, gate]))
+
+
+def _inception():
+    inputs = keras.Input(shape=(12, 12, 3))
+    a = layers.Conv2D(4, 1)(inputs)
+    b = layers.Conv2D(6, 3, padding="same")(layers.Conv2D(2, 1)(inputs))
+    c = layers.MaxPooling2D(3, strides=1, padding="same")(inputs)
+    merged = layers.Concatenate()([a, b, c])
+    return keras.Model(inputs, layers.Dense(5)(layers.GlobalAveragePooling2D()(merged)))
+
+
+@pytest.mark.parametrize("factory", [_residual, _inception])
+def test_functional_graph_matches_keras(factory, tmp_path):
+    """Merges (Add, Multiply, Concatenate) become graph nodes; shapes and counts as Keras's."""
+    model = factory()
+    path = tmp_path / "graph.keras"
+    model.save(path)
+    imported = read_keras_file(path)
+    assert imported.branches and {row.status for row in imported.rows} == {"ok"}, imported.rows
+    summary = summarize(imported.graph(), imported.input_shape)
+    expected = tuple(model.output_shape[1:])
+    assert summary.output_shape == ((expected[-1], *expected[:-1]) if len(expected) > 1 else expected)
+    assert summary.total_params == model.count_params()
 
 
 @pytest.mark.parametrize("content, message", [

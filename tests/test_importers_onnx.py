@@ -105,11 +105,32 @@ def test_hand_written_graph_against_onnx_shape_inference(tmp_path):
     assert summary.trainable_params == 4 * 27 + 64 * 10 + 10
 
 
-def test_branches_are_unsupported_rows(tmp_path):
-    nodes = [helper.make_node("Relu", ["x"], ["a"]), helper.make_node("Add", ["x", "a"], ["y"])]
-    path, _ = _graph_model(nodes, [], (2, 4, 4), tmp_path)
-    rows = read_onnx_file(path).rows
-    assert [row.status for row in rows] == ["ok", "unsupported"] and "graph" in rows[1].reason
+class _ResidualConcat(nn.Module):
+    """A residual add, then an Inception-style concatenation of two branches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.left = nn.Conv2d(4, 6, 1)
+        self.right = nn.Sequential(nn.Conv2d(4, 2, 1), nn.ReLU(), nn.Conv2d(2, 3, 3, padding=1))
+        self.head = nn.Linear(9, 2)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x) + x)
+        x = torch.cat([self.left(x), self.right(x)], dim=1)
+        return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+def test_branching_module_is_a_graph(tmp_path):
+    model = _ResidualConcat()
+    path = tmp_path / "graph.onnx"
+    _export(model, (4, 8, 8), path)
+    imported = read_onnx_file(path)
+    assert imported.branches and {row.status for row in imported.rows} == {"ok"}, imported.rows
+    summary = summarize(imported.graph(), imported.input_shape)
+    with torch.no_grad():
+        assert summary.output_shape == tuple(model(torch.zeros(1, 4, 8, 8)).shape[1:])
+    assert summary.trainable_params == sum(p.numel() for p in model.parameters())
 
 
 def test_unknown_operator_is_a_row(tmp_path):

@@ -63,10 +63,26 @@ def test_traced_module_matches_its_forward(factory, shape):
     assert summary.trainable_params == sum(p.numel() for p in model.parameters())
 
 
-def test_a_residual_add_is_an_unsupported_row():
-    rows = convcalc.from_torch(Residual(), (4, 8, 8)).rows
-    assert [row.status for row in rows] == ["ok", "unsupported", "ok"]
-    assert "graph" in rows[1].reason
+class Inception(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(4, 3, 1)
+        self.b = nn.Sequential(nn.Conv2d(4, 2, 1), nn.ReLU(), nn.Conv2d(2, 5, 3, padding=1))
+        self.pool = nn.MaxPool2d(3, stride=1, padding=1)
+
+    def forward(self, x):
+        return torch.cat([self.a(x), self.b(x), self.pool(x)], dim=1)
+
+
+@pytest.mark.parametrize("factory, shape", [(Residual, (4, 8, 8)), (Inception, (4, 9, 9))])
+def test_branching_modules_are_graphs(factory, shape):
+    model = factory().eval()
+    imported = convcalc.from_torch(model, shape)
+    assert imported.branches and {row.status for row in imported.rows} == {"ok"}, imported.rows
+    summary = summarize(imported.graph(), imported.input_shape)
+    with torch.no_grad():
+        assert summary.output_shape == tuple(model(torch.zeros(1, *shape)).shape[1:])
+    assert summary.trainable_params == sum(p.numel() for p in model.parameters())
 
 
 def test_untraceable_forward_is_one_error():

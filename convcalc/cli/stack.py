@@ -87,12 +87,13 @@ def _load(spec: str, input_shape: Optional[str], layout: str) -> Any:
     if not model.layers:
         reasons = "; ".join(f"{row.path}: {row.reason}" for row in model.partial[:3])
         raise ConvCalcError(f"No layer of the {model.kind} could be read ({reasons}).")
+    layers = model.graph() if model.branches else model.layers
     if shape is None:
         if model.input_shape is None:
             raise ConvCalcError(f"The {model.kind} does not state its input shape: pass --in, e.g. --in 1x28x28.")
         own = model.input_shape
         shape = (*own[1:], own[0]) if layout.strip().lower() in ("nhwc", "channels_last") and len(own) > 1 else own
-    return model.layers, shape, model
+    return layers, shape, model
 
 
 def _load_torch(target: str, input_shape: Optional[str], layout: str) -> Any:
@@ -118,7 +119,7 @@ def _load_torch(target: str, input_shape: Optional[str], layout: str) -> Any:
     first = (shape[-1], *shape[:-1]) if layout.strip().lower() in ("nhwc", "channels_last") and len(shape) > 1 \
         else shape
     model = from_torch(factory(), first)
-    return model.layers, shape, model
+    return (model.graph() if model.branches else model.layers), shape, model
 
 
 def _finish_import(model: Any, allow_partial: bool, as_json: bool) -> None:

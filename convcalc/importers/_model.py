@@ -11,6 +11,7 @@ convcalc layer specs of the rows it could build.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from convcalc.errors import ConvCalcError
 from convcalc.layers import Layer
@@ -38,6 +39,9 @@ class ImportedRow:
     layers : tuple of Layer
         The specs this row builds (none when unsupported; several when an
         ``activation=`` adds one).
+    inputs : tuple of str or None
+        The paths of the rows whose outputs this row takes (``""`` is the
+        model's input); ``None``, the default, means the row before it.
     """
 
     path: str
@@ -45,6 +49,7 @@ class ImportedRow:
     status: str = "ok"
     reason: str = ""
     layers: tuple[Layer, ...] = ()
+    inputs: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -71,6 +76,46 @@ class ImportedModel:
     def partial(self) -> list[ImportedRow]:
         """The rows that are not ``ok``."""
         return [row for row in self.rows if row.status != "ok"]
+
+    @property
+    def branches(self) -> bool:
+        """True when some row takes another input than the row before it (a graph, not a chain)."""
+        previous = ""
+        for row in self.rows:
+            if row.inputs is not None and row.inputs != (previous,):
+                return True
+            previous = row.path
+        return False
+
+    def graph(self) -> Any:
+        """The rows as a :class:`convcalc.graph.Graph` (rows with several layers become a chain of nodes).
+
+        Raises
+        ------
+        ConvCalcError
+            When a row that others take is unsupported: the graph cannot be analysed past it.
+        """
+        from convcalc.graph import Graph, Node
+
+        nodes = [Node(0, "input", None, ())]
+        last: dict[str, int] = {"": 0}
+        previous = ""
+        for row in self.rows:
+            sources = row.inputs if row.inputs is not None else (previous,)
+            missing = [name for name in sources if name not in last]
+            if row.status == "unsupported" or missing:
+                blocked = row if row.status == "unsupported" else next(r for r in self.rows if r.path in missing)
+                raise ConvCalcError(f"the model branches, and {blocked.path!r} could not be read "
+                                    f"({blocked.reason}); the graph cannot be analysed past it")
+            inputs = tuple(last[name] for name in sources)
+            for layer in row.layers:
+                nodes.append(Node(len(nodes), row.path, layer, inputs))
+                inputs = (len(nodes) - 1,)
+            if len(inputs) != 1:
+                raise ConvCalcError(f"row {row.path!r} takes {len(inputs)} inputs but builds no merge")
+            last[row.path] = inputs[0]
+            previous = row.path
+        return Graph(tuple(nodes), self.input_shape)
 
 
 def build_layers(call_text: str) -> tuple[Layer, ...]:

@@ -9,9 +9,11 @@ initialisers, regularisers, constraints and names change no count and are left
 out. ``InputLayer``'s ``batch_shape`` sets the input, channels last unless the
 layers say ``data_format='channels_first'``.
 
-Sequential models and functional models whose layers form a chain are read
-whole; a functional model with merges (``Add``, ``Concatenate``) needs a graph,
-and each layer that branches or merges is an ``unsupported`` row saying so.
+Sequential and functional models are read whole: a functional model's
+``inbound_nodes`` give each row its inputs, and ``Add``, ``Multiply`` and
+``Concatenate`` become convcalc's graph merges (Keras's ``axis=-1``, channels
+last, is convcalc's channel axis 0), so ResNet- and Inception-style models are
+analysed as graphs.
 """
 
 from __future__ import annotations
@@ -52,6 +54,24 @@ def _call_text(class_name: str, config: dict[str, Any]) -> str:
             continue
         args.append(f"{key}={_value_text(value)}")
     return f"{class_name}({', '.join(args)})"
+
+
+_MERGES = {"Add", "Multiply", "Concatenate"}
+
+
+def _merge(class_name: str, config: dict[str, Any], rank: int) -> tuple[Any, ...]:
+    """A Keras merge layer as convcalc's graph merge; Keras's axis counts the batch, channels last."""
+    from convcalc.graph import Add, Concat, Multiply
+
+    if class_name == "Add":
+        return (Add(),)
+    if class_name == "Multiply":
+        return (Multiply(),)
+    axis = int(config.get("axis", -1))
+    if config.get("data_format") == "channels_first" or axis == 0:
+        raise ConvCalcError(f"Concatenate(axis={axis}) is not read")
+    position = axis % (rank + 1) - 1  # in (H, W, C) without the batch
+    return (Concat(axis=0 if position == rank - 1 else position + 1),)
 
 
 def _inbound_names(layer: dict[str, Any]) -> list[str]:
@@ -99,7 +119,7 @@ def read_keras_config(config: dict[str, Any], source: str = "config") -> Importe
     rows: list[ImportedRow] = []
     input_shape: tuple[int, ...] | None = None
     layout = "nhwc"
-    previous = None
+    input_names: set[str] = set()
     for index, layer in enumerate(layers):
         if not isinstance(layer, dict) or not isinstance(layer.get("config", {}), dict):
             raise ConvCalcError(f"{source}: layer {index} is not a layer configuration.")
@@ -113,22 +133,21 @@ def read_keras_config(config: dict[str, Any], source: str = "config") -> Importe
             if not dims or not all(isinstance(d, int) and d >= 1 for d in dims):
                 raise ConvCalcError(f"{source}: the input layer {name!r} has no fixed shape ({shape!r}).")
             input_shape = dims
-            previous = name
+            input_names.add(name)
             continue
+        inputs = None
         if kind != "Sequential":
             inbound = _inbound_names(layer)
-            if len(inbound) != 1 or (previous is not None and inbound[0] != previous):
-                rows.append(ImportedRow(name, class_name, "unsupported",
-                                        f"takes {', '.join(inbound) or 'no input'}: a model that branches or "
-                                        "merges needs a graph"))
-                previous = name
-                continue
-        previous = name
+            inputs = tuple("" if n in input_names else n for n in inbound)
+            if not inputs:
+                raise ConvCalcError(f"{source}: layer {name!r} of the functional model has no inbound node.")
         text = _call_text(class_name, cfg)
         try:
-            rows.append(ImportedRow(name, text, "ok", "", build_layers(text)))
+            built = _merge(class_name, cfg, len(input_shape or ()) or 3) if class_name in _MERGES \
+                else build_layers(text)
+            rows.append(ImportedRow(name, text, "ok", "", built, inputs))
         except ConvCalcError as error:
-            rows.append(ImportedRow(name, text, "unsupported", str(error).splitlines()[0]))
+            rows.append(ImportedRow(name, text, "unsupported", str(error).splitlines()[0], (), inputs))
     if input_shape is None:
         build = config["config"].get("build_input_shape")
         if isinstance(build, list) and all(isinstance(d, int) for d in build[1:]) and build[1:]:

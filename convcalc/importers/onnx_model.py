@@ -11,10 +11,11 @@ pooling ``strides`` default to 1, not to the kernel as in PyTorch. A
 ``MatMul`` followed by an ``Add`` of a constant vector is one ``Linear`` with
 bias, as PyTorch exports it.
 
-Nodes are read in the file's order (ONNX stores them topologically sorted). A
-node that takes another tensor than the previous node's output (a branch, an
-``Add`` of two activations, a ``Concat``) needs a graph: it is an
-``unsupported`` row saying so, as is an operator convcalc does not know.
+Nodes are read in the file's order (ONNX stores them topologically sorted),
+each row taking the rows that compute its inputs, so branching models are
+graphs: ``Add``/``Sum``, ``Mul`` and ``Concat`` of activations become
+convcalc's merges (``Concat``'s ``axis=1``, channels, is convcalc's axis 0). An
+operator convcalc does not know is an ``unsupported`` row with the reason.
 """
 
 from __future__ import annotations
@@ -139,6 +140,23 @@ class _Node:
         raise ConvCalcError(f"the ONNX operator {op} is not read")
 
 
+def _merge(node: _Node, rank: int) -> tuple[tuple[Any, ...], str]:
+    """A node joining several activations as convcalc's graph merge (ONNX's Concat axis counts the batch)."""
+    from convcalc.graph import Add, Concat, Multiply
+
+    if node.op in ("Add", "Sum"):
+        return (Add(),), "Add()"
+    if node.op == "Mul":
+        return (Multiply(),), "Multiply()"
+    if node.op == "Concat":
+        axis = int(node.attrs.get("axis", 1))
+        axis = axis % (rank + 1) - 1
+        if axis < 0:
+            raise ConvCalcError("Concat along the batch axis is not read")
+        return (Concat(axis=axis),), f"Concat(axis={axis})"
+    raise ConvCalcError(f"the ONNX operator {node.op} on {len(node.node.input)} activations is not read")
+
+
 def read_onnx_file(path: str | Path) -> ImportedModel:
     """Read an ``.onnx`` file's graph into rows (chains of nodes; branches are unsupported rows).
 
@@ -179,7 +197,8 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
     dims = [d.dim_value if d.HasField("dim_value") else None for d in inputs[0].type.tensor_type.shape.dim]
     input_shape = tuple(dims[1:]) if len(dims) > 1 and all(isinstance(d, int) and d > 0 for d in dims[1:]) else None
     rank = len(dims) - 1
-    current, rows = inputs[0].name, []
+    producer = {inputs[0].name: ""}  # tensor name -> the row that computes it ("" is the model's input)
+    rows: list[ImportedRow] = []
     for index, proto in enumerate(graph.node):
         where = proto.name or f"{proto.op_type}_{index}"
         if proto.op_type == "Constant":
@@ -195,26 +214,30 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
             for output in proto.output:
                 shapes.setdefault(output, ())
             continue
-        if data != [current]:
+        unknown = [name for name in data if name not in producer]
+        sources = tuple(producer.get(name, name) for name in data)
+        for output in proto.output[:1]:
+            producer[output] = where
+        if unknown:
             rows.append(ImportedRow(where, proto.op_type, "unsupported",
-                                    f"takes {', '.join(data) or 'no activation'}: a model that branches or "
-                                    "merges needs a graph"))
-            current = proto.output[0] if proto.output else current
+                                    f"takes {', '.join(unknown)}, which no node read before computes", (), sources))
             continue
-        current = proto.output[0]
-        if proto.op_type == "Add" and rows and rows[-1].source.startswith("Linear(") and \
-                rows[-1].source.endswith("bias=False)") and any(n in shapes for n in proto.input):
+        if proto.op_type == "Add" and len(data) == 1 and rows and rows[-1].source.startswith("Linear(") and \
+                rows[-1].source.endswith("bias=False)") and sources == (rows[-1].path,):
             text = rows[-1].source.replace("bias=False)", "bias=True)")  # MatMul + Add: one Linear with bias
-            rows[-1] = ImportedRow(rows[-1].path + "+" + where, text, "ok", "", build_layers(text))
+            rows[-1] = ImportedRow(rows[-1].path, text, "ok", "", build_layers(text), rows[-1].inputs)
+            producer[proto.output[0]] = rows[-1].path
             continue
         try:
-            text = node.call(rank)
-            layers = build_layers(text)
+            if len(data) > 1:
+                built, text = _merge(node, rank)
+            else:
+                text = node.call(rank)
+                built = build_layers(text)
         except ConvCalcError as error:
-            rows.append(ImportedRow(where, proto.op_type, "unsupported", str(error).splitlines()[0]))
+            rows.append(ImportedRow(where, proto.op_type, "unsupported", str(error).splitlines()[0], (), sources))
             continue
-        rows.append(ImportedRow(where, text, "ok", "", layers))
-        last = type(layers[-1]).__name__
-        if last in ("Flatten", "Dense"):
+        rows.append(ImportedRow(where, text, "ok", "", built, sources))
+        if type(built[-1]).__name__ in ("Flatten", "Dense"):
             rank = 1
     return ImportedModel(rows, input_shape, "nchw", "ONNX graph")

@@ -8,10 +8,10 @@ becomes a row from its own ``repr`` (the same text ``print(model)`` shows), so
 its counts come from the spec language like every other reader's. torch is
 imported only by the caller's module: this file never imports it at the top.
 
-A ``forward`` whose calls form a chain is read whole. A call that takes more
-than one activation (a residual ``+``, ``torch.cat``) needs a graph and is an
-``unsupported`` row saying so; a module fx cannot trace (data-dependent control
-flow) is one clear error.
+Each row takes the rows computing its inputs, so branching modules are graphs:
+``a + b``, ``a * b`` and ``torch.cat([...], dim=1)`` of activations become
+convcalc's merges. A module fx cannot trace (data-dependent control flow) is
+one clear error.
 """
 
 from __future__ import annotations
@@ -58,10 +58,11 @@ def from_torch(module: Any, input_shape: tuple[int, ...] | None = None) -> Impor
 
     Examples
     --------
-    >>> import torch.nn as nn  # doctest: +SKIP
-    >>> model = from_torch(nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU()), (1, 28, 28))  # doctest: +SKIP
-    >>> [str(layer) for layer in model.layers]  # doctest: +SKIP
-    ['Conv2D(8, 3, s=1, p=0)', 'ReLU']
+    With PyTorch installed (tests/test_importers_torch_module.py runs the same)::
+
+        model = from_torch(nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU()), (1, 28, 28))
+        [str(layer) for layer in model.layers]   # ['Conv2D(8, 3, s=1, p=0)', 'ReLU']
+        summarize(model.graph() if model.branches else model.layers, model.input_shape)
     """
     try:
         import torch
@@ -79,38 +80,65 @@ def from_torch(module: Any, input_shape: tuple[int, ...] | None = None) -> Impor
                             f"({type(error).__name__}: {str(error).splitlines()[0][:160]}); "
                             "paste print(model) instead (convcalc stack -).") from None
     rows: list[ImportedRow] = []
-    activations: set[Any] = set()
-    current = None
+    producer: dict[Any, str] = {}  # fx node -> the row computing it ("" is the input)
     for node in traced.graph.nodes:
         if node.op == "placeholder":
-            if current is not None:
+            if producer:
                 raise ConvCalcError(f"{type(module).__name__}.forward takes several inputs; convcalc reads one.")
-            current = node
-            activations.add(node)
+            producer[node] = ""
             continue
         if node.op in ("output", "get_attr"):
             continue
-        data = [a for a in node.all_input_nodes if a in activations]
         if node.op == "call_method" and node.target in _SHAPE_METHODS:
             continue  # x.size(0): a shape query, not an activation
-        where = f"{node.op} {node.name}"
-        activations.add(node)
-        if data != [current]:
-            rows.append(ImportedRow(where, str(node.target), "unsupported",
-                                    f"takes {', '.join(a.name for a in data) or 'no activation'}: a model that "
-                                    "branches or merges needs a graph"))
-            current = node
-            continue
-        current = node
+        data = _activation_inputs(node, producer)
+        sources = tuple(producer[a] for a in data)
+        where = node.target if node.op == "call_module" else f"{node.op} {node.name}"
+        producer[node] = where
         try:
-            text = _call(traced, node)
-            layers = build_layers(text) if text else ()
+            if len(data) > 1 or _name(node.target) == "cat":
+                built, text = _merge(node)
+            else:
+                text = _call(traced, node)
+                built = build_layers(text) if text else ()
         except ConvCalcError as error:
-            rows.append(ImportedRow(where, str(node.target), "unsupported", str(error).splitlines()[0]))
+            rows.append(ImportedRow(where, str(node.target), "unsupported", str(error).splitlines()[0], (), sources))
             continue
-        rows.append(ImportedRow(node.target if node.op == "call_module" else where, text or str(node.target),
-                                "ok", "", layers))
+        rows.append(ImportedRow(where, text or str(node.target), "ok", "", built, sources))
     return ImportedModel(rows, tuple(input_shape) if input_shape is not None else None, "nchw", "torch.fx trace")
+
+
+def _activation_inputs(node: Any, producer: dict[Any, str]) -> list[Any]:
+    """The traced nodes carrying activations that ``node`` takes, in argument order (lists flattened)."""
+    found: list[Any] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+        elif value in producer and value not in found:
+            found.append(value)
+
+    walk(node.args)
+    walk(tuple(node.kwargs.values()))
+    return found
+
+
+def _merge(node: Any) -> tuple[tuple[Any, ...], str]:
+    """``a + b``, ``a * b`` or ``torch.cat([...], dim)`` of activations as convcalc's graph merge."""
+    from convcalc.graph import Add, Concat, Multiply
+
+    name = _name(node.target)
+    if node.target in (operator.add, operator.iadd) or name in ("add", "add_"):
+        return (Add(),), "Add()"
+    if node.target in (operator.mul, operator.imul) or name in ("mul", "mul_"):
+        return (Multiply(),), "Multiply()"
+    if name == "cat":
+        dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
+        if not isinstance(dim, int) or dim == 0:
+            raise ConvCalcError(f"torch.cat along dim {dim!r} is not read (dim 1 joins channels)")
+        return (Concat(axis=dim - 1 if dim > 0 else dim),), f"Concat(axis={dim - 1 if dim > 0 else dim})"
+    raise ConvCalcError(f"{node.op} {name} of several activations is not read")
 
 
 def _call(traced: Any, node: Any) -> str:
