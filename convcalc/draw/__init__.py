@@ -1,0 +1,113 @@
+"""Pictures of convolution geometry: SVG with no dependency, PNG/GIF with the ``plot`` extra.
+
+>>> from convcalc.draw import draw
+>>> picture = draw(16, 2, stride=2, padding=1, dilation=4, cell=(3,))   # the seed's HW5 question
+>>> picture.output
+(7,)
+>>> picture.svg().count('data-mark="window"')
+2
+
+``draw`` takes the arguments of :func:`convcalc.explain_output_size` and
+returns a :class:`Picture`: ``svg()``, ``save("f.svg" | "f.png" | "f.gif")``,
+and ``_repr_svg_`` so Jupyter shows it. Every number in a picture comes from
+:mod:`convcalc.arithmetic` and :mod:`convcalc.exact` (see
+:mod:`convcalc.draw.model`); receptive fields from :func:`convcalc.summarize`
+(:mod:`convcalc.draw.receptive`).
+
+Modules: ``model`` (geometry to figure), ``layout`` (figure to shapes),
+``svg`` (writer), ``raster`` (PNG/GIF), ``receptive`` (receptive-field
+pictures), ``reprs`` (HTML of results for notebooks), ``server`` (the
+``convcalc serve`` explorer page).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from convcalc.draw.layout import Scene, layout
+from convcalc.draw.model import MAX_CELLS_PER_AXIS, MAX_FRAMES, Figure, build_figure
+from convcalc.draw.svg import to_svg
+from convcalc.errors import invalid
+
+__all__ = ["Picture", "draw", "save", "FORMATS", "MAX_CELLS_PER_AXIS", "MAX_FRAMES"]
+
+FORMATS = (".svg", ".png", ".gif")
+
+
+class Picture:
+    """A drawn figure: ``svg()``, ``save(path)``, and Jupyter display through ``_repr_svg_``."""
+
+    def __init__(self, figure: Figure) -> None:
+        self.figure = figure
+        self._scene: Scene | None = None
+
+    @property
+    def scene(self) -> Scene:
+        if self._scene is None:
+            self._scene = layout(self.figure)
+        return self._scene
+
+    @property
+    def output(self) -> tuple[int, ...]:
+        """The output size per axis (from :mod:`convcalc.arithmetic`)."""
+        return self.figure.output
+
+    def svg(self, *, animate: bool = True, frame: int | None = None) -> str:
+        """SVG text: animated when there are several frames (``frame`` picks one)."""
+        if frame is not None and not 0 <= frame < len(self.scene.frames):
+            raise invalid("frame", frame, f"an int from 0 to {len(self.scene.frames) - 1}")
+        return to_svg(self.scene, animate=animate, frame=frame)
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def save(self, path: str | os.PathLike) -> str:
+        """Write ``.svg`` (animated when several frames), ``.png`` (first frame) or ``.gif`` (every frame)."""
+        return save(self.scene, path)
+
+    def __repr__(self) -> str:
+        return f"Picture({self.figure.title!r}, frames={len(self.figure.frames)})"
+
+
+def save(scene: Scene, path: str | os.PathLike) -> str:
+    """Write ``scene`` to ``path`` in the format its suffix names; returns the path."""
+    text = os.fspath(path)
+    suffix = os.path.splitext(text)[1].lower()
+    if suffix not in FORMATS:
+        raise invalid("output file", text, "a name ending in .svg, .png or .gif")
+    if suffix == ".svg":
+        with open(text, "w", encoding="utf-8") as handle:
+            handle.write(to_svg(scene))
+    elif suffix == ".png":
+        from convcalc.draw.raster import render_png
+
+        render_png(scene, text)
+    else:
+        from convcalc.draw.raster import render_gif
+
+        render_gif(scene, text)
+    return text
+
+
+def draw(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, *, op: str = "conv",
+         ceil_mode: bool = False, output_padding: Any = 0, framework: str = "torch",
+         cell: tuple[int, ...] | None = None, view: str = "direct", x: Any = None, f: Any = None) -> Picture:
+    """Draw a convolution (``op="conv"``), pooling (``"pool"``) or transposed convolution (``"transposed"``).
+
+    Parameters are those of :func:`convcalc.explain_output_size`; ``cell`` is
+    one output cell (``(i, j)``, or ``(j,)`` in 1-D), None for every position;
+    ``view`` is ``"direct"`` (a transposed convolution as the equivalent direct
+    convolution over the stretched, padded input) or ``"scatter"``; ``x`` and
+    ``f`` are matrices whose numbers are drawn (a convolution only).
+
+    Raises
+    ------
+    ConvCalcError
+        Bad geometry (as :func:`convcalc.conv_output_size`), a cell outside the
+        output, a picture wider than :data:`MAX_CELLS_PER_AXIS` cells or an
+        animation of more than :data:`MAX_FRAMES` frames.
+    """
+    return Picture(build_figure(size, kernel, stride, padding, dilation, op=op, ceil_mode=ceil_mode,
+                                output_padding=output_padding, framework=framework, cell=cell, view=view,
+                                x=x, f=f))

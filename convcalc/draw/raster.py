@@ -1,0 +1,168 @@
+"""PNG and GIF pictures of a :class:`~convcalc.draw.layout.Scene` through Pillow (the ``plot`` extra).
+
+Pillow comes with matplotlib (``pip install 'convcalc[plot]'``); without it
+:func:`require_pillow` raises one clear :class:`~convcalc.ConvCalcError`. The
+raster draws the same scene as the SVG writer: cells, index numbers, marks
+(blended with their opacity over the cell below), then cell values on top.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convcalc.draw.layout import CELL_STYLES, MARK_STYLES, Rect, Scene, Text
+from convcalc.errors import ConvCalcError
+
+__all__ = ["require_pillow", "render_png", "render_gif", "FRAME_MS"]
+
+#: Milliseconds each GIF frame is shown.
+FRAME_MS = 600
+MISSING = ("PNG and GIF pictures need Pillow, which comes with the plot extra: pip install 'convcalc[plot]' "
+           "(SVG needs nothing: use -o FILE.svg)")
+
+
+def require_pillow() -> Any:
+    """Import Pillow's Image module, or raise a ConvCalcError saying how to install it."""
+    try:
+        from PIL import Image, ImageDraw, ImageFont  # noqa: F401
+    except ImportError:
+        raise ConvCalcError(MISSING) from None
+    return Image
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def _blend(under: tuple[int, int, int], over: tuple[int, int, int], alpha: float) -> tuple[int, int, int]:
+    return tuple(round(u * (1 - alpha) + o * alpha) for u, o in zip(under, over))  # type: ignore[return-value]
+
+
+_FONTS: dict[tuple[float, bool], Any] = {}
+
+
+def _font(size: float, bold: bool = False) -> Any:
+    from PIL import ImageFont
+
+    key = (size, bold)
+    if key not in _FONTS:
+        names = ("DejaVuSans-Bold.ttf", "Arial Bold.ttf") if bold else ("DejaVuSans.ttf", "Arial.ttf")
+        for name in names:
+            try:
+                _FONTS[key] = ImageFont.truetype(name, round(size))
+                break
+            except OSError:
+                continue
+        else:
+            try:
+                _FONTS[key] = ImageFont.load_default(round(size))
+            except TypeError:  # Pillow < 10.1: one bitmap size
+                _FONTS[key] = ImageFont.load_default()
+    return _FONTS[key]
+
+
+def _dashed(draw: Any, box: tuple[float, float, float, float], color: tuple[int, int, int], dash: str,
+            width: int = 1) -> None:
+    on, off = (float(v) for v in dash.split(","))
+    x0, y0, x1, y1 = box
+    for (ax, ay, bx, by) in ((x0, y0, x1, y0), (x1, y0, x1, y1), (x0, y1, x1, y1), (x0, y0, x0, y1)):
+        length = abs(bx - ax) + abs(by - ay)
+        t = 0.0
+        while t < length:
+            u = min(t + on, length)
+            if ax == bx:
+                draw.line((ax, ay + t, bx, ay + u), fill=color, width=width)
+            else:
+                draw.line((ax + t, ay, ax + u, by), fill=color, width=width)
+            t = u + off
+
+
+def _draw_rect(draw: Any, item: Rect, scale: float, under: dict) -> None:
+    box = (item.x * scale, item.y * scale, (item.x + item.w) * scale - 1, (item.y + item.h) * scale - 1)
+    if item.style in CELL_STYLES:
+        fill, stroke, dash = CELL_STYLES[item.style]
+        fill_rgb = _rgb(fill)
+        under[(item.x, item.y)] = fill_rgb
+        if dash:
+            draw.rectangle(box, fill=fill_rgb)
+            _dashed(draw, box, _rgb(stroke), dash)
+        else:
+            draw.rectangle(box, fill=fill_rgb, outline=_rgb(stroke))
+        return
+    fill, opacity, stroke, dash = MARK_STYLES[item.style]
+    below = under.get((item.x, item.y), (255, 255, 255))
+    inner = (box[0] + scale, box[1] + scale, box[2] - scale, box[3] - scale)
+    width = max(1, round(2 * scale))
+    if opacity == 0:
+        draw.rectangle(inner, outline=_rgb(stroke), width=width)
+    elif dash:
+        draw.rectangle(inner, fill=_blend(below, _rgb(fill), opacity))
+        _dashed(draw, inner, _rgb(stroke), dash, width)
+    else:
+        draw.rectangle(inner, fill=_blend(below, _rgb(fill), opacity), outline=_rgb(stroke), width=width)
+
+
+def _draw_text(draw: Any, item: Text, scale: float) -> None:
+    font = _font(item.size * scale, item.bold)
+    anchor = {"start": "ls", "middle": "ms", "end": "rs"}[item.anchor]
+    draw.text((item.x * scale, item.y * scale), item.text, fill=_rgb(item.color), font=font, anchor=anchor)
+
+
+def _label(draw: Any, item: Rect, scale: float) -> None:
+    font = _font(item.label_size * scale)
+    draw.text(((item.x + item.w / 2) * scale, (item.y + item.h / 2) * scale), item.label, fill=(17, 17, 17),
+              font=font, anchor="mm")
+
+
+def _base(scene: Scene, scale: float) -> tuple[Any, dict]:
+    Image = require_pillow()
+    from PIL import ImageDraw
+
+    image = Image.new("RGB", (round(scene.width * scale), round(scene.height * scale)), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    under: dict = {}
+    for item in scene.base:
+        if isinstance(item, Rect):
+            _draw_rect(draw, item, scale, under)
+        else:
+            _draw_text(draw, item, scale)
+    return image, under
+
+
+def _frame(scene: Scene, base: Any, under: dict, number: int | None, scale: float) -> Any:
+    from PIL import ImageDraw
+
+    image = base.copy()
+    draw = ImageDraw.Draw(image)
+    if number is not None:
+        for item in scene.frames[number]:
+            if isinstance(item, Rect):
+                _draw_rect(draw, item, scale, under)
+            else:
+                _draw_text(draw, item, scale)
+    for item in scene.base:
+        if isinstance(item, Rect) and item.label:
+            _label(draw, item, scale)
+    return image
+
+
+def render_png(scene: Scene, path: str, *, frame: int = 0, scale: float = 2.0) -> tuple[int, int]:
+    """Write one frame as a PNG (``scale`` pixels per layout unit); returns its ``(width, height)``."""
+    base, under = _base(scene, scale)
+    image = _frame(scene, base, under, frame if scene.frames else None, scale)
+    image.save(path, format="PNG", optimize=False)
+    return image.size
+
+
+def render_gif(scene: Scene, path: str, *, scale: float = 1.0) -> int:
+    """Write every frame as an animated GIF that loops; returns the number of frames."""
+    from PIL import Image
+
+    base, under = _base(scene, scale)
+    numbers = list(range(len(scene.frames))) or [None]
+    frames = [_frame(scene, base, under, n, scale) for n in numbers]
+    palette = frames[0].quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    paletted = [palette] + [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames[1:]]
+    paletted[0].save(path, format="GIF", save_all=True, append_images=paletted[1:], duration=FRAME_MS, loop=0,
+                     optimize=False, disposal=1)
+    return len(paletted)

@@ -1,0 +1,148 @@
+"""Receptive-field pictures: which cells of every earlier grid reach one unit, layer by layer.
+
+The field comes from :func:`convcalc.summarize` (Araujo, Norris & Sim, Distill
+2019): measured on the output of layer ``m`` (``rf_from=m``), the top layer's
+unit ``u`` sees the cells ``start + u*jump +- (rf - 1)/2`` per axis. This module
+only places those intervals on each grid; cells past a grid's edge are its
+padding. For dilated kernels the field is the extent (the cells between the
+kernel taps are inside it but do not all reach the unit).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from convcalc.draw.layout import MUTED, TEXT, Rect, Scene, Text, text_width
+from convcalc.draw.model import Figure
+from convcalc.errors import ConvCalcError, invalid
+
+__all__ = ["field_intervals", "receptive_scene", "MAX_RF_CELLS"]
+
+#: Largest grid side a receptive-field picture draws (bigger grids are drawn as one block, not cell by cell).
+MAX_RF_CELLS = 512
+#: Grids up to this side are drawn cell by cell (data-row/data-col on each); larger ones as blocks.
+CELLWISE = 40
+
+
+def _spatial(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(shape[1:]) if len(shape) > 1 else ()
+
+
+def field_intervals(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, ...],
+                    top: int | None = None) -> list[dict[str, Any]]:
+    """Per grid (the input, then each layer's output up to ``top``): its size and the interval of cells,
+    per axis, that reach ``unit`` of layer ``top``'s output (``[lo, hi]``, inclusive, may pass the edges).
+
+    Examples
+    --------
+    >>> from convcalc.layers import Conv2D, MaxPool2D
+    >>> grids = field_intervals([Conv2D(8, 3), MaxPool2D(2)], (1, 8, 8), (0, 1))
+    >>> [(g["index"], g["size"], g["field"]) for g in grids]
+    [(0, (8, 8), ((0, 3), (2, 5))), (1, (6, 6), ((0, 1), (2, 3))), (2, (3, 3), ((0, 0), (1, 1)))]
+    """
+    from convcalc.stack import summarize
+
+    layers = list(layers)
+    summary = summarize(layers, input_shape)
+    sizes = [_spatial(summary.layers[0].input_shape if summary.layers else tuple(input_shape))]
+    sizes += [_spatial(row.output_shape) for row in summary.layers]
+    if top is None:
+        spatial = [i for i, row in enumerate(summary.layers, start=1)
+                   if row.rf is not None and len(sizes[i]) == len(sizes[0]) and len(sizes[0]) in (1, 2)]
+        if not spatial:
+            raise ConvCalcError("no layer of this stack has a spatial output with a receptive field to draw")
+        top = spatial[-1]
+    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= len(layers):
+        raise invalid("layer", top, f"a layer index from 1 to {len(layers)}")
+    grid = sizes[top]
+    if len(grid) not in (1, 2) or len(grid) != len(sizes[0]):
+        raise ConvCalcError(f"layer {top} ({summary.layers[top - 1].name}) has no 1-D or 2-D grid to pick a unit "
+                            "from; choose a convolution or pooling layer with --layer")
+    if len(unit) != len(grid) or any(isinstance(u, bool) or not isinstance(u, int) or not 0 <= u < g
+                                     for u, g in zip(unit, grid)):
+        raise invalid("unit", ",".join(map(str, unit)), "inside layer "
+                      f"{top}'s output grid: " + " x ".join(f"0..{g - 1}" for g in grid))
+    result = []
+    for m in range(top + 1):
+        row = summarize(layers[:top], input_shape, rf_from=m).layers[top - 1] if m < top else None
+        if m < top and (row is None or row.rf is None):
+            continue
+        if m < top and len(sizes[m]) != len(grid):
+            continue
+        if m == top:
+            field = tuple((u, u) for u in unit)
+        else:
+            field = tuple((math.ceil(st + u * j - (r - 1) / 2), math.floor(st + u * j + (r - 1) / 2))
+                          for u, r, j, st in zip(unit, row.rf, row.jump, row.start))
+        name = "input" if m == 0 else summary.layers[m - 1].name
+        result.append({"index": m, "name": name, "size": sizes[m], "field": field})
+    return result
+
+
+def receptive_scene(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, ...], top: int | None = None,
+                    *, title: str = "") -> Scene:
+    """The picture: one grid per layer output that changes geometry, the field shaded on each."""
+    grids = field_intervals(layers, input_shape, unit, top)
+    # Element-wise layers (ReLU, batch norm) repeat the grid before them: draw geometry changes only.
+    shown = [g for i, g in enumerate(grids) if i == 0 or g["size"] != grids[i - 1]["size"]
+             or g["field"] != grids[i - 1]["field"] or i == len(grids) - 1]
+    for g in shown:
+        if max(g["size"]) > MAX_RF_CELLS:
+            raise ConvCalcError(f"grid {g['name']} is {max(g['size'])} cells wide; receptive-field pictures draw "
+                                f"at most {MAX_RF_CELLS} per axis")
+    ndim = len(grids[0]["size"])
+    margin, gap, label = 20, 36, 11.0
+    top_y = margin + 26 + 34
+    unit_text = ",".join(map(str, unit))
+    last = grids[-1]
+    heading = title or (f"receptive field of unit ({unit_text}) of layer {last['index']} ({last['name']})")
+    base: list[Rect | Text] = [Text(margin, margin + 14, heading, 15, bold=True)]
+    x = margin
+    bottom = top_y
+    target = 180  # pixels for the largest side of each grid
+    for g in shown:
+        rows, cols = (1, g["size"][0]) if ndim == 1 else g["size"]
+        (r_lo, r_hi), (c_lo, c_hi) = ((0, 0), g["field"][0]) if ndim == 1 else g["field"]
+        cs = max(1, min(24, int(target // max(rows, cols))))
+        extent = "x".join(map(str, g["size"]))
+        fsize = "x".join(str(hi - lo + 1) for lo, hi in g["field"])
+        caption = f"{'input' if g['index'] == 0 else 'layer ' + str(g['index'])} {extent}"
+        base.append(Text(x, top_y - 22, caption, label, bold=True))
+        base.append(Text(x, top_y - 8, g["name"] if g["index"] else f"field {fsize}", label - 1, color=MUTED))
+        if g["index"]:
+            base.append(Text(x, top_y + rows * cs + 14, f"field {fsize}", label - 1, color=MUTED))
+        kind_in = "unit" if g is grids[-1] else "field"
+        if max(rows, cols) <= CELLWISE:
+            for a in range(rows):
+                for b in range(cols):
+                    inside = r_lo <= a <= r_hi and c_lo <= b <= c_hi
+                    base.append(Rect(x + b * cs, top_y + a * cs, cs, cs, kind_in if inside else "cell",
+                                     (("grid", str(g["index"])), ("row", str(a)), ("col", str(b)),
+                                      ("kind", kind_in if inside else "cell"))))
+        else:
+            base.append(Rect(x, top_y, cols * cs, rows * cs, "cell", (("grid", str(g["index"])),)))
+        # The field as one rectangle (clipped to the grid), with its exact interval for scripts.
+        cr = (max(r_lo, 0), min(r_hi, rows - 1))
+        cc = (max(c_lo, 0), min(c_hi, cols - 1))
+        base.append(Rect(x + cc[0] * cs, top_y + cr[0] * cs, (cc[1] - cc[0] + 1) * cs, (cr[1] - cr[0] + 1) * cs,
+                         "field-outline", (("grid", str(g["index"])), ("field-rows", f"{r_lo}:{r_hi}"),
+                                           ("field-cols", f"{c_lo}:{c_hi}"))))
+        x += max(cols * cs, text_width(caption, label), text_width(g["name"], label - 1)) + gap
+        bottom = max(bottom, top_y + rows * cs + 18)
+    lines = [f"from the input: rf {fsize_of(grids[0])}, measured with convcalc.summarize (Araujo et al., Distill 2019)",
+             "cells past a grid's edge are padding; with dilation the field is the extent between the taps"]
+    y = bottom + 20
+    width = max(x - gap + margin, 2 * margin + text_width(heading, 15) * 1.08)
+    for line in lines:
+        base.append(Text(margin, y, line, label, color=TEXT))
+        width = max(width, 2 * margin + text_width(line, label))
+        y += 16
+    fig = Figure("receptive-field", "layers", ndim, (), (), heading, tuple(lines), tuple(unit),
+                 {"grids": [{"index": g["index"], "name": g["name"], "size": list(g["size"]),
+                             "field": [list(p) for p in g["field"]]} for g in grids]})
+    return Scene(int(width), int(y + margin - 10), tuple(base), (), fig)
+
+
+def fsize_of(grid: dict[str, Any]) -> str:
+    return "x".join(str(hi - lo + 1) for lo, hi in grid["field"])
