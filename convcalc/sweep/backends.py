@@ -124,9 +124,10 @@ class DaskBackend:
         self.cluster = None
         if address == "local":
             self.cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                                    dashboard_address=None, silence_logs=logging.ERROR)
+                                                    dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = distributed.Client(self.cluster)
         else:
+            _reachable(address)
             try:
                 self.client = distributed.Client(address, timeout="10s")
             except (OSError, TimeoutError, ValueError, TypeError) as error:
@@ -166,7 +167,10 @@ class DaskBackend:
                 on_tick(min(max(self.threads(), 1), remaining))
         except BaseException:
             for future in live:
-                future.cancel()
+                try:
+                    future.cancel()
+                except Exception:  # pragma: no cover - the client is closing
+                    pass
             raise
 
     def close(self) -> None:
@@ -175,6 +179,22 @@ class DaskBackend:
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+
+
+def _reachable(address: str) -> None:
+    """Fail at once (not after Dask's 10 s of retries) when nothing listens at a TCP scheduler address."""
+    import socket
+
+    scheme, _, rest = address.rpartition("://")
+    if scheme not in ("", "tcp") or ":" not in rest:
+        return
+    host, _, port = rest.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise ConvCalcError(f"Cannot reach the Dask scheduler at {address!r}: {reason} (start one with: "
+                            "dask scheduler; then dask worker ADDRESS --nthreads 1).") from None
 
 
 def make_backend(jobs: int, scheduler: str | None, runs: int) -> Any:

@@ -27,7 +27,7 @@ from typing import Any
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.sweep.backends import DASK_HINT, make_backend
 from convcalc.sweep.grid import DEFAULT_MAX_RUNS, Run, SweepSpec
-from convcalc.sweep.store import SweepStore, default_directory
+from convcalc.sweep.store import DONE, SweepStore, default_directory
 
 __all__ = ["run_sweep", "SweepState", "SweepResult", "CONTRACT_KEYS"]
 
@@ -165,51 +165,53 @@ def run_sweep(spec: SweepSpec, *, directory: str | os.PathLike[str] | None = Non
     runs = spec.runs()
     _check_runs(runs)
     store = SweepStore(directory if directory is not None else default_directory(runs))
-    records = dict(store.prepare(spec, runs, resume=resume, overwrite=overwrite))
-    state = SweepState(total=total, skipped=len(records), done=len(records))
-    todo = [r for r in runs if r.id not in records]
-    labels = {r.id: r.label for r in runs}
+    previous = store.check_reuse(resume=resume, overwrite=overwrite)  # refused now, before a cluster starts
+    if not resume:
+        previous = {}
+    todo_count = sum(1 for r in runs if previous.get(r.id, {}).get("status") not in DONE)
+    # the backend first: an unreachable scheduler is refused before anything is written
+    backend = make_backend(jobs, scheduler, todo_count) if todo_count else None
+    try:
+        records = dict(store.prepare(spec, runs, resume=resume, overwrite=overwrite))
+        state = SweepState(total=total, skipped=len(records), done=len(records))
+        todo = [r for r in runs if r.id not in records]
+        labels = {r.id: r.label for r in runs}
 
-    def tell() -> None:
-        if progress is not None:
-            progress(state)
+        def tell() -> None:
+            if progress is not None:
+                progress(state)
 
-    def on_done(record: dict[str, Any]) -> None:
-        if not checkpoints:
-            record.pop("model_bytes", None)
-        saved = store.save(record)
-        records[saved["id"]] = saved
-        state.done += 1
-        state.running = max(state.running - 1, 0)
-        state.statuses[saved["status"]] = state.statuses.get(saved["status"], 0) + 1
-        state.last, state.last_label = saved, labels.get(saved["id"], "")
+        def on_done(record: dict[str, Any]) -> None:
+            if not checkpoints:
+                record.pop("model_bytes", None)
+            saved = store.save(record)
+            records[saved["id"]] = saved
+            state.done += 1
+            state.running = max(state.running - 1, 0)
+            state.statuses[saved["status"]] = state.statuses.get(saved["status"], 0) + 1
+            state.last, state.last_label = saved, labels.get(saved["id"], "")
+            tell()
+
+        def on_tick(running: int) -> None:
+            state.running = running
+            tell()
+
         tell()
-
-    def on_tick(running: int) -> None:
-        state.running = running
-        tell()
-
-    backend_name = "nothing to run"
-    tell()
-    if todo:
-        backend = make_backend(jobs, scheduler, len(todo))
-        backend_name = backend.description
-        local = scheduler is None
         payloads = []
         for run in todo:
             store.run_dir(run.id).mkdir(parents=True, exist_ok=True)
-            checkpoint = str(store.model_path(run.id)) if local and checkpoints else None
+            checkpoint = str(store.model_path(run.id)) if scheduler is None and checkpoints else None
             payloads.append({"id": run.id, "config": run.config, "checkpoint": checkpoint})
         try:
-            backend.run(payloads, on_done, on_tick)
+            if payloads and backend is not None:
+                backend.run(payloads, on_done, on_tick)
         finally:
-            if hasattr(backend, "close"):
-                backend.close()
-            result = SweepResult(spec, runs, records, store.directory, backend_name)
+            result = SweepResult(spec, runs, records, store.directory,
+                                 backend.description if backend is not None else "nothing to run")
             result.csv_path = store.write_csv(runs, records, csv_path)
-    else:
-        result = SweepResult(spec, runs, records, store.directory, backend_name)
-        result.csv_path = store.write_csv(runs, records, csv_path)
+    finally:
+        if backend is not None and hasattr(backend, "close"):
+            backend.close()
     return result
 
 

@@ -106,12 +106,8 @@ class SweepStore:
                 out[path.parent.name] = record
         return out
 
-    def prepare(self, spec: SweepSpec, runs: list[Run], *, resume: bool, overwrite: bool) -> dict[str, dict]:
-        """Create the directory (or check it may be reused); returns the records of runs already done.
-
-        A directory holding results is refused unless ``resume`` (keep them, run the rest)
-        or ``overwrite`` (run everything again) is given.
-        """
+    def check_reuse(self, *, resume: bool, overwrite: bool) -> dict[str, dict[str, Any]]:
+        """The results already in the directory; a ConvCalcError if there are some and neither flag is given."""
         if self.directory.exists() and not self.directory.is_dir():
             raise ConvCalcError(f"The sweep directory '{self.directory}' exists and is not a folder; "
                                 "choose another --dir.")
@@ -119,6 +115,15 @@ class SweepStore:
         if previous and not resume and not overwrite:
             raise ConvCalcError(f"The sweep directory '{self.directory}' already holds {len(previous)} run result(s); "
                                 "continue it with --resume, or start again with --overwrite.")
+        return previous
+
+    def prepare(self, spec: SweepSpec, runs: list[Run], *, resume: bool, overwrite: bool) -> dict[str, dict]:
+        """Create the directory (or check it may be reused); returns the records of runs already done.
+
+        A directory holding results is refused unless ``resume`` (keep them, run the rest)
+        or ``overwrite`` (run everything again) is given.
+        """
+        previous = self.check_reuse(resume=resume, overwrite=overwrite)
         try:
             (self.directory / "runs").mkdir(parents=True, exist_ok=True)
         except OSError as error:
