@@ -23,11 +23,13 @@ Examples
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from convcalc.check_paths import resolve_inside
 from convcalc.diagnose import Diagnosis, Verdict
 from convcalc.errors import ConvCalcError, invalid
 
@@ -160,16 +162,24 @@ def _check_parsed(q: dict[str, Any]) -> Verdict:
         raise ConvCalcError(f"question {q['id']!r}: {message}") from None
 
 
+#: Largest answer file read (bytes): 20,000 questions of a few lines each take about 1.5 MB.
+MAX_ANSWER_FILE_BYTES = 32 * 2**20
+
+
 def load_questions(path: str | Path) -> list[dict[str, Any]]:
     """Read the ``[[question]]`` tables of a TOML answer file (not yet parsed)."""
+    from convcalc.matrix_input import read_file_bytes, text_of
+
     tomllib = _tomllib()
     p = Path(path)
-    if not p.is_file():
-        raise ConvCalcError(f"answer file {str(p)!r} does not exist.")
+    label = "answer file"
+    text = text_of(read_file_bytes(p, max_bytes=MAX_ANSWER_FILE_BYTES, label=label), str(p), label)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConvCalcError(f"{p}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise ConvCalcError(f"{p}: not valid TOML: nested too deeply") from None
     questions = data.get("question")
     if not isinstance(questions, list) or not questions:
         raise ConvCalcError(f"{p}: no [[question]] tables found; see docs/checking.md for the format.")
@@ -179,8 +189,18 @@ def load_questions(path: str | Path) -> list[dict[str, Any]]:
     return questions
 
 
-def check_file(path: str | Path) -> Report:
+def check_file(path: str | Path, data_dir: str | Path | None = None) -> Report:
     """Check every question of a TOML answer file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The answer file.
+    data_dir : str or Path, optional
+        The folder the file's paths (``x = "x.csv"``, ``spec = "net.txt"``)
+        resolve in. Defaults to the answer file's folder. Paths never leave it:
+        absolute paths, ``..`` and symbolic links out of it are refused
+        (:func:`convcalc.check_paths.resolve_inside`).
 
     Raises
     ------
@@ -188,7 +208,9 @@ def check_file(path: str | Path) -> Report:
         The file is missing, is not TOML, or a question is malformed (the message
         names the question and the field), before anything is checked.
     """
-    base = Path(path).parent
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise ConvCalcError(f"--data-dir {str(data_dir)!r} is not a folder.")
+    base = Path(path).parent if data_dir is None else Path(data_dir)
     tables = load_questions(path)
     parsed = [parse_question(t, i, base) for i, t in enumerate(tables, start=1)]
     seen: set[str] = set()
@@ -273,7 +295,11 @@ def _padding(value: Any, base: Any = None) -> Any:
     if isinstance(value, str):
         from convcalc.parse import parse_padding
 
+        from convcalc.arithmetic import PADDING_MODES
+
         pad = parse_padding(value)
+        if isinstance(pad, str) and pad not in PADDING_MODES:
+            raise invalid("padding", value, f"one of {', '.join(PADDING_MODES)}, an int >= 0, or lo:hi pairs")
         if not isinstance(pad, str) and any(not isinstance(v, int) for v in _flat(pad)):
             raise invalid("padding", value, "ints (no symbols) in an answer file")
         return pad
@@ -316,13 +342,12 @@ def _framework(value: Any, base: Any = None) -> str:
 
 
 def _matrix(value: Any, base: Path | None = None, name: str = "X") -> Any:
+    """A matrix written in the answer file, or read from a file inside its folder (contents never echoed)."""
     from convcalc import matrix_input
 
     if isinstance(value, str) and value.strip().lower().endswith(matrix_input.FILE_SUFFIXES):
-        path = Path(value.strip())
-        if base is not None and not path.is_absolute():
-            path = base / path
-        return matrix_input.parse_matrix(str(path), name)
+        path = resolve_inside(value, Path.cwd() if base is None else base, name)
+        return matrix_input.read_matrix_file(path, name, shown=value.strip(), echo=False)
     return matrix_input.matrix_from_value(value, name)
 
 
@@ -348,12 +373,43 @@ def _tolerance(value: Any, base: Any = None) -> Any:
     return number
 
 
+#: Largest spec file an answer file may name.
+MAX_SPEC_BYTES = 2**20
+_SPEC_FILE = re.compile(r"[/\\~]|^\.|\.[A-Za-z]\w{0,7}$")
+
+
+class SpecFile(str):
+    """A spec's text read from a file; ``file`` is its name as written (errors name it, never quote the text)."""
+
+    file: str = ""
+
+
 def _text(value: Any, base: Any = None) -> str:
+    """A spec: a preset, a layer list, or (``@net.txt``, ``specs/net.txt``) a file inside the answer folder.
+
+    Layer lists without a ``(`` and file texts are returned with a newline at
+    the end, which the spec reader never takes for a file name: no string in an
+    answer file is opened as a path outside its folder.
+    """
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     if not isinstance(value, str) or not value.strip():
         raise invalid("spec", value, "a preset name or a layer list such as 'conv3-32,pool2,fc10'")
-    return value.strip()
+    text = value.strip()
+    from convcalc.presets import is_preset
+
+    if "\n" in text or is_preset(text):
+        return text
+    if text.startswith("@") or ("(" not in text and _SPEC_FILE.search(text)):
+        from convcalc.matrix_input import read_file_bytes, text_of
+
+        written = text[1:] if text.startswith("@") else text
+        path = resolve_inside(written, Path.cwd() if base is None else base, "spec")
+        data = read_file_bytes(path, shown=written, max_bytes=MAX_SPEC_BYTES, label="spec")
+        spec = SpecFile(text_of(data, written, "spec").rstrip() + "\n")
+        spec.file = written
+        return spec
+    return text if "(" in text else text + "\n"
 
 
 def _layer(value: Any, base: Any = None) -> int:

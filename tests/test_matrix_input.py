@@ -107,8 +107,10 @@ def test_npy_file(tmp_path):
     np.save(tmp_path / "cube.npy", np.zeros((2, 2, 2)))
     assert parse_matrix(str(tmp_path / "i.npy")) == [[1, 0], [2, 9]]
     assert parse_matrix(str(tmp_path / "f.npy")) == [[Fraction(1, 2), 2], [Fraction(1, 10), -3]]
-    assert parse_matrix(str(tmp_path / "v.npy")) == [[1, 2, 3]]
-    with pytest.raises(ConvCalcError, match="3-D array; a matrix is 2-D"):
+    with pytest.raises(ConvCalcError, match=r"'.*v.npy' holds a 1-D array of 3 values; a matrix is 2-D: save "
+                                            r"x.reshape\(1, -1\) for one row"):
+        parse_matrix(str(tmp_path / "v.npy"))  # row or column? never guessed
+    with pytest.raises(ConvCalcError, match="3-D array; it must be 2-D"):
         parse_matrix(str(tmp_path / "cube.npy"))
 
 

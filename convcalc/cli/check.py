@@ -91,6 +91,10 @@ def check(
                                              "torchinfo, fvcore, ptflops, thop or flops; e.g. --convention torch.")] = None,
     batch: Annotated[Optional[int], _opt("--batch", metavar="N", help="macs: batch size, e.g. --batch 32.")]
     = None,
+    data_dir: Annotated[Optional[str], _opt(
+        "--data-dir", metavar="DIR", help="Answer files: the folder the file's paths (x = \"x.csv\", spec = "
+                                          "\"net.txt\") resolve in (default: the answer file's folder); paths "
+                                          "never leave it, e.g. --data-dir /srv/hw5/data.")] = None,
     working: Annotated[bool, typer.Option("--working", help="Show the working of right answers too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (verdicts, working, "
                                                          "diagnoses), for autograders.")] = False,
@@ -112,6 +116,8 @@ def check(
     given = {key: value for key, value in inline.items() if value is not None}
     kind = target.strip().lower().replace("-", "_")
     if kind in KINDS:
+        if data_dir is not None:
+            raise ConvCalcError("--data-dir applies to answer files only; an inline answer names its files itself")
         _check_inline_options(kind, given)
         if kind in ("correlate", "convolve", "pool_exact"):
             given = _inline_matrices(given)
@@ -124,7 +130,7 @@ def check(
             raise ConvCalcError(f"{target!r} is an answer file, which holds its own fields; options such as "
                                 f"--answer or --in check one inline answer, whose first argument is a kind "
                                 f"({_KIND_HELP})")
-        report = check_file(target)
+        report = check_file(target, data_dir)
     if as_json:
         print_json(report.to_dict())
     else:

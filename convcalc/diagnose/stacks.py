@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from convcalc.diagnose.verdict import Diagnosis, Sizes, Verdict, _match, sizes_equal
@@ -16,7 +17,15 @@ def _stack(q: dict[str, Any]) -> tuple[list[Any], tuple[int, ...]]:
     given = q.get("input")
     if given is not None and q.get("layout", "nchw") != "nchw" and len(given) > 1:
         given = channels_first(tuple(given))
-    layers, shape = load_stack(q["spec"], None if given is None else tuple(given), require_shape=False)
+    source = getattr(q["spec"], "file", None)
+    try:
+        layers, shape = load_stack(q["spec"], None if given is None else tuple(given), require_shape=False)
+    except ConvCalcError as error:
+        if source is None:
+            raise
+        where = re.search(r"line \d+, column \d+|column \d+", str(error))
+        raise ConvCalcError(f"question {q['id']!r}: field 'spec': the spec file {source!r} is not a valid spec"
+                            f"{' at ' + where.group(0) if where else ''} (its contents are not shown)") from None
     if shape is None:
         raise ConvCalcError(f"question {q['id']!r}: field 'input' is missing; the spec does not give the input "
                             "shape (write input = \"1x28x28\")")
