@@ -225,3 +225,10 @@ def test_large_file_table_is_linear(run_cli, tmp_path, monkeypatch):
     assert [r[0] for r in rows] == [f"q{i + 1}" for i in range(n)]
     assert rows[7][-1] == "WRONG" and all(r[-1] == "right" for i, r in enumerate(rows) if i != 7)
     assert f"{n - 1} of {n} right" in result.output
+
+
+def test_long_or_odd_first_argument_is_one_line(run_cli):
+    for target in ("a" * 300, "a" * 300 + ".toml", "x\x01y"):
+        result = run_cli("check", target)
+        assert result.exit_code == 2, (target[:20], result.output)
+        assert result.output.startswith("error:") and len(result.output.strip().splitlines()) == 1

@@ -180,7 +180,10 @@ _EXAMPLES = {
 def _exists(path: str) -> bool:
     from pathlib import Path
 
-    return Path(path).is_file()
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):  # a name too long, a NUL byte: not an answer file
+        return False
 
 
 def _inline_matrices(given: dict[str, Any]) -> dict[str, Any]:
