@@ -15,7 +15,7 @@ name                    input        parameters    source
 ``mobilenet_v1``        3x224x224    4,231,976     Howard et al. 2017, width 1.0, ReLU, BN
 ``mobilenet_v2``        3x224x224    3,504,872     ``torchvision.models.mobilenet_v2()``
 ``googlenet``           3x224x224    6,624,904     ``torchvision.models.googlenet()`` without aux heads
-``unet``                1x572x572    31,031,810    Ronneberger et al. 2015: valid convs, crops, 2 classes
+``unet``                1x572x572    31,030,658    Ronneberger et al. 2015: valid convs, crops, 2 classes
 ``dcgan-generator``     100x1x1      3,576,704     Radford et al. 2016 / PyTorch DCGAN tutorial, 64x64x3
 ======================  ===========  ============  =====================================================
 

@@ -46,6 +46,20 @@ def read_spec(text: str, input_shape: tuple[int, ...] | None = None) -> ParsedSp
     return parsed
 
 
+def _size(items: list[Any]) -> int:
+    """Nodes ``items`` expand to, at least (one per call, a merge per block, repetitions multiplied)."""
+    total = 0
+    for item in items:
+        if isinstance(item, _Block):
+            inner = sum(_size(branch) for branch in item.branches)
+            total += inner * item.count if item.kind == "rep" else inner + 1
+        elif not isinstance(item, (_Label, _Ref)):
+            total += 1
+        if total > MAX_NODES:
+            return total
+    return total
+
+
 class _GraphBuilder:
     """Blocks, labels and references into a :class:`~convcalc.graph.Graph` (one pass, nodes in order)."""
 
@@ -68,6 +82,8 @@ class _GraphBuilder:
         return index
 
     def build(self, items: list[Any]) -> Graph:
+        if _size(items) > MAX_NODES:
+            raise ConvCalcError(f"The spec expands to more than {MAX_NODES:,} nodes; convcalc analyses at most that.")
         last = self.run(items, 0)
         if len(self.nodes) == 1:
             raise ConvCalcError("The spec has no layers; write e.g. \"conv(32,3) pool(2) flatten dense(10)\".")
