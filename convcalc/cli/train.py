@@ -177,6 +177,8 @@ def train(
                                                   "(its own options apply; --epochs may extend it).")] = None,
     history: Annotated[Optional[str], typer.Option("--history", help="Write the per-epoch history as JSON.")] = None,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Draw the training curves into a PNG.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing --save, --history and --plot "
+                                            "files (they are kept otherwise).")] = False,
     max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Refuse to train when the memory "
                           "estimated from the model and batch exceeds this (e.g. 8G, 512MB; default: the memory "
                           "available on this machine).")] = None,
@@ -190,6 +192,7 @@ def train(
     from convcalc.engine import tune_malloc
 
     tune_malloc()
+    interrupt_path = _check_outputs(save, history, plot, resume, overwrite)
     progress = _progress_callback(plain=as_json or not sys.stdout.isatty())
     callbacks = [] if as_json else [progress]
     try:
@@ -201,7 +204,7 @@ def train(
                 batch_size=batch_size, optimizer=optimizer, lr=lr, momentum=momentum, nesterov=nesterov, init=init,
                 l2=l2, dropout=dropout, early_stopping=early_stopping, augment_negative=augment_negative,
                 negate_test=negate_test, limit=limit, seed=seed)
-            result = session.run(config, callbacks, checkpoint=save, interrupt_path=INTERRUPT_FILE,
+            result = session.run(config, callbacks, checkpoint=save, interrupt_path=interrupt_path,
                                  max_memory=max_memory)
     except TrainingInterrupted as stop:
         progress.stop()
@@ -215,19 +218,73 @@ def train(
         raise typer.Exit(code=130) from None
     finally:
         progress.stop()
+    problems = _write_outputs(result, save, history, plot)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        _report(result)
+    if problems:  # the results are printed; say which files could not be written
+        from convcalc.cli._console import print_error
+
+        for problem in problems:
+            print_error(problem)
+        raise typer.Exit(code=2)
+
+
+def _check_outputs(save: Optional[str], history: Optional[str], plot: Optional[str], resume: Optional[str],
+                   overwrite: bool) -> Any:
+    """Before any training: every output path writable and new (or --overwrite, or the run's own --resume file),
+    stale temporary files of dead writers removed; returns where Ctrl-C saves when there is no --save."""
+    import os
+
+    from convcalc.errors import ConvCalcError
+    from convcalc.nn.files import check_output, clean_stale_temps, free_name
+
+    given = [(option, path) for option, path in (("--save", save), ("--history", history), ("--plot", plot))
+             if path is not None]
+    seen: dict = {}
+    for option, path in given:
+        key = os.path.abspath(path)
+        if key in seen:
+            raise ConvCalcError(f"{seen[key]} and {option} name the same file '{path}'; give each its own.")
+        seen[key] = option
+    for option, path in given:
+        check_output(path, option, overwrite=overwrite, own=resume if option == "--save" else None)
+        clean_stale_temps(path)
+    if resume is not None:
+        clean_stale_temps(resume)
+    if plot is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib") is None:
+            raise ConvCalcError("--plot needs matplotlib: pip install 'convcalc[plot]' (checked before training).")
+    if save is not None or resume is not None:
+        return None
+    clean_stale_temps(INTERRUPT_FILE)
+    return INTERRUPT_FILE if overwrite else str(free_name(INTERRUPT_FILE))
+
+
+def _write_outputs(result: Any, save: Optional[str], history: Optional[str], plot: Optional[str]) -> List[str]:
+    """Write the finished run's files; a write that fails is returned as a message, not raised."""
+    from convcalc.errors import ConvCalcError
+
+    problems = list(getattr(result.history, "problems", []))
+    writes = []
     if save is not None:
-        result.model.save(save, extra=result.model.extra)  # the finished model, no resume point
+        writes.append(lambda: result.model.save(save, extra=result.model.extra))  # finished: no resume point
     if history is not None:
-        result.history.save(history)
+        writes.append(lambda: result.history.save(history))
     if plot is not None:
         from convcalc.nn.plotting import plot_histories
 
-        plot_histories([result.history], plot, labels=[result.config.model],
-                       title=f"{result.config.model} on {result.config.data}")
-    if as_json:
-        print_json(result.to_dict())
-        return
-    _report(result)
+        writes.append(lambda: plot_histories([result.history], plot, labels=[result.config.model],
+                                             title=f"{result.config.model} on {result.config.data}"))
+    for write in writes:
+        try:
+            write()
+        except ConvCalcError as error:
+            problems.append(str(error))
+    return list(dict.fromkeys(problems))
 
 
 @app.command()
@@ -261,6 +318,8 @@ def plot(
     metric: Annotated[str, typer.Option("--metric", help="accuracy, loss or both.")] = "both",
     no_val: Annotated[bool, typer.Option("--no-val", help="Training curves only.")] = False,
     title: Annotated[Optional[str], typer.Option("--title", help="Figure title.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists (kept otherwise).")]
+    = False,
 ) -> None:
     """Training curves of one or several runs on one figure (needs matplotlib: pip install 'convcalc[plot]').
 
@@ -273,6 +332,10 @@ def plot(
     metrics = {"both": ("loss", "accuracy"), "loss": ("loss",), "accuracy": ("accuracy",)}.get(metric.lower())
     if metrics is None:
         raise invalid("metric", metric, "one of 'accuracy', 'loss', 'both'")
+    from convcalc.nn.files import check_output, clean_stale_temps
+
+    check_output(out, "--out", overwrite=overwrite)
+    clean_stale_temps(out)
     runs = [History.load(path) for path in histories]
     names = [s.strip() for s in labels.split(",")] if labels else [_label(path) for path in histories]
     plot_histories(runs, out, labels=names, metrics=metrics, validation=not no_val, title=title)

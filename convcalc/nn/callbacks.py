@@ -146,6 +146,8 @@ class History:
     epochs: list[dict[str, float]] = field(default_factory=list)
     stopped_early: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Files that could not be written during training (a checkpoint on a full disk), one message each.
+    problems: list[str] = field(default_factory=list)
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -159,10 +161,10 @@ class History:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_dict` as JSON (atomically)."""
-        tmp = f"{os.fspath(path)}.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=2, default=_json_default)
-        os.replace(tmp, path)
+        from convcalc.nn.files import atomic_write
+
+        text = json.dumps(self.to_dict(), indent=2, default=_json_default).encode("utf-8")
+        atomic_write(path, lambda f: f.write(text), what="the history")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> History:

@@ -84,9 +84,15 @@ def plot_histories(histories: Sequence[History], path: str | os.PathLike[str], *
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    from convcalc.nn.files import atomic_write
+
+    kind = os.path.splitext(os.fspath(path))[1][1:].lower() or "png"
     try:
-        fig.savefig(path, dpi=110)
+        atomic_write(path, lambda f: fig.savefig(f, format=kind, dpi=110), what="the plot")
     except (OSError, ValueError) as error:
+        if isinstance(error, ConvCalcError) and str(error).startswith("Cannot write"):
+            raise
+
         raise ConvCalcError(f"Cannot write the plot to '{path}': {error}") from None
     finally:
         plt.close(fig)

@@ -17,16 +17,17 @@ allow_pickle=False)`` reads it):
   :func:`read_archive` puts the array back. Files without such entries (written
   before callbacks' states were saved) read as before.
 
-Files are written atomically: to a temporary file in the same folder, flushed
-and synced, then moved over the target with ``os.replace``, so an interrupted
-save never leaves a half-written model.
+Files are written atomically (:func:`convcalc.nn.files.atomic_write`): to a
+temporary file ``.<name>.<pid>.<random>.tmp`` in the same folder, flushed and
+synced, then moved over the target with ``os.replace``, so an interrupted save
+never leaves a half-written model (and the next run removes the temporary file
+of a killed writer, :func:`convcalc.nn.files.clean_stale_temps`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -122,17 +123,9 @@ def write_archive(path: str | os.PathLike[str], meta: dict[str, Any], arrays: di
     payload = {"__meta__": np.array(json.dumps({"format": FORMAT, "version": VERSION, **meta}))}
     payload.update(arrays)
     payload.update(inner)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from convcalc.nn.files import atomic_write
+
+    atomic_write(target, lambda f: np.savez(f, **payload), what="the model")
 
 
 def read_archive(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -295,7 +295,10 @@ def fit(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int, epo
                     cb.on_epoch_end(epoch, dict(logs))
                 good = (model.get_weights(), model.optimizer.state_dict())
                 if checkpoint is not None:
-                    model.save(checkpoint, state=state(epoch + 1, 0), extra=model.extra)
+                    try:
+                        model.save(checkpoint, state=state(epoch + 1, 0), extra=model.extra)
+                    except ConvCalcError as error:  # e.g. a full disk: keep training, say so at the end
+                        history.problems.append(str(error))
                 boundary = (epoch + 1, 0)
                 if model.stop_training:
                     history.stopped_early = epoch + 1 < epochs

@@ -1,0 +1,208 @@
+"""The files around `convcalc train` and `convcalc plot` (issue 17): existing outputs are kept unless
+--overwrite, output paths are checked before the first batch, a write that fails at the end still prints
+the results, and stale temporary files of dead writers are cleaned."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from convcalc.nn import Callback, Sequential, TrainingInterrupted, files, session
+
+TINY = "conv(4, 3) relu pool(2) flatten dense(10) softmax"
+FAST = ["--model", TINY, "--limit", "200", "--epochs", "1", "--batch-size", "50"]
+
+
+def _lines(result):
+    return [line for line in result.output.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def interrupted(tmp_path):
+    """run1.npz: a run of 5 epochs interrupted in epoch 3 (as Ctrl-C leaves it)."""
+    path = tmp_path / "run1.npz"
+
+    class Stop(Callback):
+        def on_epoch_begin(self, epoch, logs):
+            self.epoch = epoch
+
+        def on_batch_end(self, batch, logs):
+            if self.epoch == 2 and batch == 1:
+                raise KeyboardInterrupt
+
+    config = session.TrainConfig(model=TINY, limit=200, epochs=5, batch_size=50)
+    with pytest.raises(TrainingInterrupted):
+        session.run(config, [Stop()], checkpoint=path)
+    return path
+
+
+def test_a_resumable_run_is_kept_and_the_refusal_says_what_it_holds(run_cli, interrupted):
+    before = interrupted.read_bytes()
+    result = run_cli("train", *FAST, "--save", str(interrupted))
+    assert result.exit_code == 2, result.output
+    line = _lines(result)[0]
+    assert "run1.npz" in line and "a resumable run at epoch 3 of 5" in line and "--overwrite" in line
+    assert "epoch 1/1" not in result.output  # refused before training
+    assert interrupted.read_bytes() == before
+    assert run_cli("train", *FAST, "--save", str(interrupted), "--overwrite").exit_code == 0
+    assert Sequential.load(interrupted).resume_state is None
+
+
+def test_a_run_may_write_its_own_resume_file(run_cli, interrupted):
+    result = run_cli("train", "--resume", str(interrupted), "--save", str(interrupted), "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["epochs"]) == 5
+
+
+@pytest.mark.parametrize("option,name,content,holds", [
+    ("--history", "h.json", json.dumps({"epochs": [{"loss": 1}, {"loss": 0.5}]}), "a training history of 2 epochs"),
+    ("--plot", "c.png", "x" * 50, "an image of 50 bytes"),
+    ("--save", "m.npz", "not a zip", "9 bytes"),
+])
+def test_existing_outputs_are_kept(run_cli, tmp_path, option, name, content, holds):
+    path = tmp_path / name
+    path.write_text(content)
+    result = run_cli("train", *FAST, option, str(path))
+    assert result.exit_code == 2 and holds in result.output and name in result.output, result.output
+    assert path.read_text() == content
+
+
+def test_plot_out_is_kept_unless_overwrite(run_cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    hist = tmp_path / "h.json"
+    hist.write_text(json.dumps({"epochs": [{"loss": 1.0, "accuracy": 0.5}]}))
+    out = tmp_path / "curves.png"
+    out.write_bytes(b"old")
+    result = run_cli("plot", str(hist), "--out", str(out))
+    assert result.exit_code == 2 and "curves.png" in result.output and "--overwrite" in result.output
+    assert out.read_bytes() == b"old"
+    assert run_cli("plot", str(hist), "--out", str(out), "--overwrite").exit_code == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_interrupt_file_of_another_run_is_kept(run_cli, tmp_path, monkeypatch):
+    """Ctrl-C without --save writes ./convcalc-interrupted.npz, or the next free name if it exists."""
+    from convcalc.nn import training
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "convcalc-interrupted.npz").write_bytes(b"someone else's")
+    real_step, calls = training._step, []
+
+    def step_then_ctrl_c(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # deferred to the end of this step
+        return real_step(*args)
+
+    monkeypatch.setattr(training, "_step", step_then_ctrl_c)
+    result = run_cli("train", *FAST)
+    assert result.exit_code == 130
+    assert (tmp_path / "convcalc-interrupted.npz").read_bytes() == b"someone else's"
+    assert "convcalc-interrupted-2.npz" in result.output.replace("\n", "")
+
+
+@pytest.mark.parametrize("option", ["--save", "--history", "--plot"])
+def test_a_missing_folder_is_refused_before_the_first_batch(run_cli, tmp_path, option):
+    path = tmp_path / "nodir" / "out.file"
+    result = run_cli("train", *FAST, option, str(path))
+    assert result.exit_code == 2, result.output
+    assert _lines(result) == [f"error: {option} '{path}': the folder '{path.parent}' does not exist."]
+
+
+def test_a_folder_where_a_file_is_expected(run_cli, tmp_path):
+    result = run_cli("train", *FAST, "--history", str(tmp_path))
+    assert result.exit_code == 2 and "is a folder" in result.output and "epoch" not in result.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_an_unwritable_folder(run_cli, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        result = run_cli("train", *FAST, "--history", str(folder / "h.json"))
+    finally:
+        folder.chmod(0o700)
+    assert result.exit_code == 2 and "not writable" in result.output
+
+
+def test_an_unwritable_folder_as_seen_by_os_access(run_cli, tmp_path, monkeypatch):
+    real = os.access
+    monkeypatch.setattr(files.os, "access", lambda p, mode: False if str(p) == str(tmp_path) else real(p, mode))
+    result = run_cli("train", *FAST, "--history", str(tmp_path / "h.json"))
+    assert result.exit_code == 2 and "is not writable" in result.output and "epoch" not in result.output
+
+
+def test_the_same_file_for_two_outputs(run_cli, tmp_path):
+    path = tmp_path / "x.json"
+    result = run_cli("train", *FAST, "--history", str(path), "--plot", str(path))
+    assert result.exit_code == 2 and "same file" in result.output
+
+
+def test_a_full_disk_at_the_end_still_prints_the_results(run_cli, tmp_path, monkeypatch):
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    hist = tmp_path / "h.json"
+    result = run_cli("train", *FAST, "--history", str(hist))
+    assert result.exit_code == 2
+    assert "test accuracy:" in result.output  # the results
+    assert f"error: Cannot write the history '{hist}': no space left on the device." in result.output
+    assert os.listdir(tmp_path) == []  # no h.json, no temporary file left behind
+
+
+def test_a_full_disk_while_checkpointing_keeps_training(run_cli, tmp_path, monkeypatch):
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    model = tmp_path / "m.npz"
+    result = run_cli("train", *FAST, "--epochs", "2", "--save", str(model), "--json")
+    assert result.exit_code == 2
+    out = json.loads(result.output[:result.output.rindex("}") + 1])
+    assert len(out["epochs"]) == 2
+    assert f"Cannot write the model '{model}'" in result.output and os.listdir(tmp_path) == []
+
+
+def _dead_pid() -> int:
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(child.stdout)
+
+
+def test_stale_temporary_files_of_dead_writers_are_cleaned(run_cli, tmp_path):
+    dead, alive = _dead_pid(), os.getpid()
+    other = tmp_path / "other"
+    other.mkdir()
+    stale = [tmp_path / f".m.npz.{dead}.0a1b2c3d.tmp", tmp_path / f"h.json.tmp-{dead}"]
+    kept = [tmp_path / f".m.npz.{alive}.0a1b2c3d.tmp", tmp_path / f".x.npz.{dead}.0a1b2c3d.tmp",
+            other / f".m.npz.{dead}.0a1b2c3d.tmp", tmp_path / "m.npz.tmp-notapid"]
+    for path in stale + kept:
+        path.write_bytes(b"leftover")
+    result = run_cli("train", *FAST, "--save", str(tmp_path / "m.npz"), "--history", str(tmp_path / "h.json"))
+    assert result.exit_code == 0, result.output
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in kept)
+
+
+def test_sigkill_during_a_checkpoint_write_leaves_a_temp_file_the_next_run_removes(tmp_path):
+    """A writer killed inside the write: the target is untouched, its temp file stays until the next run."""
+    target = tmp_path / "m.npz"
+    target.write_bytes(b"previous")
+    script = ("import os, signal, sys\n"
+              "from convcalc.nn.files import atomic_write\n"
+              "def write(f):\n"
+              "    f.write(b'half')\n"
+              "    f.flush()\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n"
+              f"atomic_write({str(target)!r}, write)\n")
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert child.returncode == -9
+    leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(leftovers) == 1 and target.read_bytes() == b"previous"
+    assert files.clean_stale_temps(target) == leftovers and not leftovers[0].exists()
