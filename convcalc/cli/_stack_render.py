@@ -38,6 +38,7 @@ class Column(str, Enum):
 
     INDEX = "index"
     NAME = "name"
+    INPUTS = "inputs"
     OUTPUT_SHAPE = "output_shape"
     PARAMS = "params"
     MACS = "macs"
@@ -48,7 +49,7 @@ class Column(str, Enum):
 
 
 HEADERS = {
-    Column.INDEX: "#", Column.NAME: "Layer", Column.OUTPUT_SHAPE: "Output shape", Column.PARAMS: "Param #",
+    Column.INDEX: "#", Column.NAME: "Layer", Column.INPUTS: "Connected to", Column.OUTPUT_SHAPE: "Output shape", Column.PARAMS: "Param #",
     Column.MACS: "MACs", Column.MEMORY: "Memory", Column.RF: "RF", Column.JUMP: "Jump", Column.START: "Start",
 }
 _RIGHT = {Column.INDEX, Column.PARAMS, Column.MACS, Column.MEMORY, Column.RF, Column.JUMP, Column.START}
@@ -104,29 +105,55 @@ def _counted(summary: Summary) -> tuple[str, str]:
     return ("FLOPs", "2 x MACs") if summary.convention == "flops" else ("MACs", summary.convention)
 
 
-def summary_table(summary: Summary, title: str | None = None, max_width: int | None = None) -> Table:
+def summary_table(summary: Summary, title: str | None = None, max_width: int | None = None,
+                  depth: int | None = None) -> Table:
     """Keras-style per-layer table with a footer of column totals (params, MACs, memory).
 
     With ``max_width`` (a terminal's width), the columns of :data:`OPTIONAL_COLUMNS`
     are dropped one by one until the table fits, and the caption says which; the
-    layer names, shapes and parameter counts are always shown whole.
+    layer names, shapes and parameter counts are always shown whole. A branching
+    graph gets a "Connected to" column (the nodes each row takes, as Keras's);
+    ``depth`` folds blocks deeper than it into one row (:func:`convcalc.graph.fold.fold`).
     """
-    hidden: list[Column] = []
-    table = _summary_table(summary, title, hidden, max_width)
+    from convcalc.graph.fold import fold
+
+    rows = fold(summary.layers, depth)
+    hidden: list[Column] = [] if _branches(summary) else [Column.INPUTS]
+    table = _summary_table(summary, rows, title, hidden, max_width, depth)
     for column in OPTIONAL_COLUMNS:
         if max_width is None or natural_width(table) <= max_width:
             break
         hidden.append(column)
-        table = _summary_table(summary, title, hidden, max_width)
+        table = _summary_table(summary, rows, title, hidden, max_width, depth)
     return table
 
 
-def _summary_table(summary: Summary, title: str | None, hidden: list[Column], width: int | None) -> Table:
+def _branches(summary: Summary) -> bool:
+    """True unless every row takes exactly the row before it (a plain layer list)."""
+    previous = "input"
+    for row in summary.layers:
+        if row.inputs and row.inputs != (previous,):
+            return True
+        previous = row.node or previous
+    return False
+
+
+def _label(row: Any) -> str:
+    """The layer, prefixed by the node's name when it has one of its own (``block1: ReLU``)."""
+    return row.name if not row.node or row.node == str(row.index) or row.rf_step is None and row.node in row.name \
+        else f"{row.node}: {row.name}"
+
+
+def _summary_table(summary: Summary, rows: Any, title: str | None, hidden: list[Column], width: int | None,
+                   depth: int | None = None) -> Table:
     reference = "input" if summary.rf_from == 0 else f"output of layer {summary.rf_from}"
     counted, convention = _counted(summary)
     caption = f"batch {summary.batch}, {summary.dtype}, {counted}: {convention}; RF/Jump/Start on the {reference}"
-    if hidden:
-        caption += (f"\nnot shown at {width} columns: {', '.join(HEADERS[c] for c in hidden)} "
+    if depth is not None:
+        caption += f"; blocks deeper than {depth} folded into one row (--json lists every node)"
+    shown = [c for c in hidden if c is not Column.INPUTS or _branches(summary)]
+    if shown:
+        caption += (f"\nnot shown at {width} columns: {', '.join(HEADERS[c] for c in shown)} "
                     "(--json or a wider terminal shows them)")
     table = _table(title=title, show_footer=True, caption=caption, caption_justify="left")
     footers = {
@@ -137,9 +164,10 @@ def _summary_table(summary: Summary, title: str | None, hidden: list[Column], wi
     for column in columns:
         table.add_column(counted if column is Column.MACS else HEADERS[column], footer=footers.get(column, ""),
                          justify="right" if column in _RIGHT else "left", overflow="fold")
-    for row in summary.layers:
+    for row in rows:
         cells = {
-            Column.INDEX: str(row.index), Column.NAME: row.name, Column.OUTPUT_SHAPE: _shape(row.output_shape),
+            Column.INDEX: str(row.index), Column.NAME: _label(row), Column.INPUTS: ", ".join(row.inputs),
+            Column.OUTPUT_SHAPE: _shape(row.output_shape),
             Column.PARAMS: f"{row.params:,}", Column.MACS: f"{row.macs:,}",
             Column.MEMORY: human_bytes(row.activation_bytes), Column.RF: per_axis(row.rf),
             Column.JUMP: per_axis(row.jump), Column.START: per_axis(row.start),

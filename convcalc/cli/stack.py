@@ -157,6 +157,10 @@ def stack(
         help="How MACs are counted: torchvision (weights only, one sample), torchinfo, fvcore, ptflops, thop, "
              "or flops (2 x MACs), e.g. --convention torchinfo.")] = "torchvision",
     rf_from: RfFromOpt = None,
+    depth: Annotated[Optional[str], typer.Option(
+        "--depth", metavar="N", help="Fold blocks nested deeper than N into one row with summed counts, as "
+                                     "torchinfo's depth, e.g. --depth 1 shows a ResNet's stages; --json keeps "
+                                     "every node.", show_default=False)] = None,
     as_json: JsonOpt = False,
     allow_partial: AllowPartialOpt = False,
 ) -> None:
@@ -165,9 +169,12 @@ def stack(
     Examples: convcalc stack hw5;
     convcalc stack "conv(32,3) relu pool(2) flatten dense(10)" --in 1x28x28;
     python -c "print(model)" | convcalc stack - --in 3x224x224; convcalc stack model.keras;
-    convcalc stack vgg16 --convention torchinfo --batch 8 --json
+    convcalc stack vgg16 --convention torchinfo --batch 8 --json; convcalc stack resnet50 --depth 1;
+    convcalc stack "input(64x56x56) res[conv(64,3,p=1) bn relu conv(64,3,p=1) bn] relu"
     """
     from convcalc.stack import summarize
+
+    folding = _count(depth, "depth", 1)
 
     if (spec is None) == (torch_factory is None):
         from convcalc.errors import ConvCalcError
@@ -191,7 +198,7 @@ def stack(
 
         from convcalc.cli._stack_render import emit, summary_table, terminal_width, totals_table
 
-        emit(summary_table(summary, max_width=terminal_width()), Text(""), totals_table(summary))
+        emit(summary_table(summary, max_width=terminal_width(), depth=folding), Text(""), totals_table(summary))
     _finish_import(model, allow_partial, as_json)
 
 

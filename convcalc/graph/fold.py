@@ -20,7 +20,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from convcalc.errors import invalid
 from convcalc.graph.analysis import LayerRow
@@ -54,17 +54,20 @@ def fold(rows: Sequence[LayerRow], depth: int | None) -> tuple[LayerRow, ...]:
         raise invalid("depth", depth, "an int >= 1 (1 folds every top-level block into one row)")
     out: list[LayerRow] = []
     group: list[LayerRow] = []
+    folded: dict[str, str] = {}  # node name -> the label of the row it was folded into
 
     def flush() -> None:
         if not group:
             return
         if len(group) == 1 and len(group[0].scope) < depth:
-            out.append(group[0])
+            row = group[0]
+            out.append(replace(row, inputs=tuple(folded.get(n, n) for n in row.inputs)))
         else:
             members = {r.node for r in group}
             first, last = group[0], group[-1]
             label = group[0].scope[depth - 1]
-            inputs = tuple(dict.fromkeys(n for r in group for n in r.inputs if n not in members))
+            inputs = tuple(dict.fromkeys(folded.get(n, n) for r in group for n in r.inputs if n not in members))
+            folded.update((n, label) for n in members)
             out.append(LayerRow(
                 index=first.index, layer=Block(label, len(group)), name=Block(label, len(group)).describe(),
                 input_shape=first.input_shape, output_shape=last.output_shape,
