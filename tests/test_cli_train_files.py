@@ -206,3 +206,38 @@ def test_sigkill_during_a_checkpoint_write_leaves_a_temp_file_the_next_run_remov
     leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert len(leftovers) == 1 and target.read_bytes() == b"previous"
     assert files.clean_stale_temps(target) == leftovers and not leftovers[0].exists()
+
+
+@pytest.mark.parametrize("content,match", [
+    (b"[" * 100_000 + b"]" * 100_000, "Cannot read the history file"),
+    (b"\xff\xfe not utf-8", "Cannot read the history file"),
+    (b'{"epochs": [1, 2]}', "epoch 1 that is not an object of numbers"),
+    (b'{"epochs": [{"loss": "x"}]}', "epoch 1 that is not an object of numbers"),
+])
+def test_plot_refuses_hostile_histories_with_one_line(run_cli, tmp_path, content, match):
+    hist = tmp_path / "h.json"
+    hist.write_bytes(content)
+    result = run_cli("plot", str(hist), "--out", str(tmp_path / "c.png"))
+    assert result.exit_code == 2 and match in result.output and "h.json" in result.output, result.output
+    assert len(_lines(result)) == 1
+
+
+def test_divergence_keeps_the_last_good_checkpoint(run_cli, tmp_path, monkeypatch):
+    """The loss turns NaN in epoch 2: the message says so, the checkpoint still holds epoch 1, resumable."""
+    from convcalc.nn import training
+
+    real_step, calls = training._step, []
+
+    def nan_in_epoch_2(*args):
+        calls.append(1)
+        loss, out = real_step(*args)
+        return (float("nan") if len(calls) == 6 else loss), out  # 4 batches per epoch
+
+    monkeypatch.setattr(training, "_step", nan_in_epoch_2)
+    path = tmp_path / "m.npz"
+    result = run_cli("train", *FAST, "--epochs", "3", "--save", str(path))
+    assert result.exit_code == 2
+    assert "diverged" in result.output and "epoch 2, batch 2" in result.output
+    assert f"last good checkpoint is kept in '{path}'" in result.output.replace("\n", "")
+    state = Sequential.load(path).resume_state
+    assert (state["epoch"], state["batch"]) == (1, 0) and len(state["history"]) == 1

@@ -170,14 +170,28 @@ class History:
     def load(cls, path: str | os.PathLike[str]) -> History:
         """Read a history JSON written by :meth:`save` (or any ``{"epochs": [...]}`` object)."""
         try:
+            if os.path.getsize(path) > _MAX_HISTORY_BYTES:
+                raise ConvCalcError(f"The history file '{path}' is {os.path.getsize(path):,} bytes; a history is "
+                                    f"far smaller (the limit is {_MAX_HISTORY_BYTES:,}).")
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
-        except (OSError, json.JSONDecodeError) as error:
-            raise ConvCalcError(f"Cannot read the history file '{path}': {error}") from None
+        except ConvCalcError:
+            raise
+        except (OSError, ValueError, RecursionError) as error:  # JSON and UTF-8 errors are ValueErrors
+            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+            raise ConvCalcError(f"Cannot read the history file '{path}': {reason}") from None
         if not isinstance(data, dict) or not isinstance(data.get("epochs"), list):
             raise ConvCalcError(f"The history file '{path}' has no 'epochs' list; write it with convcalc train --history.")
+        for i, epoch in enumerate(data["epochs"], 1):
+            if not isinstance(epoch, dict) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in epoch.values()):
+                raise ConvCalcError(f"The history file '{path}' has an epoch {i} that is not an object of numbers.")
         meta = {k: v for k, v in data.items() if k not in ("epochs", "stopped_early")}
         return cls(list(data["epochs"]), bool(data.get("stopped_early", False)), meta)
+
+
+#: Largest history file :meth:`History.load` reads (a 1,000-epoch history is about 200 kB).
+_MAX_HISTORY_BYTES = 64 * 2**20
 
 
 def _json_default(value: Any) -> Any:
