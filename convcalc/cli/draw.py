@@ -165,13 +165,14 @@ def serve(
     """The explorer page on http://127.0.0.1:PORT/: sliders for every parameter, the picture, the working and
     the output size, all computed by convcalc through the server. Stop it with Ctrl-C.
     """
+    from convcalc.cli.outsize import parse_geometry
     from convcalc.draw.server import make_server
     from convcalc.errors import invalid
 
     number = _ints(port, "port", "an int from 0 to 65535")
     if len(number) != 1 or not 0 <= number[0] <= 65535:
         raise invalid("port", port, "an int from 0 to 65535")
-    server = make_server(number[0])
+    server = make_server(number[0], parse=parse_geometry)  # the page's values parsed as outsize parses them
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     typer.echo(f"convcalc explorer on {url} (Ctrl-C stops it)")
     if open_browser:
