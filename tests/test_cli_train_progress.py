@@ -77,3 +77,19 @@ def test_the_heavy_note_is_printed_before_training(run_cli, monkeypatch):
 @pytest.mark.parametrize("seconds,text", [(0.5, "0.5 s"), (45, "45 s"), (600, "10 min"), (7200, "2 h")])
 def test_durations(seconds, text):
     assert cli_train._duration(seconds) == text
+
+
+def test_the_readme_epoch_time_is_what_bench_train_printed():
+    """README's seconds per epoch are the figures of benchmarks/bench_train.py recorded in docs/performance.md."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = " ".join((root / "README.md").read_text().split())
+    said = re.search(r"HW5 CNN takes ([\d.]+) s on a two-core machine where PyTorch 2\.13 takes ([\d.]+) s",
+                     readme).groups()
+    table = (root / "docs" / "performance.md").read_text()
+    row = re.search(r"^\| hw5 \| SGD, batch 32 \| ([\d.]+) \| \d+ \| ([\d.]+) \|", table, re.M)
+    for text, measured in zip(said, row.groups()):
+        digits = len(text.split(".")[1]) if "." in text else 0
+        assert float(text) == round(float(measured), digits), (text, measured)
