@@ -110,6 +110,11 @@ def rf_forward(field: RField, step: RFStep) -> RField:
     RField(rf=1, jump=Fraction(1, 2), start=0)
     """
     k = step.kernel if step.dilation == 1 else step.effective_kernel
+    if (type(field.jump) is int and type(step.stride) is int and type(step.padding_lo) is int and type(k) is int
+            and type(field.start) in (int, float)):  # floats here are always half-integers (exact())
+        # the common case in whole numbers: start is a multiple of 1/2, kept as twice its value
+        twice = round(2 * field.start) + (k - 1 - 2 * step.padding_lo) * field.jump
+        return RField(field.rf + (k - 1) * field.jump, field.jump * step.stride, half(twice))
     jump = Fraction(field.jump)
     start = Fraction(field.start) + (Fraction(k - 1, 2) - Fraction(step.padding_lo)) * jump
     return RField(ratio(field.rf + (k - 1) * jump), ratio(jump * Fraction(step.stride)), exact(start))
