@@ -1,12 +1,13 @@
-"""Padding, window views, im2col and col2im over NCHW arrays.
+"""Padding and window views over NCHW arrays: what the im2col kernels are built from.
 
 Layouts (``P = Ho*Wo``): the window view of a padded input is
 ``(N, C, kh, kw, Ho, Wo)``, a strided view that copies nothing; its
 contiguous copy is the column matrix ``(N, C*kh*kw, P)``, so that one
 sample's columns are a ``(C*kh*kw, P)`` matrix whose rows are whole output
 planes (the transposed im2col layout of cs231n, copied a whole output row at
-a time). ``col2im`` is the adjoint: it adds the ``kh*kw`` column planes back
-onto strided slices of a zero input (no ``np.add.at``).
+a time). The adjoint (``col2im``) adds the ``kh*kw`` column planes back onto
+strided slices (:func:`window_slice`) of a zero input, no ``np.add.at``; the
+kernels in ``_kernels.py`` and ``conv_pool.py`` do both in place.
 """
 
 from __future__ import annotations
@@ -80,23 +81,3 @@ def window_slice(i: int, j: int, geom: Geometry) -> tuple[slice, slice, slice, s
             slice(i * dh, i * dh + (ho - 1) * th + 1, th),
             slice(j * dw, j * dw + (wo - 1) * tw + 1, tw))
 
-
-def im2col(xp: np.ndarray, geom: Geometry) -> np.ndarray:
-    """Contiguous columns ``(N, C*kh*kw, Ho*Wo)`` of a padded input."""
-    n, c = xp.shape[:2]
-    (kh, kw), (ho, wo) = geom.kernel, geom.out_size
-    cols = np.empty((n, c, kh, kw, ho, wo), dtype=xp.dtype)
-    np.copyto(cols, windows(xp, geom))
-    return cols.reshape(n, c * kh * kw, ho * wo)
-
-
-def col2im(cols: np.ndarray, channels: int, geom: Geometry) -> np.ndarray:
-    """Sum columns ``(N, C*kh*kw, Ho*Wo)`` back onto a zero array of the padded span."""
-    n = cols.shape[0]
-    (kh, kw), (ho, wo) = geom.kernel, geom.out_size
-    c6 = cols.reshape(n, channels, kh, kw, ho, wo)
-    dxp = np.zeros((n, channels) + geom.span, dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            dxp[window_slice(i, j, geom)] += c6[:, :, i, j]
-    return dxp
