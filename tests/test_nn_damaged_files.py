@@ -149,3 +149,15 @@ def test_a_forged_directory_size_is_refused(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(ConvCalcError, match="declares 3,000,000"):
         Sequential.load(path)
+
+
+@pytest.mark.parametrize("bad", [["a", "list"], {"model": 5}, {"epochs": "many"}, {"nesterov": 1}])
+def test_wrong_training_options_in_a_checkpoint(run_cli, resumable, tmp_path, bad):
+    def change(meta):
+        if isinstance(bad, dict):
+            meta["extra"]["train_config"].update(bad)
+        else:
+            meta["extra"]["train_config"] = bad
+
+    path = _rewrite(resumable, tmp_path / "config.npz", change)
+    _one_error_line(run_cli("train", "--resume", str(path)), path, "train_config")

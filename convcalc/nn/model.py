@@ -274,7 +274,9 @@ class Sequential:
         """The modules a training step runs are ``modules[:loss_stop]``: all but a Softmax fused into the loss."""
         return -1 if self.fused else None
 
-    def _check_x(self, x: np.ndarray, name: str = "x") -> np.ndarray:
+    def check_input(self, x: np.ndarray, name: str = "x") -> np.ndarray:
+        """``x`` as an array of the model's dtype; a ``ConvCalcError`` naming ``name`` unless it is
+        ``(N, *input_shape)``."""
         x = np.asarray(x)
         if x.ndim != len(self.input_shape) + 1 or tuple(x.shape[1:]) != self.input_shape:
             raise ConvCalcError(f"The model expects inputs of shape (N, {', '.join(map(str, self.input_shape))}); "
@@ -289,7 +291,7 @@ class Sequential:
 
     def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """The model's outputs for ``x`` (probabilities when it ends in Softmax), in batches."""
-        x = self._check_x(x)
+        x = self.check_input(x)
         outs = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         return np.concatenate(outs) if outs else np.zeros((0, *self.output_shape), self.dtype)
 
@@ -297,7 +299,7 @@ class Sequential:
         """``{"loss": ..., "accuracy": ...}`` on ``(x, y)``; the loss includes the regularizer's penalty (Keras)."""
         if self.loss is None:
             raise ConvCalcError("Call compile(optimizer, loss) before evaluate.")
-        return training.evaluate(self, self._check_x(x), np.asarray(y), batch_size)
+        return training.evaluate(self, self.check_input(x), np.asarray(y), batch_size)
 
     def _need_compiled(self) -> None:
         if self.loss is None or self.optimizer is None:

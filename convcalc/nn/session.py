@@ -117,8 +117,20 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are ignored."""
+        """Inverse of :meth:`to_dict`; unknown keys are ignored, a value of the wrong type is refused."""
+        if not isinstance(data, dict):
+            raise invalid("train_config", type(data).__name__, "a JSON object of training options")
+        kinds: dict[str, tuple[type, ...]] = {
+            "model": (str,), "data": (str,), "data_dir": (str, type(None)), "epochs": (int,), "batch_size": (int,),
+            "optimizer": (str,), "lr": (int, float, type(None)), "momentum": (int, float), "nesterov": (bool,),
+            "init": (str,), "l2": (int, float), "dropout": (int, float), "early_stopping": (int, type(None)),
+            "augment_negative": (bool,), "negate_test": (bool,), "limit": (int, type(None)), "seed": (int,)}
         names = {f.name for f in fields(cls)}
+        for key, value in data.items():
+            wanted = kinds.get(key)
+            if wanted is not None and (not isinstance(value, wanted) or (isinstance(value, bool)
+                                                                         and bool not in wanted)):
+                raise invalid(f"train_config.{key}", str(value)[:60], "a " + " or ".join(t.__name__ for t in wanted))
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
@@ -299,7 +311,10 @@ def resume(path: str | os.PathLike[str], callbacks: list[Callback] | tuple[Callb
     if model.resume_state is None:
         raise ConvCalcError(f"'{path}' holds a finished model, not an interrupted run; nothing to resume.")
     check_train_state(model.resume_state, model.resume_state.get("perm"), path)
-    config = TrainConfig.from_dict(saved)
+    try:
+        config = TrainConfig.from_dict(saved)
+    except ConvCalcError as error:
+        raise ConvCalcError(f"'{path}' is a damaged convcalc checkpoint: {error}") from None
     if epochs is not None:
         config.epochs = epochs
     x_train, y_train, x_test, y_test, dataset = prepare_data(config)

@@ -1,5 +1,11 @@
 """The training loop behind :meth:`Sequential.fit`: steps, validation, divergence, Ctrl-C and resume.
 
+:func:`fit` reads top to bottom: a :class:`_Run` holds the data and the position (epoch,
+next batch, sample order, running sums), is reseeded or restored from a resume point,
+``begin`` starts the callbacks, ``train`` runs ``begin_epoch``, ``train_batch`` for each
+batch and ``end_epoch`` (validation, history, callbacks, checkpoint) for every epoch, and
+``finish`` (or ``interrupted`` on Ctrl-C) ends it.
+
 One step: forward through every module (stopping before a final Softmax when
 the loss is a fused cross-entropy; a cross-entropy after a final Dense layer
 takes its logits, see :attr:`Sequential.loss_input`), the loss and its gradient, backward in
@@ -168,7 +174,7 @@ def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 
 
 def _split(model: Sequential, x: np.ndarray, y: np.ndarray, validation_data: Any,
            validation_split: float) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-    x = model._check_x(x)
+    x = model.check_input(x)
     y = np.asarray(y)
     if len(y) != len(x):
         raise ConvCalcError(f"x has {len(x)} samples but y has {len(y)}.")
@@ -185,12 +191,186 @@ def _split(model: Sequential, x: np.ndarray, y: np.ndarray, validation_data: Any
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise invalid("validation_data", type(validation_data).__name__, "a pair (x_val, y_val)")
-        return x, y, (model._check_x(validation_data[0], "x_val"), np.asarray(validation_data[1]))
+        return x, y, (model.check_input(validation_data[0], "x_val"), np.asarray(validation_data[1]))
     return x, y, None
 
 
 def _rng_state(rng: np.random.Generator) -> dict[str, Any]:
     return rng.bit_generator.state
+
+
+def _fresh_sums() -> dict[str, Any]:
+    """The running sums of an epoch: what its logs are computed from (also part of a resume point)."""
+    return {"loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}
+
+
+class _Run:
+    """One call of :func:`fit`: its data, its position (epoch, batch, sample order, running sums) and its
+    steps, each a method, in the order :meth:`train` calls them."""
+
+    def __init__(self, model: Sequential, x: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, np.ndarray] | None,
+                 batch_size: int, epochs: int, callbacks: list[Callback], shuffle: bool,
+                 checkpoint: str | os.PathLike[str] | None) -> None:
+        self.model, self.x, self.y, self.val = model, x, y, val
+        self.labels = _labels(y)
+        self.batch_size, self.epochs, self.end = batch_size, epochs, epochs
+        self.callbacks, self.shuffle, self.checkpoint = callbacks, bool(shuffle), checkpoint
+        self.n = len(x)
+        self.batches = math.ceil(self.n / batch_size)
+        self.history = History()
+        self.epoch0, self.batch0 = 0, 0
+        self.perm: np.ndarray | None = None
+        self.sums = _fresh_sums()
+        #: Where a Ctrl-C would resume: (epoch, next batch), or None in the middle of a step.
+        self.boundary: tuple[int, int] | None = None
+
+    # ---------------------------------------------------------------- before the first epoch
+    def reseed(self, seed: int) -> None:
+        """``fit(seed=...)``: new shuffling and dropout streams."""
+        shuffle_seq, dropout_seq = np.random.SeedSequence(_check_int("seed", seed, 0)).spawn(2)
+        self.model.shuffle_rng.bit_generator.state = np.random.default_rng(shuffle_seq).bit_generator.state
+        self.model.dropout_rng.bit_generator.state = np.random.default_rng(dropout_seq).bit_generator.state
+
+    def restore(self) -> None:
+        """Take the position back from the model's resume point."""
+        st = self.model.resume_state
+        if st is None:
+            raise ConvCalcError("resume=True but the model has no resume point; load it with Sequential.load(path) "
+                                "from a checkpoint written by an interrupted fit.")
+        check_train_state(st, st.get("perm"), self.model.loaded_from or "the model's resume point")
+        if (st["samples"], st["batch_size"], st["shuffle"]) != (self.n, self.batch_size, self.shuffle):
+            raise ConvCalcError(
+                f"The checkpoint was trained on {st['samples']} samples, batch_size={st['batch_size']}, "
+                f"shuffle={st['shuffle']}; this fit has {self.n}, {self.batch_size}, {self.shuffle}. Resume with "
+                "the same data and settings.")
+        self.epoch0, self.batch0, self.perm = st["epoch"], st["batch"], st.get("perm")
+        self.model.shuffle_rng.bit_generator.state = st["shuffle_rng"]
+        self.model.dropout_rng.bit_generator.state = st["dropout_rng"]
+        self.sums = {k: st[k] for k in self.sums}
+        self.history.epochs = [dict(e) for e in st["history"]]
+        if st.get("stopped"):  # early stopping had ended the run
+            self.end, self.history.stopped_early = self.epoch0, self.epoch0 < self.epochs
+
+    def begin(self, resume: bool) -> None:
+        """Snapshot the last good weights, start the callbacks (and give them back their saved states)."""
+        model = self.model
+        self.params = model.named_parameters()
+        self.good = (model.get_weights(), model.optimizer.state_dict())
+        model.stop_training = False
+        for cb in self.callbacks:
+            cb.set_model(model)
+            cb.on_train_begin({"epochs": self.epochs, "samples": self.n, "batches": self.batches,
+                               "batch_size": self.batch_size, "initial_epoch": self.epoch0})
+        if resume:  # after on_train_begin, which starts callbacks afresh
+            restore_callback_states(self.callbacks, model.resume_state.get("callbacks"))
+
+    # ---------------------------------------------------------------- the loop
+    def train(self, sigint: _DeferInterrupt) -> None:
+        """Every remaining epoch: its batches, then its end (validation, callbacks, checkpoint)."""
+        for epoch in range(self.epoch0, self.end):
+            start = self.begin_epoch(epoch)
+            for b in range(self.batch0, self.batches):
+                self.train_batch(epoch, b, start)
+                if sigint.requested:
+                    raise KeyboardInterrupt
+            if self.end_epoch(epoch, start):
+                break
+
+    def begin_epoch(self, epoch: int) -> float:
+        """The epoch's sample order; returns its start time (earlier by the seconds a resumed epoch already ran)."""
+        if self.perm is None:
+            self.perm = self.model.shuffle_rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+        self.boundary = (epoch, self.batch0)
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch, {"batches": self.batches, "samples": self.n})
+        return time.perf_counter() - self.sums["seconds"]
+
+    def train_batch(self, epoch: int, b: int, start: float) -> None:
+        """One optimiser step on batch ``b``; a NaN/inf loss puts the last good epoch back and raises."""
+        idx = self.perm[b * self.batch_size:(b + 1) * self.batch_size]
+        self.boundary = None
+        loss, out = _step(self.model, self.x[idx], self.y[idx], self.params)
+        if not math.isfinite(loss):
+            self.diverged(loss, epoch, b)
+        sums = self.sums
+        sums["loss_sum"] += loss * len(idx)
+        sums["correct"] += _correct(out, self.labels[idx], self.model.from_logits)
+        sums["seen"] += len(idx)
+        self.boundary = (epoch, b + 1)
+        sums["seconds"] = time.perf_counter() - start
+        logs = {"loss": sums["loss_sum"] / sums["seen"], "accuracy": sums["correct"] / sums["seen"],
+                "seen": sums["seen"], "samples": self.n, "batches": self.batches, "size": len(idx)}
+        for cb in self.callbacks:
+            cb.on_batch_end(b, logs)
+
+    def diverged(self, loss: float, epoch: int, b: int) -> None:
+        model = self.model
+        model.set_weights(self.good[0])
+        model.optimizer.load_state_dict(self.good[1])
+        last = f"the end of epoch {epoch}" if epoch else "their initial values"
+        raise TrainingDiverged(
+            f"Training diverged: the loss became {loss} at epoch {epoch + 1}, batch {b + 1} of "
+            f"{self.batches} (learning rate {model.optimizer.lr:g} is probably too large). The weights "
+            f"were put back to {last}.", self.history, epoch, b)
+
+    def epoch_logs(self, start: float) -> dict[str, float]:
+        """The epoch's loss (with the regularizer's penalty) and accuracy, then the validation pair."""
+        model, sums = self.model, self.sums
+        logs = {"loss": sums["loss_sum"] / sums["seen"] + _penalty(model)}
+        if "accuracy" in model.metrics:
+            logs["accuracy"] = sums["correct"] / sums["seen"]
+        if self.val is not None:
+            logs.update({f"val_{k}": v for k, v in evaluate(model, *self.val, max(self.batch_size, 256)).items()})
+        logs["seconds"] = time.perf_counter() - start
+        return logs
+
+    def end_epoch(self, epoch: int, start: float) -> bool:
+        """Validation, history, callbacks, the last-good snapshot and the checkpoint; True to stop training."""
+        model = self.model
+        self.boundary = None
+        logs = self.epoch_logs(start)
+        self.history.epochs.append(logs)
+        self.perm, self.batch0, self.sums = None, 0, _fresh_sums()
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, dict(logs))
+        self.good = (model.get_weights(), model.optimizer.state_dict())
+        if self.checkpoint is not None:
+            try:
+                model.save(self.checkpoint, state=self.state(epoch + 1, 0), extra=model.extra)
+            except ConvCalcError as error:  # e.g. a full disk: keep training, say so at the end
+                self.history.problems.append(str(error))
+        self.boundary = (epoch + 1, 0)
+        if model.stop_training:
+            self.history.stopped_early = epoch + 1 < self.epochs
+            return True
+        return False
+
+    # ---------------------------------------------------------------- resume points
+    def state(self, epoch: int, batch: int) -> dict[str, Any]:
+        """The resume point at (epoch, next batch)."""
+        model = self.model
+        return {"epoch": epoch, "batch": batch, "samples": self.n, "batch_size": self.batch_size,
+                "shuffle": self.shuffle, "shuffle_rng": _rng_state(model.shuffle_rng),
+                "dropout_rng": _rng_state(model.dropout_rng), **self.sums,
+                "history": [dict(e) for e in self.history.epochs], "perm": self.perm,
+                "callbacks": callback_states(self.callbacks), "stopped": batch == 0 and bool(model.stop_training)}
+
+    def interrupted(self) -> TrainingInterrupted:
+        """Ctrl-C: the resume point at the last boundary (saved to the checkpoint), or none mid-step."""
+        if self.boundary is None:
+            self.model.resume_state = None
+            return TrainingInterrupted(None, None, self.history)
+        point = self.state(*self.boundary)
+        self.model.resume_state = point
+        if self.checkpoint is not None:
+            self.model.save(self.checkpoint, state=point, extra=self.model.extra)
+        return TrainingInterrupted(self.checkpoint, point, self.history)
+
+    def finish(self) -> History:
+        self.model.resume_state = None
+        for cb in self.callbacks:
+            cb.on_train_end({"history": self.history})
+        return self.history
 
 
 def fit(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int, epochs: int, validation_data: Any,
@@ -200,119 +380,18 @@ def fit(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int, epo
     batch_size = _check_int("batch_size", batch_size, 1)
     epochs = _check_int("epochs", epochs, 1)
     x, y, val = _split(model, x, y, validation_data, validation_split)
-    n = len(x)
-    if n == 0:
+    if len(x) == 0:
         raise ConvCalcError("Cannot train on an empty set.")
+    run = _Run(model, x, y, val, batch_size, epochs, callbacks, shuffle, checkpoint)
     if seed is not None:
-        shuffle_seq, dropout_seq = np.random.SeedSequence(_check_int("seed", seed, 0)).spawn(2)
-        model.shuffle_rng.bit_generator.state = np.random.default_rng(shuffle_seq).bit_generator.state
-        model.dropout_rng.bit_generator.state = np.random.default_rng(dropout_seq).bit_generator.state
-    labels = _labels(y)
-    batches = math.ceil(n / batch_size)
-    history = History()
-    epoch0, batch0, perm, end = 0, 0, None, epochs
-    sums = {"loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}
+        run.reseed(seed)
     if resume:
-        st = model.resume_state
-        if st is None:
-            raise ConvCalcError("resume=True but the model has no resume point; load it with Sequential.load(path) "
-                                "from a checkpoint written by an interrupted fit.")
-        check_train_state(st, st.get("perm"), model.loaded_from or "the model's resume point")
-        if (st["samples"], st["batch_size"], st["shuffle"]) != (n, batch_size, bool(shuffle)):
-            raise ConvCalcError(
-                f"The checkpoint was trained on {st['samples']} samples, batch_size={st['batch_size']}, "
-                f"shuffle={st['shuffle']}; this fit has {n}, {batch_size}, {bool(shuffle)}. Resume with the same data "
-                "and settings.")
-        epoch0, batch0, perm = st["epoch"], st["batch"], st.get("perm")
-        model.shuffle_rng.bit_generator.state = st["shuffle_rng"]
-        model.dropout_rng.bit_generator.state = st["dropout_rng"]
-        sums = {k: st[k] for k in sums}
-        history.epochs = [dict(e) for e in st["history"]]
-        if st.get("stopped"):  # early stopping had ended the run
-            end, history.stopped_early = epoch0, epoch0 < epochs
-    params = model.named_parameters()
-    good = (model.get_weights(), model.optimizer.state_dict())
-    model.stop_training = False
-    for cb in callbacks:
-        cb.set_model(model)
-        cb.on_train_begin({"epochs": epochs, "samples": n, "batches": batches, "batch_size": batch_size,
-                           "initial_epoch": epoch0})
-    if resume:  # after on_train_begin, which starts callbacks afresh
-        restore_callback_states(callbacks, model.resume_state.get("callbacks"))
-
-    def state(epoch: int, batch: int) -> dict[str, Any]:
-        return {"epoch": epoch, "batch": batch, "samples": n, "batch_size": batch_size, "shuffle": bool(shuffle),
-                "shuffle_rng": _rng_state(model.shuffle_rng), "dropout_rng": _rng_state(model.dropout_rng),
-                **sums, "history": [dict(e) for e in history.epochs], "perm": perm,
-                "callbacks": callback_states(callbacks), "stopped": batch == 0 and bool(model.stop_training)}
-
-    boundary: tuple[int, int] | None = None
+        run.restore()
+    run.begin(resume)
     # overflow on the way to a diverging loss is reported once, as TrainingDiverged, not as warnings
     with _DeferInterrupt() as sigint, np.errstate(over="ignore", invalid="ignore", divide="ignore"), blas_threads():
         try:
-            for epoch in range(epoch0, end):
-                if perm is None:
-                    perm = model.shuffle_rng.permutation(n) if shuffle else np.arange(n)
-                boundary = (epoch, batch0)
-                for cb in callbacks:
-                    cb.on_epoch_begin(epoch, {"batches": batches, "samples": n})
-                start = time.perf_counter() - sums["seconds"]
-                for b in range(batch0, batches):
-                    idx = perm[b * batch_size:(b + 1) * batch_size]
-                    boundary = None
-                    loss, out = _step(model, x[idx], y[idx], params)
-                    if not math.isfinite(loss):
-                        model.set_weights(good[0])
-                        model.optimizer.load_state_dict(good[1])
-                        last = f"the end of epoch {epoch}" if epoch else "their initial values"
-                        raise TrainingDiverged(
-                            f"Training diverged: the loss became {loss} at epoch {epoch + 1}, batch {b + 1} of "
-                            f"{batches} (learning rate {model.optimizer.lr:g} is probably too large). The weights "
-                            f"were put back to {last}.", history, epoch, b)
-                    sums["loss_sum"] += loss * len(idx)
-                    sums["correct"] += _correct(out, labels[idx], model.from_logits)
-                    sums["seen"] += len(idx)
-                    boundary = (epoch, b + 1)
-                    sums["seconds"] = time.perf_counter() - start
-                    logs = {"loss": sums["loss_sum"] / sums["seen"], "accuracy": sums["correct"] / sums["seen"],
-                            "seen": sums["seen"], "samples": n, "batches": batches, "size": len(idx)}
-                    for cb in callbacks:
-                        cb.on_batch_end(b, logs)
-                    if sigint.requested:
-                        raise KeyboardInterrupt
-                boundary = None
-                penalty = _penalty(model)
-                logs = {"loss": sums["loss_sum"] / sums["seen"] + penalty}
-                if "accuracy" in model.metrics:
-                    logs["accuracy"] = sums["correct"] / sums["seen"]
-                if val is not None:
-                    logs.update({f"val_{k}": v for k, v in evaluate(model, *val, max(batch_size, 256)).items()})
-                logs["seconds"] = time.perf_counter() - start
-                history.epochs.append(logs)
-                perm, batch0 = None, 0
-                sums = {"loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}
-                for cb in callbacks:
-                    cb.on_epoch_end(epoch, dict(logs))
-                good = (model.get_weights(), model.optimizer.state_dict())
-                if checkpoint is not None:
-                    try:
-                        model.save(checkpoint, state=state(epoch + 1, 0), extra=model.extra)
-                    except ConvCalcError as error:  # e.g. a full disk: keep training, say so at the end
-                        history.problems.append(str(error))
-                boundary = (epoch + 1, 0)
-                if model.stop_training:
-                    history.stopped_early = epoch + 1 < epochs
-                    break
+            run.train(sigint)
         except KeyboardInterrupt:
-            if boundary is None:
-                model.resume_state = None
-                raise TrainingInterrupted(None, None, history) from None
-            point = state(*boundary)
-            model.resume_state = point
-            if checkpoint is not None:
-                model.save(checkpoint, state=point, extra=model.extra)
-            raise TrainingInterrupted(checkpoint, point, history) from None
-    model.resume_state = None
-    for cb in callbacks:
-        cb.on_train_end({"history": history})
-    return history
+            raise run.interrupted() from None
+    return run.finish()
