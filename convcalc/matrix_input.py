@@ -27,7 +27,7 @@ from convcalc.errors import ConvCalcError
 from convcalc.exact import Matrix, as_matrix
 
 __all__ = ["parse_number", "parse_matrix", "matrix_from_text", "matrix_from_value", "read_matrix_file",
-           "read_file_bytes", "FILE_SUFFIXES", "MAX_FILE_BYTES", "MAX_CELLS"]
+           "read_file_bytes", "parse_tensor", "tensor_from_text", "FILE_SUFFIXES", "MAX_FILE_BYTES", "MAX_CELLS"]
 
 FILE_SUFFIXES = (".txt", ".csv", ".tsv", ".npy")
 
@@ -358,6 +358,81 @@ def read_matrix_file(path: str | Path, name: str = "X", shown: str | None = None
     text = text_of(data, shown, f"matrix {name}")
     _count_cells(text, name, shown)
     return _quiet_parse(text, name, shown, matrix_from_text) if not echo else matrix_from_text(text, name)
+
+
+def tensor_from_text(text: str, name: str = "X") -> Any:
+    """A matrix, or a stack of them: ``|`` separates channels, ``||`` separates filters.
+
+    ``"1 2; 3 4 | 5 6; 7 8"`` is a 2 x 2 x 2 input (C x H x W);
+    ``"1 0; 0 1 | 1 1; 1 1 || 2 0; 0 2 | 0 0; 0 0"`` two filters of 2 x 2 x 2
+    (O x C x kh x kw, PyTorch's weight layout). Bracket literals may be nested 3
+    or 4 deep instead. A plain matrix comes back as a matrix.
+
+    Examples
+    --------
+    >>> tensor_from_text("1 2; 3 4 | 5 6; 7 8")
+    [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]
+    >>> tensor_from_text("[[[1]], [[2]]]")
+    [[[1]], [[2]]]
+    >>> tensor_from_text("1 || 2")
+    [[[[1]]], [[[2]]]]
+    """
+    body = text.strip()
+    if "|" in body:
+        filters = body.split("||")
+        if len(filters) > 1:
+            return [[matrix_from_text(c, f"{name}[{o}][{k}]") for k, c in enumerate(one.split("|"))]
+                    for o, one in enumerate(filters)]
+        return [matrix_from_text(c, f"{name}[{k}]") for k, c in enumerate(body.split("|"))]
+    if body.startswith(("[", "(")):
+        nested = _bracket_literal(body, name)
+        if nested and isinstance(nested[0], list) and nested[0] and isinstance(nested[0][0], list):
+            return _nested_values(nested, name)
+    return matrix_from_text(body, name)
+
+
+def _nested_values(nested: list, name: str) -> Any:
+    """3-D or 4-D bracket lists: each innermost 2-D block through :func:`matrix_from_value`."""
+    depth, probe = 0, nested
+    while isinstance(probe, list) and probe:
+        depth, probe = depth + 1, probe[0]
+    if depth > 4:
+        raise ConvCalcError(f"matrix {name} is nested {depth} deep; at most 4 (O x C x H x W).")
+    if depth <= 2:
+        return matrix_from_value(nested, name)
+    return [_nested_values(item, f"{name}[{k}]") if isinstance(item, list) else
+            matrix_from_value(item, name) for k, item in enumerate(nested)]
+
+
+def parse_tensor(source: str, name: str = "X", stdin: TextIO | None = None) -> Any:
+    """Like :func:`parse_matrix`, but channels (``|``, ``C x H x W``) and filters (``||``) are allowed.
+
+    Files: ``.txt``/``.csv`` in the same syntax, or a 2-D, 3-D or 4-D ``.npy``
+    array. Returns a matrix, ``C`` matrices, or ``O`` lists of ``C`` matrices.
+    """
+    text = source.strip()
+    if text == "-":
+        data = (stdin or sys.stdin).read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES or "\x00" in data:
+            raise ConvCalcError(f"matrix {name}: standard input is over {_size_text(MAX_FILE_BYTES)} or holds "
+                                "NUL bytes.")
+        _count_cells(data, name, "standard input")
+        return tensor_from_text(data, name)
+    looks_like_file = text.lower().endswith(FILE_SUFFIXES) and not text.startswith(("[", "("))
+    if looks_like_file or (text and "\n" not in text and len(text) < 4096 and _is_file(Path(text))):
+        shown = _short_name(text)
+        data_bytes = read_file_bytes(text, name, shown)
+        if text.lower().endswith(".npy"):
+            array = _npy_array(data_bytes, name, shown, max_ndim=4)
+            try:
+                return _nested_values(array.tolist(), name)
+            except ConvCalcError as error:
+                raise ConvCalcError(f"{str(error).rstrip('.')} (in file {shown!r}).") from None
+        content = text_of(data_bytes, shown, f"matrix {name}")
+        _count_cells(content, name, shown)
+        return tensor_from_text(content, name)
+    _count_cells(text, name, "the text")
+    return tensor_from_text(text, name)
 
 
 def _is_file(path: Path) -> bool:

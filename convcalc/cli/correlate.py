@@ -61,6 +61,20 @@ def correlate(
         "--framework", metavar="torch|keras",
         help="Rule for --mode same: torch (stride 1 only) or keras (any stride, ceil(n/s) outputs), "
              "e.g. --framework keras (with --mode same --stride 2).")] = "torch",
+    transposed: Annotated[bool, typer.Option(
+        "--transposed", help="Transposed convolution (PyTorch ConvTranspose2d, one channel): every input cell "
+                             "scatters X(a,b)*F onto the output; with --stride, --padding, --output-padding, "
+                             "--dilation.")] = False,
+    output_padding: Annotated[Optional[str], typer.Option(
+        "--output-padding", metavar="N", show_default=False,
+        help="With --transposed: extra rows/columns on the bottom/right, e.g. --output-padding 1.")] = None,
+    bias: Annotated[Optional[str], typer.Option(
+        "--bias", metavar="B", show_default=False,
+        help="Multi-channel: one bias per output map, e.g. --bias 1,0 (as the CS231n demo's b0, b1).")] = None,
+    max_work: Annotated[Optional[int], typer.Option(
+        "--max-work", metavar="N", show_default=False,
+        help="Refuse above N multiply-adds, estimated first (default 20,000,000, a few seconds; 0: no limit), "
+             "e.g. --max-work 100000000.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Exact correlation (or convolution) of two integer/fraction matrices, with the working of any cell.
@@ -68,18 +82,38 @@ def correlate(
     Example (the seed's HW5 question 3, Y(0,0) = 68):
     convcalc correlate "1 0 -2; 2 9 5; 0 -3 1" "-1 -1 -1; -1 8 -1; -1 -1 -1" \\
       --explain 0,0
+
+    Channels (C x H x W input, C x k x k filter, summed over channels): separate
+    channels with | and filters with ||, e.g. "1 2; 3 4 | 5 6; 7 8"; or a 3-D/4-D
+    .npy file. Transposed: convcalc correlate "0 1; 2 3" "0 1; 2 3" --transposed --stride 2
     """
     from convcalc import exact
-    from convcalc.matrix_input import parse_matrix
+    from convcalc.cli import _exact_more
+    from convcalc.matrix_input import parse_tensor
 
     check_one_stdin(x, f)
     _check_framework(framework)
-    xm, fm = parse_matrix(x, "X"), parse_matrix(f, "F")
+    if max_work is not None and max_work < 0:
+        from convcalc.errors import invalid
+
+        raise invalid("max-work", max_work, "an int >= 0 (0: no limit)")
+    xt, ft = parse_tensor(x, "X"), parse_tensor(f, "F")
     options: dict[str, Any] = {
         "mode": mode, "stride": _pair_option(stride, "stride"), "dilation": _pair_option(dilation, "dilation"),
         "padding": _padding_option(padding), "framework": framework,
     }
-    y = (exact.convolve if flip else exact.correlate)(xm, fm, **options)
+    if transposed:
+        _exact_more.transposed(xt, ft, options, output_padding, flip, bias, explain, max_work, as_json)
+        return
+    if output_padding is not None:
+        from convcalc.errors import ConvCalcError
+
+        raise ConvCalcError("--output-padding applies to a transposed convolution; add --transposed")
+    if bias is not None or _exact_more.depth(xt) > 2 or _exact_more.depth(ft) > 2:
+        _exact_more.channels(xt, ft, options, flip, bias, explain, max_work, as_json)
+        return
+    xm, fm = xt, ft
+    y = (exact.convolve if flip else exact.correlate)(xm, fm, max_work=max_work, **options)
     cells = _cells(explain, len(y), len(y[0]))
     workings = [exact.explain(xm, fm, i, j, convolve=flip, **options) for i, j in cells]
     if as_json:
@@ -121,6 +155,10 @@ def pool(
         "--exclude-pad", help="With --avg: divide by the real cells only, not the padding "
                               "(PyTorch's count_include_pad=False).")] = False,
     explain: ExplainOpt = None,
+    max_work: Annotated[Optional[int], typer.Option(
+        "--max-work", metavar="N", show_default=False,
+        help="Refuse above N comparisons/additions, estimated first (default 20,000,000; 0: no limit), "
+             "e.g. --max-work 100000000.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Exact max or average pooling of a matrix (averages as exact fractions), with the working of any cell.
@@ -142,9 +180,9 @@ def pool(
             from convcalc.errors import invalid
 
             raise invalid("dilation", dilation, "1 for average pooling (PyTorch AvgPool2d has no dilation)")
-        y = exact.avg_pool(xm, count_include_pad=not exclude_pad, **geometry)
+        y = exact.avg_pool(xm, count_include_pad=not exclude_pad, max_work=max_work, **geometry)
     else:
-        y = exact.max_pool(xm, dilation=_pair_option(dilation, "dilation"), **geometry)
+        y = exact.max_pool(xm, dilation=_pair_option(dilation, "dilation"), max_work=max_work, **geometry)
     cells = _cells(explain, len(y), len(y[0]))
     workings = [exact.explain_pool(xm, i, j, dilation=_pair_option(dilation, "dilation"), op=op,
                                    count_include_pad=not exclude_pad, **geometry) for i, j in cells]
@@ -205,11 +243,18 @@ def check_one_stdin(*matrices: Optional[str]) -> None:
         raise ConvCalcError("only one matrix can come from standard input ('-'); give the other inline or as a file")
 
 
+#: The most cells ``--explain all`` writes out (each is a window, a kernel and a sum: ~1 ms to render).
+MAX_EXPLAIN_CELLS = 2_500
+
+
 def _cells(explain: Optional[list[str]], rows: int, cols: int) -> list[tuple[int, int]]:
     """``["0,0", "1,2"]`` or ``["all"]`` to the output cells to explain, each once, in order."""
     from convcalc.errors import invalid
 
     cells: list[tuple[int, int]] = []
+    if any(item.strip().lower() == "all" for item in explain or []) and rows * cols > MAX_EXPLAIN_CELLS:
+        raise invalid("explain", "all", f"at most {MAX_EXPLAIN_CELLS:,} cells; this output has {rows * cols:,} "
+                                        f"({rows}x{cols}): name the cells, e.g. --explain 0,0 --explain 1,2")
     for item in explain or []:
         if item.strip().lower() == "all":
             cells += [(i, j) for i in range(rows) for j in range(cols)]
@@ -267,7 +312,8 @@ def cell_working_json(w: CellWorking) -> dict[str, Any]:
 
 
 def input_with_window(xm: list[list[Any]], rows: tuple[int, ...], cols: tuple[int, ...], cell: tuple[int, int],
-                      outside: str = "padding shown as 0", pad_text: str = "0") -> RenderableType:
+                      outside: str = "padding shown as 0", pad_text: str = "0", x_name: str = "X",
+                      y_name: str = "Y") -> RenderableType:
     """The input with one window marked in [brackets]; padding the window reaches is drawn around it.
 
     ``pad_text`` is how a padding cell reads (``0``, or ``-inf`` for max pooling).
@@ -278,7 +324,7 @@ def input_with_window(xm: list[list[Any]], rows: tuple[int, ...], cols: tuple[in
     shown = [[xm[r][c] if 0 <= r < n_rows and 0 <= c < n_cols else None for c in range(c0, c1 + 1)]
              for r in range(r0, r1 + 1)]
     padded = (r0, c0) != (0, 0) or (r1, c1) != (n_rows - 1, n_cols - 1)
-    title = f"X, the window of Y({cell[0]},{cell[1]}) in [brackets]" + (f" ({outside})" if padded else "")
+    title = f"{x_name}, the window of {y_name}({cell[0]},{cell[1]}) in [brackets]" + (f" ({outside})" if padded else "")
     return matrix_table(shown, title, highlight={(r, c) for r in rows for c in cols}, origin=(r0, c0),
                         pad_text=pad_text)
 
@@ -367,7 +413,7 @@ def _span(indices: tuple[int, ...]) -> str:
     return f"{indices[0]}..{indices[-1]}" + (f" step {step}" if step != 1 else "")
 
 
-def render_cell_working(w: CellWorking) -> RenderableType:
+def render_cell_working(w: CellWorking, x_name: str = "X", f_name: str = "F", y_name: str = "Y") -> RenderableType:
     """The hand working of one cell, laid out like a homework answer.
 
     ``Y(0,0) = sum(X[rows 0..2, cols 0..2] * F)``, then the window, the kernel and
@@ -379,8 +425,9 @@ def render_cell_working(w: CellWorking) -> RenderableType:
     from convcalc.cli._stack_render import Prose
 
     i, j = w.cell
-    kernel_name = "flip(F)" if w.flipped else "F"
-    head = Text(f"Y({i},{j}) = sum(X[rows {_span(w.rows)}, cols {_span(w.cols)}] * {kernel_name})", style="bold")
+    kernel_name = f"flip({f_name})" if w.flipped else f_name
+    head = Text(f"{y_name}({i},{j}) = sum({x_name}[rows {_span(w.rows)}, cols {_span(w.cols)}] * {kernel_name})",
+                style="bold")
     grid = side_by_side([_block(w.window), _block(w.kernel), _block(w.products)], ["*", "="],
                         ["window", kernel_name, "products"])
     parts: list[Any] = [head, Text(grid, no_wrap=True, overflow="ignore")]

@@ -25,16 +25,24 @@ Conventions
 Modules, all re-exported here (import from ``convcalc.exact``): ``values``
 (the value and matrix types, :func:`as_matrix`), ``geometry`` (where the
 windows sit), ``correlation`` (:func:`correlate`, :func:`convolve`), ``cell``
-(:func:`explain`, the working of one cell) and ``pooling``.
+(:func:`explain`, the working of one cell), ``pooling``, ``channels``
+(:func:`correlate_channels`: ``C x H x W`` inputs, ``C x k x k`` or
+``O x C x k x k`` filters, summed over channels), ``transposed``
+(:func:`conv_transpose`, PyTorch ``ConvTranspose2d`` on one channel) and
+``work`` (every operation estimates its multiply-adds first and refuses above
+``max_work``, default :data:`MAX_WORK`).
 """
 
 from __future__ import annotations
 
 from convcalc.exact.cell import CellWorking, explain
+from convcalc.exact.channels import ChannelWorking, correlate_channels, explain_channels
 from convcalc.exact.correlation import convolve, correlate
 from convcalc.exact.geometry import Geometry
 from convcalc.exact.pooling import PoolWorking, avg_pool, explain_pool, max_pool
+from convcalc.exact.transposed import TransposedWorking, conv_transpose, explain_transposed
 from convcalc.exact.values import Matrix, Value, as_matrix
+from convcalc.exact.work import MAX_WORK
 
 __all__ = [
     "Value",
@@ -49,4 +57,11 @@ __all__ = [
     "max_pool",
     "avg_pool",
     "explain_pool",
+    "correlate_channels",
+    "explain_channels",
+    "ChannelWorking",
+    "conv_transpose",
+    "explain_transposed",
+    "TransposedWorking",
+    "MAX_WORK",
 ]

@@ -9,6 +9,7 @@ from operator import add, mul
 
 from convcalc.exact.geometry import Geometry, _conv_geometry
 from convcalc.exact.values import Matrix, _flip, as_matrix
+from convcalc.exact.work import check_work
 
 
 def _padded(x: Matrix, pads: tuple[tuple[int, int], tuple[int, int]]) -> Matrix:
@@ -82,7 +83,7 @@ def _correlate_ints(xp: Matrix, f: Matrix, g: Geometry) -> Matrix:
 
 
 def correlate(x: object, f: object, mode: str = "valid", stride: object = 1, dilation: object = 1,
-              padding: object = None, *, framework: str = "torch") -> Matrix:
+              padding: object = None, *, framework: str = "torch", max_work: int | None = None) -> Matrix:
     """Exact 2-D cross-correlation, as in CNN layers (no kernel flip).
 
     ``y[i, j] = sum_{u, v} x[i*s + u*d - p_top, j*s + v*d - p_left] * f[u, v]``
@@ -106,6 +107,10 @@ def correlate(x: object, f: object, mode: str = "valid", stride: object = 1, dil
     framework : {"torch", "keras"}
         Rule for 'same' with a stride (PyTorch refuses it; Keras uses ``ceil(n/s)``).
         Defaults to "torch".
+    max_work : int, optional
+        Refuse above this many multiply-adds (output cells x kernel cells),
+        estimated before any is done; default :data:`convcalc.exact.work.MAX_WORK`
+        (20 million, about 5-10 s), 0 for no limit.
 
     Returns
     -------
@@ -115,7 +120,8 @@ def correlate(x: object, f: object, mode: str = "valid", stride: object = 1, dil
     Raises
     ------
     ConvCalcError
-        A malformed matrix, a bad parameter, or a kernel larger than the padded input.
+        A malformed matrix, a bad parameter, a kernel larger than the padded input,
+        or more work than ``max_work``.
 
     Examples
     --------
@@ -129,11 +135,17 @@ def correlate(x: object, f: object, mode: str = "valid", stride: object = 1, dil
     """
     xm, fm = as_matrix(x, "x"), as_matrix(f, "f")
     g = _conv_geometry(xm, fm, mode, stride, dilation, padding, framework, flipped=False)
+    _check_work(g, max_work, "correlation")
     return _correlate_padded(_padded(xm, g.padding), fm, g)
 
 
+def _check_work(g: Geometry, max_work: int | None, op: str) -> None:
+    check_work(g.output[0] * g.output[1] * g.kernel[0] * g.kernel[1], max_work,
+               f"exact {op} of a {g.size[0]}x{g.size[1]} input with a {g.kernel[0]}x{g.kernel[1]} kernel")
+
+
 def convolve(x: object, f: object, mode: str = "valid", stride: object = 1, dilation: object = 1,
-             padding: object = None, *, framework: str = "torch") -> Matrix:
+             padding: object = None, *, framework: str = "torch", max_work: int | None = None) -> Matrix:
     """Exact 2-D convolution: :func:`correlate` with the kernel flipped on both axes.
 
     ``y[i, j] = sum_{u, v} x[i*s + u*d - p_top, j*s + v*d - p_left] * f[kh-1-u, kw-1-v]``.
@@ -150,4 +162,5 @@ def convolve(x: object, f: object, mode: str = "valid", stride: object = 1, dila
     """
     xm, fm = as_matrix(x, "x"), as_matrix(f, "f")
     g = _conv_geometry(xm, fm, mode, stride, dilation, padding, framework, flipped=True)
+    _check_work(g, max_work, "convolution")
     return _correlate_padded(_padded(xm, g.padding), _flip(fm), g)

@@ -9,6 +9,7 @@ from convcalc._typing import is_symbolic
 from convcalc.errors import invalid
 from convcalc.exact.geometry import Geometry, _check_cell, _ints, _pool_geometry
 from convcalc.exact.values import Matrix, Value, _term, _tuples, as_matrix
+from convcalc.exact.work import check_work
 
 
 @dataclass(frozen=True)
@@ -68,19 +69,24 @@ def _pool_cell(xm: Matrix, g: Geometry, i: int, j: int, op: str, count_include_p
 
 
 def _pool(x: object, kernel: object, stride: object, padding: object, dilation: object, ceil_mode: bool,
-          op: str, count_include_pad: bool = True) -> Matrix:
+          op: str, count_include_pad: bool = True, max_work: int | None = None) -> Matrix:
     xm = as_matrix(x, "x")
     g = _pool_geometry(xm, kernel, stride, padding, dilation, ceil_mode)
+    check_work(g.output[0] * g.output[1] * g.kernel[0] * g.kernel[1], max_work,
+               f"exact {op} pooling of a {g.size[0]}x{g.size[1]} input with a {g.kernel[0]}x{g.kernel[1]} window",
+               "window reads")
     return [[_pool_cell(xm, g, i, j, op, count_include_pad).value for j in range(g.output[1])]
             for i in range(g.output[0])]
 
 
 def max_pool(x: object, kernel: object, stride: object = None, padding: object = 0, dilation: object = 1,
-             ceil_mode: bool = False) -> Matrix:
+             ceil_mode: bool = False, *, max_work: int | None = None) -> Matrix:
     """Exact 2-D max pooling (PyTorch ``MaxPool2d``: padding cells never win).
 
     Output size from :func:`convcalc.arithmetic.pool_length`, ceil mode with
-    PyTorch's last-window rule. ``stride`` defaults to ``kernel``.
+    PyTorch's last-window rule. ``stride`` defaults to ``kernel``. ``max_work``
+    limits the comparisons (output cells x window cells; default
+    :data:`convcalc.exact.work.MAX_WORK`, 0 for none).
 
     Examples
     --------
@@ -89,16 +95,17 @@ def max_pool(x: object, kernel: object, stride: object = None, padding: object =
     >>> max_pool([[1, 2, 3], [4, 5, 6], [7, 8, 9]], 2, ceil_mode=True)
     [[5, 6], [8, 9]]
     """
-    return _pool(x, kernel, stride, padding, dilation, ceil_mode, "max")
+    return _pool(x, kernel, stride, padding, dilation, ceil_mode, "max", max_work=max_work)
 
 
 def avg_pool(x: object, kernel: object, stride: object = None, padding: object = 0, ceil_mode: bool = False,
-             count_include_pad: bool = True) -> Matrix:
+             count_include_pad: bool = True, *, max_work: int | None = None) -> Matrix:
     """Exact 2-D average pooling: averages are exact Fractions (PyTorch ``AvgPool2d`` conventions).
 
     The divisor is the window clipped to the padded input when
     ``count_include_pad`` (PyTorch's default), else the number of real input
     cells in the window. Every average is a Fraction (sympy input gives sympy).
+    ``max_work`` as in :func:`max_pool`.
 
     Examples
     --------
@@ -107,7 +114,7 @@ def avg_pool(x: object, kernel: object, stride: object = None, padding: object =
     >>> avg_pool([[1, 3], [5, 7]], 2)
     [[Fraction(4, 1)]]
     """
-    return _pool(x, kernel, stride, padding, 1, ceil_mode, "avg", count_include_pad)
+    return _pool(x, kernel, stride, padding, 1, ceil_mode, "avg", count_include_pad, max_work)
 
 
 def explain_pool(x: object, i: int, j: int, kernel: object, stride: object = None, padding: object = 0,
