@@ -29,7 +29,12 @@ from convcalc.nn import session
 from convcalc.sweep import SweepSpec, run_sweep
 from convcalc.sweep.runner import THREAD_VARIABLES
 
-distributed = pytest.importorskip("distributed", reason="the dask extra: pip install 'convcalc[dask]'")
+try:
+    import distributed
+except ImportError:  # pragma: no cover - CI installs the extra, and must not skip these tests
+    if os.environ.get("CI"):
+        raise
+    pytest.skip("the dask extra is not installed: pip install 'convcalc[dask]'", allow_module_level=True)
 
 TINY = "conv(2,3) relu pool(2) flatten dense(10) softmax"
 DASK = str(Path(sys.executable).with_name("dask"))

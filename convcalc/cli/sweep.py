@@ -79,7 +79,9 @@ class _Progress:
 
 
 def _fmt(value: Optional[float], digits: int = 4) -> str:
-    return "--" if value is None else f"{value:.{digits}f}"
+    if value is None:
+        return "--"
+    return f"{value:.3g}" if abs(value) >= 1e4 else f"{value:.{digits}f}"
 
 
 def _table(result: Any) -> Any:
@@ -94,14 +96,17 @@ def _table(result: Any) -> Any:
     table.add_column("", justify="center")
     for name in names or ["configuration"]:
         table.add_column(name)
-    for head in ("runs", "status", "test acc", "± std", "min-max", "train loss", "epochs", "s/run"):
+    troubled = any(set(row.statuses) - {"finished"} for row in rows)
+    heads = ["runs", *(["status"] if troubled else []), "test acc", "± std", "min-max", "train loss", "epochs", "s/run"]
+    for head in heads:
         table.add_column(head, justify="right")
     for row in rows:
         cells = [_show(row.values.get(n, "")) for n in names] if names else [row.label]
-        spread = f"{_fmt(row.low)}-{_fmt(row.high)}" if row.accuracies and len(row.accuracies) > 1 else "--"
+        spread = f"{_fmt(row.low)}-{_fmt(row.high)}" if len(row.accuracies) > 1 else "--"
         epochs = sorted(set(row.epochs))
         seconds = sum(row.seconds) / len(row.seconds) if row.seconds else None
-        table.add_row("*" if row.best else "", *cells, str(row.runs), _status_text(row.statuses),
+        status = [_status_text(row.statuses)] if troubled else []
+        table.add_row("*" if row.best else "", *cells, str(row.runs), *status,
                       f"[bold]{_fmt(row.mean)}[/bold]" if row.best else _fmt(row.mean), _fmt(row.std), spread,
                       _fmt(row.train_loss), "/".join(map(str, epochs)) if epochs else "0", _fmt(seconds, 1))
     return table, rows

@@ -94,7 +94,7 @@ class ProcessPool:
                             record = _failed(payload, f"its worker process died {MAX_ATTEMPTS} times "
                                                       f"({type(error).__name__}: killed, or out of memory?)")
                         on_done(record)
-                    on_tick(sum(1 for f in waiting if f.running()))
+                    on_tick(min(sum(1 for f in waiting if f.running()), self.slots))  # queued calls count as running
             except BaseException:
                 _stop_pool(pool)
                 raise

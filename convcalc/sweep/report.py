@@ -123,6 +123,10 @@ def plot_sweep(result: Any, path: str | os.PathLike[str], *, metric: str = "val_
     lowest and highest seed when there are several). Returns the parameters drawn.
     """
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    from convcalc.sweep.grid import _show
+
     runs = [run for run in result.runs if run.id in result.records]
     if not runs:
         raise ConvCalcError("No run has finished yet, so there are no curves to draw.")
@@ -134,7 +138,7 @@ def plot_sweep(result: Any, path: str | os.PathLike[str], *, metric: str = "val_
     fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4), squeeze=False)
     cmap = plt.get_cmap("tab10")
     for ax, name in zip(axes[0], names):
-        values = list(dict.fromkeys(str(run.values.get(name)) for run in runs))
+        values = list(dict.fromkeys(_show(run.values.get(name)) for run in runs))
         shown = set()
         for key, members in groups.items():
             curves = [[e.get(metric, math.nan) for e in result.records[r.id].get("epochs") or []] for r in members]
@@ -145,7 +149,7 @@ def plot_sweep(result: Any, path: str | os.PathLike[str], *, metric: str = "val_
             columns = [[c[i] for c in curves if i < len(c) and c[i] is not None and math.isfinite(c[i])]
                        for i in range(length)]
             mean = [statistics.fmean(col) if col else math.nan for col in columns]
-            value = str(members[0].values.get(name))
+            value = _show(members[0].values.get(name))
             colour = cmap(values.index(value) % 10)
             ax.plot(xs, mean, color=colour, marker="o", markersize=3, linewidth=1.4,
                     label=f"{name}={value}" if value not in shown else None)
@@ -154,6 +158,7 @@ def plot_sweep(result: Any, path: str | os.PathLike[str], *, metric: str = "val_
                 ax.fill_between(xs, [min(c) if c else math.nan for c in columns],
                                 [max(c) if c else math.nan for c in columns], color=colour, alpha=0.15)
         ax.set_title(f"by {name}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric.replace("val_", "test ").replace("_", " "))
         ax.grid(alpha=0.3)
