@@ -25,12 +25,13 @@ running statistics are counted apart as non-trainable.
 
 from __future__ import annotations
 
-from convcalc.graph import Add, Concat, Cropping2D, Graph, Input, Model, Tensor, scope
+from convcalc.graph import Add, Concat, Graph, Input, Model, Tensor, scope
 from convcalc.layers import (
     AdaptiveAvgPool2D,
     BatchNorm2D,
     Conv2D,
     ConvTranspose2D,
+    Cropping2D,
     Dense,
     Dropout,
     Flatten,

@@ -15,7 +15,7 @@ from fractions import Fraction
 import pytest
 
 from convcalc.errors import ConvCalcError
-from convcalc.graph import Add, Concat, Cropping2D, Graph, Input, Merge, Model, Multiply, Node
+from convcalc.graph import Add, Concat, Graph, Input, Merge, Model, Multiply, Node
 from convcalc.graph.fold import fold
 from convcalc.layers import (
     AvgPool1D,
@@ -23,6 +23,7 @@ from convcalc.layers import (
     Conv1D,
     Conv2D,
     ConvTranspose2D,
+    Cropping2D,
     Dense,
     GlobalAvgPool2D,
     MaxPool1D,

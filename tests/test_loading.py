@@ -40,3 +40,12 @@ def test_diagnose_rotates_a_channels_last_input_first() -> None:
     from convcalc.diagnose.stacks import _stack
 
     assert _stack({"id": "q", "spec": "conv(8, 3)", "input": (28, 28, 1), "layout": "nhwc"})[1] == (1, 28, 28)
+
+
+def test_files_false_never_reads_a_file(tmp_path, monkeypatch) -> None:
+    """Issue 17 (H2's request): a bare word that names an existing file is read only when files=True."""
+    (tmp_path / "net.txt").write_text("conv(8, 3)")
+    monkeypatch.chdir(tmp_path)
+    assert load_stack("net.txt", (1, 8, 8))[1] == (1, 8, 8)
+    with pytest.raises(ConvCalcError):
+        load_stack("net.txt", (1, 8, 8), files=False)

@@ -15,8 +15,6 @@ docs/graphs.md works a residual block, an Inception block and a U-Net skip by ha
 from __future__ import annotations
 
 from convcalc.graph.merge import Add, Concat, Merge, Multiply
-from convcalc.graph.crop import Cropping2D
 from convcalc.graph.model import MAX_NODES, Graph, Input, Model, Node, Tensor, apply, scope
 
-__all__ = ["Graph", "Node", "Tensor", "Input", "Model", "apply", "Merge", "Add", "Multiply", "Concat", "MAX_NODES", "scope",
-           "Cropping2D"]
+__all__ = ["Graph", "Node", "Tensor", "Input", "Model", "apply", "Merge", "Add", "Multiply", "Concat", "MAX_NODES", "scope"]

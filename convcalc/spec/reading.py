@@ -15,11 +15,12 @@ from convcalc.spec.parser import _Block, _Label, _Parser, _Ref, has_graph
 from convcalc.spec.tokens import _error, _Token
 
 
-def read_spec(text: str, input_shape: tuple[int, ...] | None = None) -> ParsedSpec:
+def read_spec(text: str, input_shape: tuple[int, ...] | None = None, *, files: bool = True) -> ParsedSpec:
     """Parse ``text`` (a spec or the path of a file holding one) into a :class:`ParsedSpec`.
 
     When an input shape is known (given here or in the spec), PyTorch-style
-    ``in_channels``/``in_features`` are checked against it.
+    ``in_channels``/``in_features`` are checked against it. With
+    ``files=False`` the text is never taken for a path (a file is never read).
 
     Examples
     --------
@@ -29,7 +30,7 @@ def read_spec(text: str, input_shape: tuple[int, ...] | None = None) -> ParsedSp
     >>> read_spec("Conv2D(8, 3, input_shape=(28, 28, 1))").input_shape
     (1, 28, 28)
     """
-    text = _maybe_file(text)
+    text = _maybe_file(text) if files else text
     builder = _Builder(text)
     items = _Parser(text).items()
     if has_graph(items):
@@ -177,7 +178,7 @@ def parse_shape(text: str, name: str = "input shape") -> tuple[int, ...]:
 
 
 def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *, layout: str = "nchw",
-               require_shape: bool = True) -> tuple[list[L.Layer], tuple[int, ...]]:
+               require_shape: bool = True, files: bool = True) -> tuple[list[L.Layer], tuple[int, ...]]:
     """A preset name or a spec (text or file) and the input shape to run it on, in ``layout`` order.
 
     The one place that turns what a user typed into a model: ``convcalc stack``,
@@ -188,7 +189,8 @@ def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *, layou
     The shape is ``input_shape`` when given, else the spec's own
     (``input(...)``/``input_shape=``), else the preset's. With
     ``require_shape=False`` a missing shape is returned as ``None`` instead of
-    raising.
+    raising. ``files=False`` never reads a file: the source is spec text or a
+    preset name (``convcalc check`` resolves answer-file paths itself).
 
     Raises
     ------
@@ -206,10 +208,10 @@ def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *, layou
     (3, 32, 32)
     >>> load_stack("LeNet-5")[1]
     (1, 32, 32)
-    >>> load_stack("resnet-18")
+    >>> load_stack("resnet-99")
     Traceback (most recent call last):
     ...
-    convcalc.errors.ConvCalcError: 'resnet-18' is neither a preset nor a layer; use a preset (...) or a layer list such as "conv(32,3) pool(2) flatten dense(10)"
+    convcalc.errors.ConvCalcError: 'resnet-99' is neither a preset nor a layer; use a preset (...) or a layer list such as "conv(32,3) pool(2) flatten dense(10)"
     """
     from convcalc.presets import PRESETS, is_preset, preset
 
@@ -232,11 +234,11 @@ def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *, layou
     word = source.strip()
     if re.fullmatch(r"[A-Za-z][\w-]*", word):
         try:
-            read_spec(word)
+            read_spec(word, files=files)
         except ConvCalcError:
             raise ConvCalcError(f"{word!r} is neither a preset nor a layer; use a preset ({', '.join(PRESETS)}) "
                                 "or a layer list such as \"conv(32,3) pool(2) flatten dense(10)\"") from None
-    parsed = read_spec(source, None if input_shape is None else first(tuple(input_shape)))
+    parsed = read_spec(source, None if input_shape is None else first(tuple(input_shape)), files=files)
     if input_shape is not None:
         return parsed.layers, tuple(input_shape)
     if parsed.input_shape is None:
