@@ -232,3 +232,34 @@ def test_long_or_odd_first_argument_is_one_line(run_cli):
         result = run_cli("check", target)
         assert result.exit_code == 2, (target[:20], result.output)
         assert result.output.startswith("error:") and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_crash_is_never_some_answers_wrong(run_cli, tmp_path, monkeypatch, as_json):
+    """Exit 1 means 'some answers are wrong'; a bug while checking is an internal error (exit 3), not a verdict."""
+    import convcalc.diagnose as diagnose
+
+    def broken(q):
+        raise RuntimeError("a bug in a checker")
+
+    monkeypatch.setitem(diagnose.CHECKERS, "pool", broken)
+    path = tmp_path / "a.toml"
+    path.write_text('[[question]]\nkind = "outsize"\nin = 5\nk = 3\nanswer = 4\n\n'  # wrong: exit 1 alone
+                    '[[question]]\nkind = "pool"\nin = 4\nk = 2\nanswer = 2\n')
+    result = run_cli("check", str(path), *(["--json"] if as_json else []))
+    assert result.exit_code == 3, result.output
+    assert "internal error" in result.output and "RuntimeError" in result.output
+    assert '"questions"' not in result.output and "of 2 right" not in result.output  # no partial report
+    inline = run_cli("check", "pool", "--in", "4", "--k", "2", "--answer", "2")
+    assert inline.exit_code == 3
+
+
+def test_a_crash_in_a_diagnosis_is_not_swallowed(run_cli, monkeypatch):
+    import convcalc.diagnose.sizes as sizes
+
+    def broken(*args, **kwargs):
+        raise TypeError("a bug in a mistake's recomputation")
+
+    monkeypatch.setattr(sizes, "_match", broken)
+    result = run_cli("check", "outsize", "--in", "16", "--k", "3", "--answer", "100")
+    assert result.exit_code == 3, result.output
