@@ -366,3 +366,15 @@ def test_dense_after_a_graph_keeps_the_chain_rules() -> None:
     x = Input((4, 6, 6))
     y = Dense(3)(__import__("convcalc").layers.Flatten()(Add()(x, ReLU()(x))))
     assert summarize(Model(x, y)).layers[-1].rf == (6, 6)
+
+
+def test_unet_written_in_the_spec_language_equals_the_preset() -> None:
+    """Named encoder outputs (`as d1`) and crops into the decoder's concatenation (`cat[@d1 crop(88) | ]`)."""
+    enc = ("input(1x572x572) 2*[conv(64,3) relu] as d1 pool(2) 2*[conv(128,3) relu] as d2 pool(2) "
+           "2*[conv(256,3) relu] as d3 pool(2) 2*[conv(512,3) relu] as d4 pool(2) 2*[conv(1024,3) relu] ")
+    dec = " ".join(f"convtranspose({c},2,s=2) cat[@d{level} crop({crop}) | ] 2*[conv({c},3) relu]"
+                   for level, c, crop in ((4, 512, 4), (3, 256, 16), (2, 128, 40), (1, 64, 88)))
+    ours = summarize(parse_spec(enc + dec + " conv(2,1)"))
+    theirs = summarize(*load_stack("unet"))
+    assert [(r.output_shape, r.params, r.macs, r.rf) for r in ours.layers] == [
+        (r.output_shape, r.params, r.macs, r.rf) for r in theirs.layers]
