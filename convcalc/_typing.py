@@ -7,11 +7,11 @@ so ``convcalc outsize`` with plain numbers never pays for it.
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import TYPE_CHECKING, Any, Union
 
-from convcalc.errors import ConvCalcError, invalid
+from convcalc.errors import ConvCalcError, ConvCalcTypeError, shown
+from convcalc.expression import check_expr, check_int, parse_expression
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import sympy
@@ -36,22 +36,31 @@ Size = Union[int, "Expr"]
 #: An int (or symbol) for every axis, or a tuple with one value per axis.
 IntOrTuple = Union[Size, str, tuple]
 
-_INT = r"^[+-]?\d+$"
-# A symbolic size is a small arithmetic expression over names and integers.
-_EXPRESSION = r"^[A-Za-z_][A-Za-z0-9_]*$|^[A-Za-z0-9_+\-*/() ]+$"
-
 
 def is_symbolic(x: object) -> bool:
     """True when ``x`` is a sympy object (checked without importing sympy)."""
     return "sympy" in sys.modules and type(x).__module__.startswith("sympy")
 
 
+_VALID = "an int or a symbolic size (a name such as 'n', a small expression such as '2*n+1', or a sympy expression)"
+
+
 def as_value(x: object, name: str) -> Size:
     """Turn one user value into an exact int or a sympy expression.
 
-    Accepts ``int`` (and NumPy integers), integer strings, sympy expressions
-    and name strings such as ``"n"`` or ``"2*n + 1"`` (a new symbol is an
-    integer). Floats and booleans are refused: sizes are exact.
+    Accepts ``int`` (and NumPy integers), text in the bounded grammar of
+    :mod:`convcalc.expression` (``"16"``, ``"n"``, ``"2*n + 1"``; a name is a
+    positive integer symbol) and sympy expressions (checked by
+    :func:`convcalc.expression.check_expr`). Every int has at most
+    ``MAX_DIGITS`` digits.
+
+    Raises
+    ------
+    ConvCalcTypeError
+        For a value of the wrong type: ``float`` (also ``3.0``: sizes are exact), ``bool``,
+        ``None``, ``complex``, ``Fraction``, ``Decimal``, NumPy floats and bools, containers.
+    ConvCalcError
+        For text outside the grammar or a value past a limit.
 
     Examples
     --------
@@ -59,36 +68,31 @@ def as_value(x: object, name: str) -> Size:
     (16, 3)
     >>> as_value("n", "size")
     n
+    >>> as_value(2.0, "stride")
+    Traceback (most recent call last):
+    ...
+    convcalc.errors.ConvCalcTypeError: The 'stride' parameter must be an int or a symbolic size (a name such as 'n', a small expression such as '2*n+1', or a sympy expression). Got the float 2.0; sizes are exact integers.
     """
-    if isinstance(x, bool):
-        raise invalid(name, x, "an int or a symbol")
-    if isinstance(x, int):
-        return x
-    if is_symbolic(x):
-        return int(x) if getattr(x, "is_Integer", False) else x
+    if isinstance(x, int) and not isinstance(x, bool):
+        return check_int(int(x), name)
     if isinstance(x, str):
-        text = x.strip()
-        if re.match(_INT, text):
-            return int(text)
-        if text and re.match(_EXPRESSION, text):
-            return _parse_symbolic(text, name)
-        raise invalid(name, x, "an int, a symbol name such as 'n', or a small expression such as '2*n+1'")
-    if hasattr(x, "__index__") and not isinstance(x, float):
-        return int(x.__index__())  # NumPy integers
-    raise invalid(name, x, "an int or a symbol")
+        return parse_expression(x, name)
+    if is_symbolic(x):
+        check_expr(x, name)
+        return int(x) if getattr(x, "is_Integer", False) else x  # type: ignore[call-overload]
+    kind = type(x).__name__
+    if not isinstance(x, (bool, float, complex)) and "bool" not in kind and hasattr(x, "__index__"):
+        return check_int(int(x.__index__()), name)  # NumPy integers
+    raise ConvCalcTypeError(f"The {name!r} parameter must be {_VALID}. Got {_described(x)}.")
 
 
-def _parse_symbolic(text: str, name: str) -> Size:
-    """Parse a restricted arithmetic expression; every name is an integer symbol."""
-    import sympy
-
-    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
-    local = {n: sympy.Symbol(n, integer=True, positive=True) for n in names}
-    try:
-        value = sympy.sympify(text, locals=local)
-    except (sympy.SympifyError, SyntaxError, TypeError, ZeroDivisionError):
-        raise invalid(name, text, "an int, a symbol or an arithmetic expression") from None
-    return int(value) if value.is_Integer else value
+def _described(x: object) -> str:
+    """The received value for a type error: ``the float 2.0``, ``None``, ``the bool True``."""
+    if x is None:
+        return "None"
+    if isinstance(x, (float, complex)) or "float" in type(x).__name__:
+        return f"the {type(x).__name__} {shown(x)}; sizes are exact integers"
+    return f"the {type(x).__name__} {shown(x)}"
 
 
 def as_tuple(x: object, ndim: int, name: str) -> tuple:

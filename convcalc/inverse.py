@@ -14,25 +14,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcalc._typing import IntOrTuple, as_value
-from convcalc.arithmetic import (
-    _axes,
-    _values,
-    conv_length,
-    effective_kernel,
-    resolve_padding,
-    transposed_length,
-)
+from convcalc._typing import IntOrTuple
+from convcalc.arithmetic import conv_length, effective_kernel, per_axis, resolve_padding, transposed_length
 from convcalc.errors import ConvCalcError, invalid
 
-__all__ = ["solve_padding", "input_sizes", "inverse_output_padding"]
+__all__ = ["solve_padding", "input_sizes", "inverse_output_padding", "MAX_LISTED"]
+
+#: Most answers an inverse solver lists (paddings or input sizes); a question with more is refused.
+MAX_LISTED = 10_000
+
+_LOW = {"size": 1, "output": 1, "target": 1, "kernel": 1, "stride": 1, "dilation": 1}
 
 
-def _int(value: object, name: str) -> int:
-    v = as_value(value, name)
-    if not isinstance(v, int):
-        raise invalid(name, value, "an int (inverse solving needs numbers, not symbols)")
-    return v
+def _ints(values: dict[str, Any], padding: Any = 0) -> tuple[bool, list[dict[str, int]]]:
+    """Per-axis ints, each checked ``>= 1`` (inverse solving needs numbers, not symbols)."""
+    axes = per_axis(values, padding)
+    for name, per in axes.values.items():
+        for v in per:
+            if not isinstance(v, int):
+                raise invalid(name, values[name], "an int (inverse solving needs numbers, not symbols)")
+            if v < _LOW[name]:
+                what = "an int >= 1" + (" (1 means no dilation)" if name == "dilation" else "")
+                raise invalid(name, v, what)
+    return axes.as_seq, [{name: per[i] for name, per in axes.values.items()} for i in range(axes.ndim)]
 
 
 def padding_pairs_1d(n: int, k: int, target: int, s: int = 1, d: int = 1) -> list[tuple[int, int]]:
@@ -61,6 +65,13 @@ def padding_pairs_1d(n: int, k: int, target: int, s: int = 1, d: int = 1) -> lis
             f"no padding gives output {target}: with padding 0 the output is already {smallest}, "
             "and padding only makes it larger; use a larger stride or kernel"
         )
+    count = sum(t + 1 for t in totals)
+    if count > MAX_LISTED:
+        raise ConvCalcError(
+            f"output {target} needs a total padding of at least {totals[0]}: that is {count} (lo, hi) pairs, "
+            f"more than MAX_LISTED = {MAX_LISTED}; a symmetric padding of {(totals[0] + 1) // 2} per side "
+            "is the first to try"
+        )
     pairs = [(lo, t - lo) for t in totals for lo in range(t + 1)]
     pairs.sort(key=lambda p: (p[0] + p[1], abs(p[0] - p[1]), -p[1]))
     return [p for p in pairs if conv_length(n, k, s, p[0], p[1], d) == target]
@@ -80,11 +91,8 @@ def solve_padding(size: IntOrTuple, kernel: IntOrTuple, target: IntOrTuple, stri
     >>> [p for p in solve_padding(32, 3, 16, stride=2) if p[0] == p[1]]
     [(1, 1)]
     """
-    ndim, as_seq = _axes(size, kernel, stride, dilation, 0, target)
-    n, k, t, s, d = ([_int(v, name) for v in _values(x, ndim, name)] for x, name in
-                     ((size, "size"), (kernel, "kernel"), (target, "target"), (stride, "stride"),
-                      (dilation, "dilation")))
-    result = [padding_pairs_1d(*args) for args in zip(n, k, t, s, d)]
+    as_seq, axes = _ints({"size": size, "kernel": kernel, "target": target, "stride": stride, "dilation": dilation})
+    result = [padding_pairs_1d(a["size"], a["kernel"], a["target"], a["stride"], a["dilation"]) for a in axes]
     return tuple(result) if as_seq else result[0]
 
 
@@ -102,14 +110,16 @@ def input_sizes(output: IntOrTuple, kernel: IntOrTuple, stride: IntOrTuple = 1, 
     >>> input_sizes(8, 3, stride=2, padding=1)
     [15, 16]
     """
-    ndim, as_seq = _axes(output, kernel, stride, dilation, padding)
-    o, k, s, d = ([_int(v, name) for v in _values(x, ndim, name)] for x, name in
-                  ((output, "output"), (kernel, "kernel"), (stride, "stride"), (dilation, "dilation")))
-    pads = resolve_padding(padding, [1] * ndim, k, s, d)
+    as_seq, axes = _ints({"output": output, "kernel": kernel, "stride": stride, "dilation": dilation}, padding)
+    pads = resolve_padding(padding, [1] * len(axes), [a["kernel"] for a in axes], [a["stride"] for a in axes],
+                           [a["dilation"] for a in axes], modes=("valid",), where="inverse solving")
     result = []
-    for oo, kk, ss, dd, (lo, hi) in zip(o, k, s, d, pads):
-        if oo < 1:
-            raise invalid("output", oo, "an int >= 1")
+    for a, (lo, hi) in zip(axes, pads):
+        oo, kk, ss, dd = a["output"], a["kernel"], a["stride"], a["dilation"]
+        if not (isinstance(lo, int) and isinstance(hi, int)):
+            raise invalid("padding", padding, "ints (inverse solving needs numbers, not symbols)")
+        if ss > MAX_LISTED:
+            raise ConvCalcError(f"stride {ss} leaves up to {ss} input sizes, more than MAX_LISTED = {MAX_LISTED}")
         first = (oo - 1) * ss + effective_kernel(kk, dd) - lo - hi
         result.append([n for n in range(max(first, 1), first + ss) if conv_length(n, kk, ss, lo, hi, dd) == oo])
     return tuple(result) if as_seq else result[0]
@@ -131,10 +141,12 @@ def inverse_output_padding(size: IntOrTuple, kernel: IntOrTuple, stride: IntOrTu
     >>> inverse_output_padding((27, 28), 3, stride=2, padding=1)
     (0, 1)
     """
-    ndim, as_seq = _axes(size, kernel, stride, dilation, padding)
-    n, k, s, d = ([_int(v, name) for v in _values(x, ndim, name)] for x, name in
-                  ((size, "size"), (kernel, "kernel"), (stride, "stride"), (dilation, "dilation")))
+    as_seq, axes = _ints({"size": size, "kernel": kernel, "stride": stride, "dilation": dilation}, padding)
+    n, k, s, d = ([a[key] for a in axes] for key in ("size", "kernel", "stride", "dilation"))
     pads = resolve_padding(padding, n, k, s, d)
+    for lo, hi in pads:
+        if not (isinstance(lo, int) and isinstance(hi, int)):
+            raise invalid("padding", padding, "ints (inverse solving needs numbers, not symbols)")
     result = []
     for nn, kk, ss, dd, (lo, hi) in zip(n, k, s, d, pads):
         out = conv_length(nn, kk, ss, lo, hi, dd)

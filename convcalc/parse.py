@@ -9,11 +9,14 @@ import re
 
 from convcalc._typing import as_value
 from convcalc.errors import invalid
+from convcalc.expression import MAX_LENGTH
+from convcalc.padding import PADDING_MODES, padding_value
 
 __all__ = ["parse_sizes", "parse_padding"]
 
-_INTS_X = re.compile(r"^\s*\d+(\s*[x×]\s*\d+)+\s*$")
-PADDING_HELP = "an int, one per axis ('1,2'), lo:hi pairs ('0:1' or '0:1,1:1'), or one of valid, same, full"
+_INTS_X = re.compile(r"^\s*[0-9]+(\s*[x×]\s*[0-9]+)+\s*$")
+PADDING_HELP = ("an int, one per axis ('1,2'), lo:hi pairs ('0:1' or '0:1,1:1'), one of valid, same, full, causal, "
+                "or a symbolic sym(p)")
 
 
 def parse_sizes(text: str, name: str) -> object:
@@ -40,25 +43,46 @@ def parse_sizes(text: str, name: str) -> object:
 
 
 def parse_padding(text: str) -> object:
-    """Parse a padding: ``1``, ``1,2`` (per axis), ``0:1`` (lo:hi), ``0:1,1:1``, or a mode.
+    """Parse a padding: ``1``, ``1,2`` (per axis), ``0:1`` (lo:hi), ``0:1,1:1``, a mode, or ``sym(EXPR)``.
 
     Examples
     --------
     >>> parse_padding("1"), parse_padding("same"), parse_padding("0:1"), parse_padding("0:1,2:2")
     (1, 'same', ((0, 1),), ((0, 1), (2, 2)))
+    >>> parse_padding("sym(p)"), parse_padding("1,2")
+    (p, (1, 2))
+
+    A bare word is a mode or an error (``"vaild"`` suggests ``valid``), never a symbol:
+    a symbolic padding is written ``sym(p)``.
     """
     text = text.strip()
-    if text.lower() in ("valid", "same", "full"):
+    if text.lower() in PADDING_MODES:
         return text.lower()
-    if ":" not in text:
-        try:
-            return parse_sizes(text, "padding")
-        except ValueError:
-            raise invalid("padding", text, PADDING_HELP) from None
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", text):
+        return text  # a word is a mode or an error; the operation knows which modes it accepts
+    if len(text) > 4 * MAX_LENGTH:
+        raise invalid("padding", text, PADDING_HELP)
+    pieces = _split_outside_parentheses(text, ",")
+    if any(not p.strip() for p in pieces):
+        raise invalid("padding", text, PADDING_HELP)
+    if not any(":" in p for p in pieces):
+        values = tuple(padding_value(p) for p in pieces)
+        return values[0] if len(values) == 1 else values
     pairs = []
-    for part in text.split(","):
-        halves = part.split(":")
+    for part in pieces:
+        halves = _split_outside_parentheses(part, ":")
         if len(halves) != 2 or not all(h.strip() for h in halves):
             raise invalid("padding", text, PADDING_HELP)
-        pairs.append((as_value(halves[0], "padding"), as_value(halves[1], "padding")))
+        pairs.append((padding_value(halves[0]), padding_value(halves[1])))
     return tuple(pairs)
+
+
+def _split_outside_parentheses(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` except inside parentheses, so ``sym(p):0`` keeps its ``sym(...)``."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]

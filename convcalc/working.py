@@ -12,22 +12,10 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from convcalc._typing import IntOrTuple, Size, definitely
-from convcalc.arithmetic import (
-    _axes,
-    _framework,
-    _values,
-    ceil_window_dropped,
-    conv_output_size,
-    effective_kernel,
-    pool_output_size,
-    resolve_padding,
-    transposed_output_size,
-)
-from convcalc.errors import invalid
+from convcalc.arithmetic import KINDS, Resolved, effective_kernel, pool_output_size, resolve_geometry
 
 __all__ = ["AxisWorking", "Working", "explain_output_size", "KINDS"]
 
-KINDS = ("conv", "pool", "transposed")
 
 FORMULAS = {
     "conv": "o = (n + 2p - d*(k-1) - 1) // s + 1",
@@ -134,16 +122,15 @@ def _coverage_note(n: Size, span: Size, s: Size, lo: Size, hi: Size, axis: int, 
             f"{'are' if leftover > 1 else 'is'} never covered by a window (only padding is dropped)")
 
 
-def _padding_note(padding: Any, lo: Size, hi: Size, framework: str, span: Size) -> str | None:
-    if not isinstance(padding, str):
-        return None
-    mode = padding.strip().lower()
+def _padding_note(mode: str | None, lo: Size, hi: Size, framework: str, span: Size) -> str | None:
     if mode == "same":
         side = "the odd pixel on the right, as PyTorch" if framework == "torch" else \
             "the extra pixel at the bottom/right, as TensorFlow/Keras"
         return f"'same' pads lo={lo}, hi={hi} ({side})"
     if mode == "full":
         return f"'full' pads d*(k-1) = {span - 1} on each side"
+    if mode == "causal":
+        return f"'causal' pads d*(k-1) = {span - 1} before the input and none after, as Keras's Conv1D"
     return None
 
 
@@ -182,36 +169,23 @@ def explain_output_size(kind: str, size: IntOrTuple, kernel: IntOrTuple, stride:
     >>> w.output
     (7,)
     """
-    if kind not in KINDS:
-        raise invalid("kind", kind, f"one of {', '.join(KINDS)}")
-    fw = _framework(framework)
     if stride is None:
         stride = kernel if kind == "pool" else 1
-    if kind == "conv":
-        out = conv_output_size(size, kernel, stride, padding, dilation, framework=fw)
-    elif kind == "pool":
-        out = pool_output_size(size, kernel, stride, padding, dilation, ceil_mode, framework=fw)
-    else:
-        out = transposed_output_size(size, kernel, stride, padding, dilation, output_padding)
-    ndim, _ = _axes(size, kernel, stride, dilation, padding, output_padding)
-    outs = out if isinstance(out, tuple) else (out,)
-    n, k, s, d, a = (_values(v, ndim, name) for v, name in
-                     ((size, "size"), (kernel, "kernel"), (stride, "stride"), (dilation, "dilation"),
-                      (output_padding, "output_padding")))
-    pads = resolve_padding(padding, n, k, s, d, fw)
-    axes = []
-    for i in range(ndim):
-        axes.append(_explain_axis(kind, n[i], k[i], s[i], pads[i], d[i], a[i], outs[i], i, ndim,
-                                  ceil_mode, padding, fw))
-    return Working(kind, SOURCES[kind], tuple(axes))
+    r = resolve_geometry(kind, size, kernel, stride, padding, dilation, ceil_mode=ceil_mode,
+                         output_padding=output_padding, framework=framework)
+    axes = tuple(_explain_axis(r, i) for i in range(len(r.output)))
+    return Working(kind, SOURCES[kind], axes)
 
 
-def _explain_axis(kind: str, n: Size, k: Size, s: Size, pad: tuple[Size, Size], d: Size, a: Size, out: Size,
-                  axis: int, ndim: int, ceil_mode: bool, padding: Any, framework: str) -> AxisWorking:
+def _explain_axis(r: Resolved, axis: int) -> AxisWorking:
+    kind, ndim, framework = r.kind, len(r.output), r.framework
+    n, k, s, d, a, out = (r.size[axis], r.kernel[axis], r.stride[axis], r.dilation[axis], r.output_padding[axis],
+                          r.output[axis])
+    pad = r.padding[axis]
     lo, hi = pad
     span = effective_kernel(k, d)
     pad_text, symmetric = _pad_terms(lo, hi)
-    notes = [note for note in (_padding_note(padding, lo, hi, framework, span),) if note]
+    notes = [note for note in (_padding_note(r.mode, lo, hi, framework, span),) if note]
     if kind == "transposed":
         formula = FORMULAS["transposed" if symmetric else "transposed_asym"]
         sub = f"({n}-1)*{s} - " + (pad_text if symmetric else f"({pad_text})") + f" + {d}*({k}-1) + {a} + 1"
@@ -221,14 +195,14 @@ def _explain_axis(kind: str, n: Size, k: Size, s: Size, pad: tuple[Size, Size], 
             steps = f"= {out}"
         return AxisWorking(axis, formula, sub, steps, out, pad, tuple(notes))
 
-    extra = ceil_mode and kind == "pool"
+    extra = r.ceil_mode
     key = ("pool_ceil" if extra else "conv") + ("" if symmetric else "_asym")
     formula = FORMULAS[key]
     sub = f"({n} + {pad_text} - {d}*({k}-1) - 1" + (f" + ({s}-1)" if extra else "") + f") // {s} + 1"
     numerator = n + lo + hi - span + (s - 1 if extra else 0)
     steps = _steps(numerator, s, out)
     if extra:
-        if ceil_window_dropped(n, k, s, lo, hi, d):
+        if r.dropped[axis]:
             last_start = (numerator // s) * s  # start of the would-be last window, padded coordinates
             notes.append(f"ceil mode: the last window would start at {last_start} >= n + p_lo = {n + lo}, "
                          "in the right padding, so PyTorch drops it")

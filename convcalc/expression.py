@@ -1,0 +1,376 @@
+"""The bounded grammar of sizes written as text: ``16``, ``n``, ``2*n + 1``, ``(h - 3)//2 + 1``, ``n**2``.
+
+Text is read by walking the syntax tree of Python's own :mod:`ast` parser, never with ``eval``
+and never with ``sympy.sympify``, and every input is bounded by the limits below, so that no text
+can make convcalc compute for long, recurse deeply, or build a number Python refuses to print.
+
+Grammar::
+
+    expr   := term (("+" | "-") term)*
+    term   := unary (("*" | "//") unary)*
+    unary  := ("+" | "-") unary | power
+    power  := atom ["**" unary]         exponent: an integer >= 0 (no names); at most MAX_EXPONENT
+                                       on a name, and an int result has at most MAX_DIGITS digits
+    atom   := INT | NAME | "(" expr ")"
+    INT    := [0-9]+                     ASCII digits, at most MAX_DIGITS of them
+    NAME   := [A-Za-z][A-Za-z0-9_]*      a positive integer symbol (sympy)
+
+Refused, each with its own message: ``/`` (sizes are integers: use ``//``), floats (``1e5``,
+``2.0``), ``True``/``None``/complex numbers, ``nan``/``inf`` as names, non-ASCII digits such as
+Arabic-Indic ``٦٤``, and any other Python syntax (calls, attributes, lambdas, comprehensions,
+conditional expressions, comparisons, subscripts).
+
+sympy is imported only when the text has a name in it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from convcalc.errors import ConvCalcError, ConvCalcTypeError, invalid
+
+__all__ = [
+    "MAX_LENGTH",
+    "MAX_DIGITS",
+    "MAX_EXPONENT",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "parse_expression",
+    "check_int",
+    "check_expr",
+    "int_text",
+]
+
+#: Characters in one size expression (the whole text of one value).
+MAX_LENGTH = 200
+#: Decimal digits of any integer: written, computed while folding constants, or passed to the library.
+MAX_DIGITS = 100
+#: Largest exponent of ``**`` on an expression with names (exponents are integers, never names;
+#: powers of plain ints are bounded by MAX_DIGITS instead).
+MAX_EXPONENT = 64
+#: Nesting depth of the expression's syntax tree (parentheses and operators).
+MAX_DEPTH = 24
+#: Size of a sympy expression handed to the library (nodes of its tree).
+MAX_NODES = 2000
+
+_LIMIT = 10**MAX_DIGITS
+_ALLOWED = re.compile(r"[A-Za-z0-9_+\-*/() \t]*")
+_INT = re.compile(r"[+-]?[0-9]+")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_FLOAT_NAMES = {"nan", "inf", "infinity", "oo", "zoo"}
+GRAMMAR = "an int, a symbol name such as 'n', or an expression of ints and names with + - * // ** and parentheses"
+
+
+def int_text(value: int) -> str:
+    """Decimal text of an int, safe for any size: past ``MAX_DIGITS`` digits only the digit count.
+
+    Python refuses ``str()`` of ints with more than 4300 digits (``sys.set_int_max_str_digits``);
+    convcalc never prints such a number in full.
+
+    Examples
+    --------
+    >>> int_text(12), int_text(10**150)
+    ('12', 'an int of 151 digits')
+    """
+    if -_LIMIT < value < _LIMIT:
+        return str(value)
+    digits = _digit_count(value)
+    return f"an int of {digits} digits"
+
+
+def _digit_count(value: int) -> int:
+    """Decimal digits of ``|value|`` without converting it to text."""
+    value = abs(value)
+    estimate = max(1, int(value.bit_length() * 0.30102999566398120))  # log10(2)
+    while value >= 10**estimate:
+        estimate += 1
+    while estimate > 1 and value < 10 ** (estimate - 1):
+        estimate -= 1
+    return estimate
+
+
+def check_int(value: int, name: str) -> int:
+    """``value`` unless it has more than ``MAX_DIGITS`` digits (then a ConvCalcError naming the limit).
+
+    Examples
+    --------
+    >>> check_int(10**99, "size") == 10**99
+    True
+    >>> check_int(10**100, "size")
+    Traceback (most recent call last):
+    ...
+    convcalc.errors.ConvCalcError: The 'size' parameter has 101 digits, more than MAX_DIGITS = 100.
+    """
+    if -_LIMIT < value < _LIMIT:
+        return value
+    raise ConvCalcError(f"The {name!r} parameter has {_digit_count(value)} digits, more than MAX_DIGITS = {MAX_DIGITS}.")
+
+
+def _refuse(name: str, text: str, why: str) -> ConvCalcError:
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return ConvCalcError(f"The {name!r} parameter must be {GRAMMAR}. Got {shown!r}: {why}.")
+
+
+def _bad_character(text: str) -> str | None:
+    """What is wrong with the first character outside the grammar, or None."""
+    match = _ALLOWED.match(text)
+    if match and match.end() == len(text):
+        return None
+    ch = text[match.end() if match else 0]
+    if ch.isdigit():
+        import unicodedata
+
+        return (f"{ch!r} ({unicodedata.name(ch, 'a digit')}) is not an ASCII digit; "
+                "convcalc reads numbers written with 0-9 only")
+    if ch == ".":
+        return "a decimal point: sizes are integers"
+    if ch.isprintable() and ch.isascii():
+        return f"{ch!r} is not part of the grammar"
+    return f"the character {ascii(ch)} is not part of the grammar"
+
+
+def parse_expression(text: str, name: str) -> Any:
+    """Read one size from text: an ``int``, or a sympy expression when names appear.
+
+    Parameters
+    ----------
+    text : str
+        The value as written, e.g. ``"16"``, ``"n"``, ``"2*n + 1"``.
+    name : str
+        The parameter it is for, named in errors (``"size"``, ``"stride"``).
+
+    Returns
+    -------
+    int or sympy.Expr
+        Names become ``sympy.Symbol(name, integer=True, positive=True)``.
+
+    Raises
+    ------
+    ConvCalcError
+        Text outside the grammar or past a limit, naming the parameter and the limit.
+
+    Examples
+    --------
+    >>> parse_expression("2**10 + 1", "size"), parse_expression("(16 - 3)//2 + 1", "size")
+    (1025, 7)
+    >>> parse_expression("2*n + 1", "size")
+    2*n + 1
+    >>> parse_expression("1/2", "padding")
+    Traceback (most recent call last):
+    ...
+    convcalc.errors.ConvCalcError: The 'padding' parameter must be an int, a symbol name such as 'n', or an expression of ints and names with + - * // ** and parentheses. Got '1/2': '/' is true division and sizes are integers (use // for floor division).
+    """
+    if not isinstance(text, str):
+        raise ConvCalcTypeError(f"The {name!r} parameter must be text here. Got a {type(text).__name__}.")
+    if len(text) > MAX_LENGTH:
+        raise ConvCalcError(f"The {name!r} parameter is {len(text)} characters long, "
+                            f"more than MAX_LENGTH = {MAX_LENGTH}.")
+    text = text.strip()
+    bad = _bad_character(text)
+    if bad:
+        raise _refuse(name, text, bad)
+    if _INT.fullmatch(text):
+        if len(text.lstrip("+-")) > MAX_DIGITS:
+            raise ConvCalcError(f"The {name!r} parameter has {len(text.lstrip('+-'))} digits, "
+                                f"more than MAX_DIGITS = {MAX_DIGITS}.")
+        return int(text)
+    if not text:
+        raise _refuse(name, text, "it is empty")
+    nesting = _parenthesis_depth(text)
+    if nesting > MAX_DEPTH:
+        raise ConvCalcError(f"The {name!r} parameter nests {nesting} levels deep, more than MAX_DEPTH = {MAX_DEPTH}.")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        raise _refuse(name, text, "it is not a well-formed expression") from None
+    depth = max(_depth(tree.body), _parenthesis_depth(text))
+    if depth > MAX_DEPTH:
+        raise ConvCalcError(f"The {name!r} parameter nests {depth} levels deep, more than MAX_DEPTH = {MAX_DEPTH}.")
+    return _Reader(text, name).read(tree.body)
+
+
+def _parenthesis_depth(text: str) -> int:
+    deepest = level = 0
+    for ch in text:
+        level += (ch == "(") - (ch == ")")
+        deepest = max(deepest, level)
+    return deepest
+
+
+def _depth(root: ast.AST) -> int:
+    """Depth of a syntax tree, computed without recursion."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+_WHAT = {
+    ast.Call: "a function call", ast.Attribute: "an attribute access", ast.Lambda: "a lambda",
+    ast.IfExp: "a conditional expression", ast.GeneratorExp: "a generator expression",
+    ast.ListComp: "a comprehension", ast.SetComp: "a comprehension", ast.DictComp: "a comprehension",
+    ast.Compare: "a comparison", ast.BoolOp: "'and'/'or'", ast.Subscript: "a subscript",
+    ast.Tuple: "a tuple", ast.List: "a list", ast.Starred: "a starred expression",
+}
+
+
+class _Reader:
+    """Evaluate a checked syntax tree: ints fold exactly (within MAX_DIGITS), names become symbols."""
+
+    def __init__(self, text: str, name: str) -> None:
+        self.text, self.name = text, name
+
+    def refuse(self, why: str) -> ConvCalcError:
+        return _refuse(self.name, self.text, why)
+
+    def read(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.Constant):
+            return self.constant(node)
+        if isinstance(node, ast.Name):
+            return self.symbol(node.id)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+            value = self.read(node.operand)
+            return value if isinstance(node.op, ast.UAdd) else self.fold(-value)
+        if isinstance(node, ast.BinOp):
+            return self.binary(node)
+        raise self.refuse(f"{_WHAT.get(type(node), 'this syntax')} is not part of the grammar")
+
+    def constant(self, node: ast.Constant) -> int:
+        value = node.value
+        if isinstance(value, bool) or value is None:
+            raise self.refuse(f"{value} is not a number")
+        if isinstance(value, complex):
+            raise self.refuse("complex numbers are not sizes")
+        if isinstance(value, float):
+            raise self.refuse(f"{ast.get_source_segment(self.text, node)} is a float and sizes are integers")
+        if not isinstance(value, int):
+            raise self.refuse("only integers and names are values")
+        written = ast.get_source_segment(self.text, node) or ""
+        if not written.isdigit():
+            raise self.refuse(f"{written} is not written in decimal digits 0-9")
+        return self.fold(value)
+
+    def symbol(self, identifier: str) -> Any:
+        if not _NAME.fullmatch(identifier):
+            raise self.refuse(f"the name {identifier!r} must start with a letter")
+        if identifier.lower() in _FLOAT_NAMES:
+            raise self.refuse(f"{identifier} is a float value, not a size")
+        import sympy
+
+        return sympy.Symbol(identifier, integer=True, positive=True)
+
+    def fold(self, value: Any) -> Any:
+        """Keep ints within MAX_DIGITS; turn integer sympy results back into ints."""
+        if isinstance(value, int):
+            if not -_LIMIT < value < _LIMIT:
+                raise ConvCalcError(f"The {self.name!r} parameter {self.text!r} computes a number of "
+                                    f"{_digit_count(value)} digits, more than MAX_DIGITS = {MAX_DIGITS}.")
+            return value
+        check_expr(value, self.name)
+        return int(value) if getattr(value, "is_Integer", False) else value
+
+    def binary(self, node: ast.BinOp) -> Any:
+        op = node.op
+        if isinstance(op, ast.Div):
+            raise self.refuse("'/' is true division and sizes are integers (use // for floor division)")
+        if not isinstance(op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Pow)):
+            raise self.refuse(f"the operator {type(op).__name__} is not part of the grammar")
+        a, b = self.read(node.left), self.read(node.right)
+        if isinstance(op, ast.Pow):
+            return self.power(a, b)
+        if isinstance(op, ast.FloorDiv):
+            if b == 0:
+                raise self.refuse("division by zero")
+            if isinstance(a, int) and isinstance(b, int):
+                return self.fold(a // b)
+            import sympy
+
+            return self.fold(sympy.floor(sympy.sympify(a) / b))
+        if isinstance(op, ast.Mult) and isinstance(a, int) and isinstance(b, int):
+            if a and b and (a.bit_length() + b.bit_length() - 2) > _LIMIT.bit_length():
+                raise ConvCalcError(f"The {self.name!r} parameter {self.text!r} computes a number of more than "
+                                    f"MAX_DIGITS = {MAX_DIGITS} digits.")
+        result = a + b if isinstance(op, ast.Add) else a - b if isinstance(op, ast.Sub) else a * b
+        return self.fold(result)
+
+    def power(self, base: Any, exponent: Any) -> Any:
+        """``base**exponent``: an int power is bounded by MAX_DIGITS, a symbolic one by MAX_EXPONENT."""
+        if not isinstance(exponent, int):
+            raise self.refuse("an exponent must be an integer, not an expression with names")
+        if exponent < 0:
+            raise self.refuse("a negative exponent makes a fraction and sizes are integers")
+        if isinstance(base, int):
+            if (abs(base).bit_length() - 1) * exponent > _LIMIT.bit_length():  # |base|**e >= 2**((bits-1)*e)
+                raise ConvCalcError(f"The {self.name!r} parameter {self.text!r} computes a number of more than "
+                                    f"MAX_DIGITS = {MAX_DIGITS} digits.")
+        elif exponent > MAX_EXPONENT:
+            raise ConvCalcError(f"The {self.name!r} parameter {self.text!r} has the exponent {int_text(exponent)}; "
+                                f"a power of a name takes an exponent from 0 to MAX_EXPONENT = {MAX_EXPONENT}.")
+        return self.fold(base**exponent)
+
+
+def check_expr(expr: Any, name: str) -> Any:
+    """Check a sympy value is a bounded integer-valued expression, and return it.
+
+    Allowed: integer symbols and numbers (rational coefficients inside ``floor``/``ceiling`` are
+    how sizes such as ``floor(n/2 - 1/2) + 1`` look), ``+ * **`` with integer exponents of at most
+    ``MAX_EXPONENT``, ``floor``, ``ceiling``, ``Max``, ``Min`` and ``Piecewise``, at most
+    ``MAX_NODES`` nodes, every number of at most ``MAX_DIGITS`` digits. Floats, ``nan``,
+    infinities and complex numbers raise :class:`ConvCalcTypeError`.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> check_expr(sympy.Symbol("n") + 1, "size")
+    n + 1
+    >>> check_expr(sympy.Float(2.5), "size")
+    Traceback (most recent call last):
+    ...
+    convcalc.errors.ConvCalcTypeError: The 'size' parameter must be an int or an integer expression. Got the sympy Float 2.50000000000000.
+    """
+    import sympy
+
+    if not isinstance(expr, sympy.Basic):
+        raise invalid(name, expr, "an int or a sympy expression")
+    count = 0
+    for node in sympy.preorder_traversal(expr):
+        count += 1
+        if count > MAX_NODES:
+            raise ConvCalcError(f"The {name!r} parameter is a sympy expression of more than "
+                                f"MAX_NODES = {MAX_NODES} nodes.")
+        _check_node(node, expr, name, sympy)
+    if expr.is_Number and not expr.is_Integer:
+        raise ConvCalcTypeError(f"The {name!r} parameter must be an integer. Got the sympy number {expr}.")
+    return expr
+
+
+def _check_node(node: Any, whole: Any, name: str, sympy: Any) -> None:
+    if node.is_Number:
+        if node.is_Rational:
+            for part in (node.p, node.q):
+                if not -_LIMIT < part < _LIMIT:
+                    raise ConvCalcError(f"The {name!r} parameter holds a number of {_digit_count(part)} digits, "
+                                        f"more than MAX_DIGITS = {MAX_DIGITS}.")
+            return
+        raise ConvCalcTypeError(f"The {name!r} parameter must be an int or an integer expression. "
+                                f"Got the sympy {type(node).__name__} {node}.")
+    if node.is_Symbol or node.is_Relational or isinstance(node, (sympy.Add, sympy.Mul)):
+        return
+    if isinstance(node, sympy.Pow):
+        exp = node.exp
+        if not (exp.is_Integer and abs(int(exp)) <= MAX_EXPONENT):
+            raise ConvCalcError(f"The {name!r} parameter has the power {node}; exponents must be integers "
+                                f"of at most MAX_EXPONENT = {MAX_EXPONENT}.")
+        return
+    allowed = (sympy.floor, sympy.ceiling, sympy.Max, sympy.Min, sympy.Piecewise, sympy.logic.boolalg.BooleanAtom,
+               sympy.logic.boolalg.BooleanFunction, sympy.functions.elementary.piecewise.ExprCondPair, sympy.Tuple)
+    if isinstance(node, allowed):
+        return
+    if node.is_Atom:
+        raise ConvCalcTypeError(f"The {name!r} parameter must be an int or an integer expression. Got {node}.")
+    raise ConvCalcError(f"The {name!r} parameter holds {type(node).__name__}(...), which is not a size "
+                        "(allowed: + * ** floor ceiling Max Min Piecewise).")
