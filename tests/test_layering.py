@@ -65,12 +65,12 @@ INSIDE: dict[str, dict[str, set[str]]] = {
     },
     "graph": {
         "merge": set(),
-        "crop": set(),
         "model": {"merge"},
         "analysis": {"merge", "model"},
         "fold": {"merge", "model", "analysis"},
     },
     "draw": {
+        "gallery": set(),
         "model": set(),
         "layout": {"model"},
         "svg": {"layout"},
