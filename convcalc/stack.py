@@ -26,29 +26,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
-from typing import Any, Callable
+from typing import Any
 
 from convcalc.errors import ConvCalcError, invalid
-from convcalc.layers import (
-    LAYOUTS,
-    channels_first,
-    channels_last,
-    AdaptiveAvgPool2D,
-    Dense,
-    ELU,
-    GlobalAvgPool2D,
-    GlobalMaxPool2D,
-    Layer,
-    LeakyReLU,
-    ReLU,
-    RFStep,
-    Softmax,
-    _AvgPoolND,
-    _BatchNormND,
-    _ConvND,
-    _ConvTransposeND,
-    _MaxPoolND,
-)
+from convcalc.layers import LAYOUTS, Layer, RFStep, channels_first, channels_last
+from convcalc.layers.conventions import CONVENTIONS, COUNTERS
 from convcalc.graph.analysis import LayerRow, analyse
 from convcalc.graph.analysis import collapse as _collapse
 from convcalc.graph.model import Graph
@@ -73,97 +55,9 @@ DTYPES = {
     "int8": 1, "uint8": 1, "int16": 2, "int32": 4, "int64": 8, "bool": 1,
 }
 
-#: Counting conventions: name -> one-line description (docs/stacks.md has the details).
-CONVENTIONS = {
-    "torchvision": "weight MACs of conv and dense layers, one sample, no bias (torchvision's 'GFLOPS')",
-    "torchinfo": "torchinfo 1.8 'Mult-Adds': (weights + bias) x output positions for convs, params for "
-                 "dense and batch norm, batch included",
-    "fvcore": "fvcore 0.1.5 'flops': weight MACs (transposed conv on input positions), batch norm 2 per "
-              "element, adaptive pools 1 per input element, batch included",
-    "ptflops": "ptflops 0.7.5 (pytorch backend): MACs with bias, activations and pools per element, one sample",
-    "thop": "thop 0.1.1 'MACs': weights x output elements, no bias, avg pools and softmax counted, batch included",
-    "flops": "FLOPs = 2 x torchvision MACs (one multiply and one add), one sample",
-}
-
-
-# --------------------------------------------------------------------------- counting conventions
-def _torchvision(layer: Layer, i: Shape, o: Shape, n: int) -> int:
-    """Weight MACs of convolutions and dense layers, per sample, no bias."""
-    return layer.macs(i) if isinstance(layer, (_ConvND, _ConvTransposeND, Dense)) else 0
-
-
-def _bias_adds(layer: Layer, o: Shape) -> int:
-    if isinstance(layer, (_ConvND, _ConvTransposeND)):
-        return prod(o) if layer.bias else 0
-    if isinstance(layer, Dense):
-        return layer.units if layer.bias else 0
-    return 0
-
-
-def _torchinfo(layer: Layer, i: Shape, o: Shape, n: int) -> int:
-    """``calculate_macs``: conv params x output positions; other layers with params: params; x batch."""
-    if isinstance(layer, (_ConvND, _ConvTransposeND)):
-        return n * layer.param_count(i).trainable * prod(o[1:])
-    if isinstance(layer, (Dense, _BatchNormND)):
-        return n * layer.param_count(i).trainable
-    return 0
-
-
-def _fvcore(layer: Layer, i: Shape, o: Shape, n: int) -> int:
-    """Weight MACs (one FMA = one flop), eval-mode batch norm 2/element, adaptive avg pool 1/input element."""
-    if isinstance(layer, (_ConvND, _ConvTransposeND, Dense)):
-        return n * layer.macs(i)
-    if isinstance(layer, _BatchNormND):
-        return n * 2 * prod(i)
-    if isinstance(layer, (AdaptiveAvgPool2D, GlobalAvgPool2D)):
-        return n * prod(i)
-    return 0
-
-
-def _ptflops(layer: Layer, i: Shape, o: Shape, n: int) -> int:
-    """ptflops' module hooks plus its patched functionals, averaged per sample."""
-    if isinstance(layer, (_ConvND, _ConvTransposeND, Dense)):
-        return layer.macs(i) + _bias_adds(layer, o)
-    if isinstance(layer, _BatchNormND):
-        return 2 * prod(i)
-    if isinstance(layer, (_MaxPoolND, _AvgPoolND, AdaptiveAvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D)):
-        return 2 * prod(i)  # the module hook and the patched F.*pool* both count the input
-    if isinstance(layer, (ReLU, ELU)):
-        return 2 * prod(o)  # likewise for F.relu / F.elu
-    if isinstance(layer, LeakyReLU):
-        return prod(o)
-    if isinstance(layer, Softmax):
-        return prod(i)
-    return 0
-
-
-def _thop(layer: Layer, i: Shape, o: Shape, n: int) -> int:
-    """thop's hooks: conv = output elements x C/groups x kernel; no bias; x batch."""
-    if isinstance(layer, _ConvTransposeND):
-        return n * prod(o) * (i[0] // layer.groups) * prod(layer.window_geometry()[0])
-    if isinstance(layer, (_ConvND, Dense)):
-        return n * layer.macs(i)
-    if isinstance(layer, _BatchNormND):
-        return n * 4 * prod(i)
-    if isinstance(layer, _AvgPoolND):
-        return n * prod(o)
-    if isinstance(layer, (AdaptiveAvgPool2D, GlobalAvgPool2D)):
-        window = prod(a // b for a, b in zip(i[1:], o[1:] if len(o) > 1 else (1,) * (len(i) - 1)))
-        return n * prod(o) * (window + 1)
-    if isinstance(layer, Softmax):
-        features = i[0]
-        return n * (prod(i) // features) * (3 * features - 1)
-    return 0
-
-
-def _flops(layer: Layer, i: Shape, o: Shape, n: int) -> int:
-    return 2 * _torchvision(layer, i, o, n)
-
-
-_COUNTERS: dict[str, Callable[[Layer, Shape, Shape, int], int]] = {
-    "torchvision": _torchvision, "torchinfo": _torchinfo, "fvcore": _fvcore,
-    "ptflops": _ptflops, "thop": _thop, "flops": _flops,
-}
+# The counting conventions live with the layers: each layer answers how each tool counts it
+# (Layer.macs_under); convcalc.layers.conventions applies the batch and the factor 2 of "flops".
+_COUNTERS = COUNTERS
 
 
 # --------------------------------------------------------------------------- result types

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
 from math import prod
 
 import pytest
@@ -246,7 +247,8 @@ RF_STEPS = [
     (GlobalAvgPool2D(), (3, 7, 5), (RFStep(7, 1, 0, 1), RFStep(5, 1, 0, 1))),
     (AdaptiveAvgPool2D((2, 5)), (3, 8, 5), (RFStep(4, 4, 0, 1), RFStep(1, 1, 0, 1))),
     (AdaptiveAvgPool2D(3), (3, 8, 9), None),
-    (ConvTranspose2D(4, 3, stride=2), (1, 5, 5), None),
+    # stride 2: each output reads floor(2/2) + 1 = 2 inputs, 1/2 input step per output step (Fraction jump)
+    (ConvTranspose2D(4, 3, stride=2), (1, 5, 5), (RFStep(2, Fraction(1, 2), 1, 1),) * 2),
     (ConvTranspose2D(4, 3, padding=1), (1, 5, 5), (RFStep(3, 1, 1, 1),) * 2),
     (Dense(10), (4, 6, 5), (RFStep(6, 1, 0, 1), RFStep(5, 1, 0, 1))),
     (Dense(10), (4,), ()),

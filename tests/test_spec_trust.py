@@ -43,11 +43,15 @@ IGNORED_WHY = {
     "countincludepad": "AvgPool2d's divisor, not its shape", "divisoroverride": "AvgPool2d's divisor",
     "eps": "batch-norm arithmetic", "epsilon": "batch-norm arithmetic", "momentum": "running-statistics update",
     "seed": "dropout mask", "noiseshape": "dropout mask shape, output unchanged",
-    "synchronized": "cross-device statistics", "renorm": "batch renorm arithmetic, same weights",
+    "synchronized": "cross-device statistics",
     "renormclipping": "batch renorm arithmetic", "renormmomentum": "batch renorm arithmetic",
+    "aligncorners": "Upsample's interpolation grid, not its size", "antialias": "interpolation values",
+    "recomputescalefactor": "interpolation coordinates; the size is floor(n * scale_factor) either way",
 }
 IGNORED_WHY.update({k: "how weights start, are penalised or constrained; not their number"
                     for k in _IGNORED if k.endswith(("initializer", "regularizer", "constraint", "init"))})
+IGNORED_LAYER = {"aligncorners": "upsample(scale_factor=2, {}=1)", "antialias": "upsample(scale_factor=2, {}=1)",
+                 "recomputescalefactor": "upsample(scale_factor=2, {}=1)"}
 
 
 def test_every_ignored_argument_has_a_reason() -> None:
@@ -59,6 +63,7 @@ def test_each_ignored_argument_leaves_every_count_unchanged(key: str) -> None:
     layer = {"returnindices": "maxpool(2, {}=1)", "countincludepad": "avgpool(2, {}=1)",
              "divisoroverride": "avgpool(2, {}=1)", "eps": "bn({}=1)", "epsilon": "bn({}=1)",
              "momentum": "bn({}=1)", "seed": "dropout(0.5, {}=1)", "noiseshape": "dropout(0.5, {}=1)"}
+    layer.update(IGNORED_LAYER)
     text = layer.get(key, "conv(8, 3, {}=1)" if "bn" not in key else "bn({}=1)").format(key)
     if key.startswith(("beta", "gamma", "moving", "synchronized", "renorm")):
         text = f"bn({key}=1)"
@@ -68,8 +73,10 @@ def test_each_ignored_argument_leaves_every_count_unchanged(key: str) -> None:
 
 REFUSED = [
     ("conv(8, 3, trainable=False)", "trainable=False is not modelled"),
-    ("bn(track_running_stats=False)", "track_running_stats=False is not modelled"),
-    ("BatchNorm2d(8, affine=False)", "affine=False is not modelled"),
+    ("conv(8, 3, track_running_stats=False)", "track_running_stats=False is not modelled"),
+    ("dense(8, affine=False)", "affine=False is not modelled"),
+    ("BatchNormalization(renorm=True)", "renorm=True is not modelled"),
+    ("nn.Flatten(2)", "startdim=2 is not modelled"),
     ("nn.Flatten(start_dim=2)", "start_dim=2 is not modelled"),
     ("nn.Flatten(end_dim=2)", "end_dim=2 is not modelled"),
     ("Dense(10, lora_rank=4)", "lora_rank=4 is not modelled"),
@@ -90,10 +97,21 @@ def test_arguments_that_would_change_a_count_are_refused(text: str, match: str) 
 
 def test_accepted_values_of_the_checked_arguments() -> None:
     assert set(_ONLY) == {"affine", "center", "scale", "trackrunningstats", "trainable", "lorarank", "startdim",
-                          "enddim", "axis", "dim", "paddingmode", "dataformat"}
+                          "enddim", "axis", "dim", "paddingmode", "dataformat", "renorm"}
     same = "conv(8, 3, trainable=True, padding_mode='reflect') bn(axis=-1, track_running_stats=True) " \
            "flatten(start_dim=1, end_dim=-1) dense(10, lora_rank=None) softmax(dim=1)"
     assert parse_spec(same) == parse_spec("conv(8, 3) bn flatten dense(10) softmax")
+
+
+def test_batch_norm_variants_are_modelled_not_refused() -> None:
+    """PyTorch 2.13 prints BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)."""
+    printed = "BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
+    assert parse_spec(printed)[0].param_count((8, 4, 4)) == (16, 16)
+    assert parse_spec("BatchNorm2d(8, affine=False)")[0].param_count((8, 4, 4)) == (0, 16)
+    assert parse_spec("BatchNorm2d(8, bias=False)")[0].param_count((8, 4, 4)) == (8, 16)
+    assert parse_spec("bn(track_running_stats=False)")[0].param_count((8, 4, 4)) == (16, 0)
+    assert parse_spec("BatchNormalization(center=False, scale=False, renorm=False)")[0].param_count((8, 4, 4)) \
+        == (0, 16)
 
 
 def test_data_format_channels_first_reads_input_shape_channels_first() -> None:

@@ -120,7 +120,9 @@ def _without_bias(q: dict[str, Any], convention: str) -> int:
     from convcalc.stack import summarize
 
     layers, shape = _stack(q)
-    layers = [replace(layer, bias=False) if getattr(layer, "bias", None) is True else layer for layer in layers]
+    # conv and dense biases only: a normalisation's shift (BatchNorm's beta, also a field named bias) is not one
+    layers = [replace(layer, bias=False) if getattr(layer, "bias", None) is True and not hasattr(layer, "scale")
+              else layer for layer in layers]
     s = summarize(layers, shape)
     index = q.get("layer")
     rows = s.layers if index is None else s.layers[index - 1:index]

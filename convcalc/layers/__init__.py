@@ -40,6 +40,7 @@ Conv2D(32, 3, s=1, p=0)
 from __future__ import annotations
 
 from convcalc.layers._base import LAYOUTS, Layer, Params, RFStep, channels_first, channels_last
+from convcalc.layers._registry import REGISTRY, LayerInfo, register
 from convcalc.layers.conv import (
     Conv1D,
     Conv2D,
@@ -53,19 +54,34 @@ from convcalc.layers.conv import (
 from convcalc.layers.dense import Dense
 from convcalc.layers.elementwise import (
     ELU,
+    GELU,
+    Dropout,
+    Dropout2D,
+    Hardswish,
+    Identity,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Tanh,
+)
+from convcalc.layers.normalization import (
     BatchNorm1D,
     BatchNorm2D,
     BatchNorm3D,
-    Dropout,
-    LeakyReLU,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Tanh,
+    GroupNorm,
+    InstanceNorm1D,
+    InstanceNorm2D,
+    InstanceNorm3D,
+    LayerNorm,
     _BatchNormND,
 )
 from convcalc.layers.pool import (
     AdaptiveAvgPool2D,
+    AdaptiveMaxPool2D,
     AvgPool1D,
     AvgPool2D,
     AvgPool3D,
@@ -77,10 +93,22 @@ from convcalc.layers.pool import (
     _AvgPoolND,
     _MaxPoolND,
 )
-from convcalc.layers.reshape import Cropping1D, Cropping2D, Cropping3D, Flatten, ZeroPad1D, ZeroPad2D, ZeroPad3D
+from convcalc.layers.resample import PixelShuffle, PixelUnshuffle, Upsample, UpSampling2D
+from convcalc.layers.reshape import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    Flatten,
+    Permute,
+    Reshape,
+    ZeroPad1D,
+    ZeroPad2D,
+    ZeroPad3D,
+)
+from convcalc.layers.separable import DepthwiseConv2D, SeparableConv2D
 
 # The private family bases (_ConvND, _ConvTransposeND, _MaxPoolND, _AvgPoolND, _BatchNormND) stay
-# importable from here: convcalc.stack tells the families apart with isinstance on them.
+# importable from here for code written before the registry; new code asks the layer (macs_under).
 
 __all__ = [
     "Params",
@@ -96,4 +124,8 @@ __all__ = [
     "BatchNorm1D", "BatchNorm2D", "BatchNorm3D",
     "Flatten", "Dense", "Dropout",
     "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax",
+    "DepthwiseConv2D", "SeparableConv2D", "AdaptiveMaxPool2D", "Upsample", "UpSampling2D",
+    "PixelShuffle", "PixelUnshuffle", "Identity", "Reshape", "Permute", "LayerNorm", "GroupNorm",
+    "InstanceNorm1D", "InstanceNorm2D", "InstanceNorm3D", "GELU", "SiLU", "ReLU6", "Hardswish", "PReLU",
+    "Dropout2D", "REGISTRY", "LayerInfo", "register",
 ]

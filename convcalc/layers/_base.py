@@ -8,6 +8,8 @@ override what their layers change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
+from math import prod
 from typing import NamedTuple
 
 from convcalc.arithmetic import effective_kernel
@@ -73,6 +75,19 @@ class RFStep(NamedTuple):
 
 _IDENTITY = RFStep(1, 1, 0, 1)
 
+
+def fraction_step(value: Fraction) -> int | float | Fraction:
+    """A fractional receptive-field quantity as :mod:`convcalc.receptive` shows it: an int when whole,
+    a float when a half-integer (exact in binary), else the :class:`~fractions.Fraction`.
+
+    >>> fraction_step(Fraction(4, 2)), fraction_step(Fraction(3, 2)), fraction_step(Fraction(1, 4))
+    (2, 1.5, Fraction(1, 4))
+    """
+    value = Fraction(value)
+    if value.denominator == 1:
+        return int(value)
+    return float(value) if value.denominator == 2 else value
+
 @dataclass(frozen=True)
 class Layer:
     """Base of every spec. Defaults describe a shape-preserving, parameter-free layer."""
@@ -88,6 +103,23 @@ class Layer:
     def macs(self, in_shape: Shape) -> int:
         """Weight multiply-accumulates for one sample, bias not counted."""
         return 0
+
+    def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
+        """Multiply-accumulates for one sample as ``convention`` counts them (see :mod:`convcalc.layers.conventions`).
+
+        Every layer of :mod:`convcalc.layers` answers each convention itself. A
+        subclass that defines only :meth:`macs` counts that under every convention
+        (never 0 by omission); an unknown convention is an error.
+        """
+        from convcalc.layers._registry import LAYER_CONVENTIONS, unknown_convention
+
+        if convention not in LAYER_CONVENTIONS:
+            raise unknown_convention(self, convention)
+        return self.macs(in_shape)
+
+    def activation_size(self, in_shape: Shape, out_shape: Shape) -> int:
+        """Elements this layer keeps for one sample in the forward pass: its output, ``prod(out_shape)``."""
+        return prod(out_shape)
 
     def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
         """Receptive-field step per spatial axis of ``in_shape``; pointwise here (kernel 1)."""

@@ -120,3 +120,25 @@ def _guard_positional(cls: type, order: tuple[str, ...]) -> None:
 
     __init__.__doc__ = init.__doc__
     cls.__init__ = __init__  # type: ignore[misc]
+
+
+class _Uncounted:
+    """Mixin for layers that move or copy values without arithmetic: no parameters, 0 under every convention."""
+
+    def param_count(self, in_shape: Shape) -> Any:
+        from convcalc.layers._base import Params
+
+        self.output_shape(in_shape)  # type: ignore[attr-defined]
+        return Params(0, 0)
+
+    def macs(self, in_shape: Shape) -> int:
+        """No multiply-accumulates."""
+        return 0
+
+    def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
+        """0 under every convention (measured: zero padding, cropping, flatten, reshape, pixel shuffle)."""
+        from convcalc.layers._registry import LAYER_CONVENTIONS, unknown_convention
+
+        if convention not in LAYER_CONVENTIONS:
+            raise unknown_convention(self, convention)
+        return 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from math import prod
 from typing import ClassVar
 
 from convcalc.arithmetic import conv_output_size, resolve_padding, transposed_output_size
 from convcalc.errors import ConvCalcError, invalid
-from convcalc.layers._base import Layer, Params, RFStep, Shape
+from convcalc.layers._base import Layer, Params, RFStep, Shape, fraction_step
+from convcalc.layers._registry import register, unknown_convention
 from convcalc.layers._checks import (_check_declared, _check_padding, _fmt, _guard_positional, _is_int, _per_axis,
                                      _spatial, _tupled)
 
@@ -124,6 +126,18 @@ class _ConvND(_ConvBase):
         out = self.output_shape(in_shape)
         return self.filters * (channels // self.groups) * prod(self.window_geometry()[0]) * prod(out[1:])
 
+    def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
+        """Weight MACs ``W`` (torchvision, fvcore, thop); ``(weights + bias) * out positions`` (torchinfo);
+        ``W`` plus one add per output element for the bias (ptflops)."""
+        weights = self.macs(in_shape)
+        if convention in ("torchvision", "fvcore", "thop"):
+            return weights
+        if convention == "torchinfo":
+            return self.param_count(in_shape).trainable * prod(out_shape[1:])
+        if convention == "ptflops":
+            return weights + (prod(out_shape) if self.bias else 0)
+        raise unknown_convention(self, convention)
+
     def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
         _, spatial = self._channels(in_shape)
         k, s, d = self.window_geometry()
@@ -133,12 +147,24 @@ class _ConvND(_ConvBase):
 _guard_positional(_ConvND, ("filters", "kernel_size", "stride", "padding"))
 
 
+_CONV = ("filters", "kernel_size", "stride", "padding", "dilation", "groups", "bias")
+_CONVT = ("filters", "kernel_size", "stride", "padding", "output_padding", "dilation", "groups", "bias")
+_TORCH_CONV = ("in_channels", *_CONV)
+_TORCH_CONVT = ("in_channels", "filters", "kernel_size", "stride", "padding", "output_padding", "groups", "bias", "dilation")
+_NOT_ND = "the trainer's engine runs 2-d layers only"
+
+
+@register(names=("conv1d", "convolution1d"), positional=_CONV, torch_names=("Conv1d", "LazyConv1d"),
+          torch_positional=_TORCH_CONV, not_trained=_NOT_ND)
 class Conv1D(_ConvND):
     """1-d convolution on ``(C, L)``; weight ``(filters, C/groups, k)``. See :class:`Conv2D`."""
 
     ndim = 1
 
 
+@register(names=("conv2d", "convolution2d", "conv", "convolution", "groupconv", "gconv", "groupedconv"),
+          positional=_CONV, torch_names=("Conv2d", "LazyConv2d"), torch_positional=_TORCH_CONV,
+          trains="convcalc.nn.layers.Conv2d")
 class Conv2D(_ConvND):
     """2-d convolution on ``(C, H, W)``, in Keras's positional order: ``Conv2D(filters, kernel_size, stride, padding)``.
 
@@ -166,6 +192,8 @@ class Conv2D(_ConvND):
     ndim = 2
 
 
+@register(names=("conv3d", "convolution3d"), positional=_CONV, torch_names=("Conv3d", "LazyConv3d"),
+          torch_positional=_TORCH_CONV, not_trained=_NOT_ND)
 class Conv3D(_ConvND):
     """3-d convolution on ``(C, D, H, W)``; weight ``(filters, C/groups, kd, kh, kw)``. See :class:`Conv2D`."""
 
@@ -181,7 +209,8 @@ class _ConvTransposeND(_ConvBase):
     layout: ``(C, filters/groups, *kernel_size)`` (input channels first), bias
     ``(filters,)``. MACs: every input element meets the whole kernel,
     ``C * filters/groups * prod(kernel) * prod(in_spatial)``. With stride > 1
-    the receptive field is not shift-invariant: ``rf_step`` returns ``None``.
+    the receptive-field step is fractional: stride ``Fraction(1, s)``, kernel
+    ``floor(d*(k - 1)/s) + 1`` input units (exact, see :mod:`convcalc.receptive`).
     """
 
     filters: int
@@ -223,24 +252,53 @@ class _ConvTransposeND(_ConvBase):
         channels, spatial = self._channels(in_shape)
         return channels * (self.filters // self.groups) * prod(self.window_geometry()[0]) * prod(spatial)
 
+    def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
+        """``W`` on input positions (torchvision, fvcore); ``(weights + bias) * out positions`` (torchinfo);
+        ``W`` + bias adds (ptflops); ``out elements * C/groups * prod(k)`` (thop counts output positions)."""
+        weights = self.macs(in_shape)
+        if convention in ("torchvision", "fvcore"):
+            return weights
+        if convention == "torchinfo":
+            return self.param_count(in_shape).trainable * prod(out_shape[1:])
+        if convention == "ptflops":
+            return weights + (prod(out_shape) if self.bias else 0)
+        if convention == "thop":
+            return prod(out_shape) * (in_shape[0] // self.groups) * prod(self.window_geometry()[0])
+        raise unknown_convention(self, convention)
+
     def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
         _, spatial = self._channels(in_shape)
         k, s, d = self.window_geometry()
-        if any(x > 1 for x in s):
-            return None
-        # stride 1: a convolution with the flipped kernel and padding d*(k - 1) - p_lo before
-        return tuple(RFStep(kk, 1, dd * (kk - 1) - lo, dd) for kk, (lo, _), dd in zip(k, self.padding_pairs(spatial), d))
+        pads = self.padding_pairs(spatial)
+        if all(x == 1 for x in s):
+            # stride 1: a convolution with the flipped kernel and padding d*(k - 1) - p_lo before
+            return tuple(RFStep(kk, 1, dd * (kk - 1) - lo, dd) for kk, (lo, _), dd in zip(k, pads, d))
+        # stride s: each output unit reads K = floor(d*(k - 1)/s) + 1 inputs, one input step is 1/s of an
+        # output step, and the first unit's field is centred at (p_lo - d*(k - 1)/2)/s input units
+        steps = []
+        for kk, ss, dd, (lo, _) in zip(k, s, d, pads):
+            span = dd * (kk - 1)
+            units = span // ss + 1
+            steps.append(RFStep(units, Fraction(1, ss),
+                                fraction_step(Fraction(units - 1, 2) - (lo - Fraction(span, 2)) / ss), 1))
+        return tuple(steps)
 
 
 _guard_positional(_ConvTransposeND, ("filters", "kernel_size", "stride", "padding", "output_padding"))
 
 
+@register(names=("convtranspose1d", "convtrans1d", "deconv1d", "tconv1d", "convt1d", "conv1dtranspose"),
+          positional=_CONVT, torch_names=("ConvTranspose1d", "LazyConvTranspose1d"),
+          torch_positional=_TORCH_CONVT, not_trained="the trainer has no transposed convolution")
 class ConvTranspose1D(_ConvTransposeND):
     """1-d transposed convolution; weight ``(C, filters/groups, k)``. See :class:`ConvTranspose2D`."""
 
     ndim = 1
 
 
+@register(names=("convtranspose2d", "convtrans2d", "deconv2d", "tconv2d", "convt2d", "conv2dtranspose", "convtranspose", "convtrans", "deconv", "tconv", "convt"),
+          positional=_CONVT, torch_names=("ConvTranspose2d", "LazyConvTranspose2d"),
+          torch_positional=_TORCH_CONVT, not_trained="the trainer has no transposed convolution")
 class ConvTranspose2D(_ConvTransposeND):
     """2-d transposed convolution, in Keras's positional order: ``ConvTranspose2D(filters, kernel_size, stride,
     padding, output_padding)`` (``keras.layers.Conv2DTranspose``; ``torch.nn.ConvTranspose2d`` puts
@@ -258,6 +316,9 @@ class ConvTranspose2D(_ConvTransposeND):
     ndim = 2
 
 
+@register(names=("convtranspose3d", "convtrans3d", "deconv3d", "tconv3d", "convt3d", "conv3dtranspose"),
+          positional=_CONVT, torch_names=("ConvTranspose3d", "LazyConvTranspose3d"),
+          torch_positional=_TORCH_CONVT, not_trained="the trainer has no transposed convolution")
 class ConvTranspose3D(_ConvTransposeND):
     """3-d transposed convolution; weight ``(C, filters/groups, kd, kh, kw)``."""
 

@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 from convcalc.errors import invalid
 from convcalc.layers._base import Layer, Params, RFStep, Shape
 from convcalc.layers._checks import _check_declared, _is_int, _spatial
+from convcalc.layers._registry import register, unknown_convention
 
 
+@register(names=("dense", "linear", "fc"), positional=("units", "activation"),
+          torch_names=("Linear", "LazyLinear"), torch_positional=("in_features", "units", "bias"),
+          trains="convcalc.nn.layers.Dense")
 @dataclass(frozen=True)
 class Dense(Layer):
     """Fully connected layer on ``(F,)``: ``Dense(units)`` as ``keras.layers.Dense(units)``.
@@ -53,6 +57,15 @@ class Dense(Layer):
 
     def macs(self, in_shape: Shape) -> int:
         return self._features(in_shape) * self.units
+
+    def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
+        """``F*units`` (torchvision, fvcore, thop); plus the bias ``units`` (torchinfo: its parameters; ptflops)."""
+        weights = self.macs(in_shape)
+        if convention in ("torchvision", "fvcore", "thop"):
+            return weights
+        if convention in ("torchinfo", "ptflops"):
+            return weights + (self.units if self.bias else 0)
+        raise unknown_convention(self, convention)
 
     def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
         return tuple(RFStep(n, 1, 0) for n in in_shape[1:])

@@ -1,13 +1,15 @@
-"""Pooling specs: max and average pools (1-3 d), adaptive average and global pools (2-d)."""
+"""Pooling specs: max and average pools (1-3 d), adaptive average/max and global pools (2-d)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import prod
 from typing import ClassVar
 
 from convcalc.arithmetic import pool_output_size, resolve_padding
 from convcalc.errors import invalid
 from convcalc.layers._base import Layer, RFStep, Shape
+from convcalc.layers._registry import register, unknown_convention
 from convcalc.layers._checks import _check_padding, _fmt, _per_axis, _spatial, _tupled
 
 
@@ -64,6 +66,17 @@ class _PoolND(Layer):
         pads = resolve_padding(self.padding, spatial, k, s, d, self._framework())
         return tuple(RFStep(kk, ss, lo, dd) for kk, ss, (lo, _), dd in zip(k, s, pads, d))
 
+    def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
+        """0, except ptflops (2 per input element: its module hook and patched ``F.*pool*`` both count)
+        and thop for average pools (1 per output element)."""
+        if convention in ("torchvision", "torchinfo", "fvcore"):
+            return 0
+        if convention == "ptflops":
+            return 2 * prod(in_shape)
+        if convention == "thop":
+            return prod(out_shape) if isinstance(self, _AvgPoolND) else 0
+        raise unknown_convention(self, convention)
+
     def describe(self) -> str:
         text = f"{type(self).__name__}({_fmt(self.pool_size)}"
         if self.stride is not None and self.stride != self.pool_size:
@@ -94,12 +107,31 @@ class _AvgPoolND(_PoolND):
         self._check()
 
 
+_MAXPOOL = ("pool_size", "stride", "padding", "dilation", "ceil_mode")
+_TORCH_MAXPOOL = ("pool_size", "stride", "padding", "dilation", "_return_indices", "ceil_mode")
+_AVGPOOL = ("pool_size", "stride", "padding", "ceil_mode")
+_NOT_ND = "the trainer's engine runs 2-d layers only"
+_KERAS_WINDOW = {"pool_size": 2}  # Keras's default window, also for the short names
+
+
+def _pool_names(stems: tuple[str, ...], n: int) -> tuple[str, ...]:
+    return tuple(f"{stem}{n}d" for stem in stems) + (stems if n == 2 else ())
+
+
+_MAX = ("maxpool", "maxpooling", "pool", "mp")
+_AVG = ("avgpool", "averagepooling", "avgpooling", "ap")
+
+
+@register(names=_pool_names(_MAX, 1), positional=_MAXPOOL, torch_names=("MaxPool1d",),
+          torch_positional=_TORCH_MAXPOOL, defaults=_KERAS_WINDOW, not_trained=_NOT_ND)
 class MaxPool1D(_MaxPoolND):
     """1-d max pooling on ``(C, L)``. See :class:`MaxPool2D`."""
 
     ndim = 1
 
 
+@register(names=_pool_names(_MAX, 2), positional=_MAXPOOL, torch_names=("MaxPool2d",),
+          torch_positional=_TORCH_MAXPOOL, defaults=_KERAS_WINDOW, trains="convcalc.nn.layers.MaxPool2d")
 class MaxPool2D(_MaxPoolND):
     """2-d max pooling, as ``torch.nn.MaxPool2d`` / ``keras.layers.MaxPool2D``.
 
@@ -117,18 +149,24 @@ class MaxPool2D(_MaxPoolND):
     ndim = 2
 
 
+@register(names=_pool_names(_MAX, 3), positional=_MAXPOOL, torch_names=("MaxPool3d",),
+          torch_positional=_TORCH_MAXPOOL, defaults=_KERAS_WINDOW, not_trained=_NOT_ND)
 class MaxPool3D(_MaxPoolND):
     """3-d max pooling on ``(C, D, H, W)``. See :class:`MaxPool2D`."""
 
     ndim = 3
 
 
+@register(names=_pool_names(_AVG, 1), positional=_AVGPOOL, torch_names=("AvgPool1d",),
+          torch_positional=_AVGPOOL, defaults=_KERAS_WINDOW, not_trained=_NOT_ND)
 class AvgPool1D(_AvgPoolND):
     """1-d average pooling on ``(C, L)``. See :class:`AvgPool2D`."""
 
     ndim = 1
 
 
+@register(names=_pool_names(_AVG, 2), positional=_AVGPOOL, torch_names=("AvgPool2d",),
+          torch_positional=_AVGPOOL, defaults=_KERAS_WINDOW, trains="convcalc.nn.layers.AvgPool2d")
 class AvgPool2D(_AvgPoolND):
     """2-d average pooling, as ``torch.nn.AvgPool2d`` (no dilation).
 
@@ -141,6 +179,8 @@ class AvgPool2D(_AvgPoolND):
     ndim = 2
 
 
+@register(names=_pool_names(_AVG, 3), positional=_AVGPOOL, torch_names=("AvgPool3d",),
+          torch_positional=_AVGPOOL, defaults=_KERAS_WINDOW, not_trained=_NOT_ND)
 class AvgPool3D(_AvgPoolND):
     """3-d average pooling on ``(C, D, H, W)``. See :class:`AvgPool2D`."""
 
@@ -148,18 +188,13 @@ class AvgPool3D(_AvgPoolND):
 
 
 @dataclass(frozen=True)
-class AdaptiveAvgPool2D(Layer):
-    """Average pooling to a fixed ``output_size``, as ``torch.nn.AdaptiveAvgPool2d``.
+class _AdaptivePool2D(Layer):
+    """Pooling to a fixed ``output_size`` (PyTorch's ``AdaptiveAvgPool2d`` / ``AdaptiveMaxPool2d``).
 
     Window ``i`` along an axis covers ``[floor(i*n/o), ceil((i + 1)*n/o))``
     (ATen ``adaptive_avg_pool2d``). When ``o`` divides ``n`` this is a pool with
     ``k = s = n/o`` (identity when ``o == n``, as in AlexNet on 224x224);
     otherwise the windows differ in size and ``rf_step`` returns ``None``.
-
-    Examples
-    --------
-    >>> AdaptiveAvgPool2D((6, 6)).output_shape((256, 6, 6))
-    (256, 6, 6)
     """
 
     output_size: int | tuple[int, int]
@@ -180,7 +215,57 @@ class AdaptiveAvgPool2D(Layer):
         return tuple(RFStep(n // o, n // o, 0) for n, o in zip(spatial, out))
 
     def describe(self) -> str:
-        return f"AdaptiveAvgPool2D({_fmt(self.output_size)})"
+        return f"{type(self).__name__}({_fmt(self.output_size)})"
+
+
+@register(names=("adaptiveavgpool2d", "adaptiveavgpool", "adaptiveaveragepooling2d"), positional=("output_size",),
+          torch_names=("AdaptiveAvgPool2d",), torch_positional=("output_size",),
+          trains="convcalc.nn.layers.AvgPool2d")
+class AdaptiveAvgPool2D(_AdaptivePool2D):
+    """Average pooling to a fixed ``output_size``, as ``torch.nn.AdaptiveAvgPool2d``.
+
+    Trained as an :class:`AvgPool2D` when ``output_size`` divides the input.
+
+    Examples
+    --------
+    >>> AdaptiveAvgPool2D((6, 6)).output_shape((256, 6, 6))
+    (256, 6, 6)
+    """
+
+    def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
+        """fvcore: 1 per input element; ptflops: 2 per input element; thop: ``window + 1`` per output element
+        (``window = prod(n // o)``); torchvision, torchinfo: 0."""
+        if convention in ("torchvision", "torchinfo"):
+            return 0
+        if convention == "fvcore":
+            return prod(in_shape)
+        if convention == "ptflops":
+            return 2 * prod(in_shape)
+        if convention == "thop":
+            window = prod(a // b for a, b in zip(in_shape[1:], out_shape[1:]))
+            return prod(out_shape) * (window + 1)
+        raise unknown_convention(self, convention)
+
+
+@register(names=("adaptivemaxpool2d", "adaptivemaxpool", "adaptivemaxpooling2d"), positional=("output_size",),
+          torch_names=("AdaptiveMaxPool2d",), torch_positional=("output_size", "_return_indices"),
+          not_trained="the trainer pools max only over fixed windows (MaxPool2D, GlobalMaxPool2D)")
+class AdaptiveMaxPool2D(_AdaptivePool2D):
+    """Max pooling to a fixed ``output_size``, as ``torch.nn.AdaptiveMaxPool2d`` (windows as :class:`AdaptiveAvgPool2D`).
+
+    Examples
+    --------
+    >>> AdaptiveMaxPool2D(1).output_shape((512, 7, 7))
+    (512, 1, 1)
+    """
+
+    def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
+        """ptflops: 2 per input element; every other convention: 0 (measured, benchmarks/measure_conventions.py)."""
+        if convention in ("torchvision", "torchinfo", "fvcore", "thop"):
+            return 0
+        if convention == "ptflops":
+            return 2 * prod(in_shape)
+        raise unknown_convention(self, convention)
 
 
 @dataclass(frozen=True)
@@ -204,7 +289,14 @@ class _GlobalPool2D(Layer):
     def rf_grid_after(self, grid: Shape) -> Shape:
         return (1,) * len(grid)
 
+    def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
+        """As PyTorch's ``AdaptiveAvgPool2d(1)`` / ``AdaptiveMaxPool2d(1)`` are counted."""
+        adaptive = (AdaptiveAvgPool2D if isinstance(self, GlobalAvgPool2D) else AdaptiveMaxPool2D)(1)
+        return adaptive.macs_under(convention, in_shape, (in_shape[0], 1, 1))
 
+
+@register(names=("globalavgpool2d", "globalaveragepooling2d", "globalavgpool", "gap"), positional=("keepdims",),
+          trains="convcalc.nn.layers.GlobalPool2d")
 class GlobalAvgPool2D(_GlobalPool2D):
     """Global average pooling, as ``keras.layers.GlobalAveragePooling2D``: ``(C, H, W) -> (C,)``.
 
@@ -215,5 +307,7 @@ class GlobalAvgPool2D(_GlobalPool2D):
     """
 
 
+@register(names=("globalmaxpool2d", "globalmaxpooling2d", "globalmaxpool", "gmp"), positional=("keepdims",),
+          trains="convcalc.nn.layers.GlobalPool2d")
 class GlobalMaxPool2D(_GlobalPool2D):
     """Global max pooling, as ``keras.layers.GlobalMaxPooling2D``: ``(C, H, W) -> (C,)``."""

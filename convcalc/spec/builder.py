@@ -18,12 +18,14 @@ from convcalc.spec.names import (
     _MERGES,
     _MODEL_ADD,
     _ONLY,
+    _AFFINE,
     _TABLE,
-    _TORCH_NAMES,
+    _TORCH_SPELLINGS,
     _WRAPPERS,
     _Entry,
     _normal,
 )
+from convcalc.layers._registry import normal
 from convcalc.spec.parser import _Call
 from convcalc.spec.tokens import _error, _Token
 
@@ -50,6 +52,17 @@ class ParsedSpec(NamedTuple):
                 shape = layer.output_shape(shape)
             except ConvCalcError:
                 return  # summarize() reports it, naming the layer
+
+
+#: The names an unknown-layer error lists: each registered class's first name.
+_SHORT_NAMES = sorted({info.names[0] for info in L.REGISTRY.values()})
+
+
+def _suggest(key: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(_TABLE), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class _Builder:
@@ -93,9 +106,8 @@ class _Builder:
             return
         entry = _TABLE.get(key)
         if entry is None:
-            raise self.fail(item.token, f"unknown layer {item.name!r}; known: conv, conv1d, conv3d, convtranspose, "
-                            "pool, avgpool, adaptiveavgpool, gap, zeropad, bn, flatten, dense, dropout, relu, "
-                            "leakyrelu, elu, sigmoid, tanh, softmax (and their Keras/PyTorch names)")
+            raise self.fail(item.token, f"unknown layer {item.name!r}{_suggest(key)}; known: "
+                            f"{', '.join(_SHORT_NAMES)} (and their Keras/PyTorch names, docs/stacks.md)")
         self.build(item, entry)
 
     def input_from_call(self, item: _Call) -> None:
@@ -128,36 +140,44 @@ class _Builder:
             return
         key = _normal(str(value))
         if key not in _ACTIVATIONS:
-            raise self.fail(token, f"unknown activation {value!r}; use one of relu, leaky_relu, elu, sigmoid, "
-                            "tanh, softmax, linear")
+            raise self.fail(token, f"unknown activation {value!r}; use one of {', '.join(sorted(_ACTIVATIONS))}")
         if _ACTIVATIONS[key] is not None:
             self.layers.append(_ACTIVATIONS[key]())
 
     def build(self, item: _Call, entry: _Entry) -> None:
-        torch_style = entry.torch_positional is not None and bool(_TORCH_NAMES.match(item.name.rsplit(".", 1)[-1]))
+        info = entry.info
+        spelled = item.name.rsplit(".", 1)[-1]
+        torch_style = spelled in _TORCH_SPELLINGS and _TORCH_SPELLINGS[spelled].cls is entry.cls
         order = entry.torch_positional if torch_style else entry.positional
+        args, arg_tokens = list(item.args), list(item.arg_tokens)
+        if torch_style and spelled.startswith("Lazy"):
+            order = order[1:]  # Lazy modules infer their input size: PyTorch's order without it
+            if args and args[0] == 0:  # print(model) shows the uninitialised size as 0
+                args, arg_tokens = args[1:], arg_tokens[1:]
+        self.refuse_ambiguous(item, entry, spelled, torch_style, args)
+        extra = tuple(info.extra_args) if info else ()
         checked = [n for n in entry.torch_positional or entry.positional if n in _CHECKED]
-        names = [f.name for f in fields(entry.cls)] + checked + ["activation", "input_shape"]
+        names = [f.name for f in fields(entry.cls)] + checked + list(extra) + ["activation", "input_shape"]
         given: dict[str, tuple[Any, _Token]] = {}
-        if len(item.args) > len(order):
-            raise self.fail(item.arg_tokens[len(order)], f"{item.name} takes at most {len(order)} positional "
+        if len(args) > len(order):
+            raise self.fail(arg_tokens[len(order)], f"{item.name} takes at most {len(order)} positional "
                             f"argument{'s' if len(order) != 1 else ''} ({', '.join(order) or 'none'}); name the others")
-        for name, value, tok in zip(order, item.args, item.arg_tokens):
-            given[name] = (value, tok)
         channels_last = True
+        for name, value, tok in zip(order, args, arg_tokens):
+            if name.startswith("_"):  # a PyTorch positional convcalc does not model: checked like its keyword
+                self.unmodelled(item, normal(name), value, tok)
+                continue
+            given[name] = (value, tok)
         for key, (value, tok) in item.kwargs.items():
             target = next((n for n in names if key in _ALIASES.get(n, (n.replace("_", ""),))), None)
-            if target is None and key in _IGNORED:
-                continue
-            if target is None and key in _ONLY:
-                allowed = _ONLY[key]
-                if value not in allowed:
-                    raise self.fail(tok, f"{item.name}: {tok.text}={value!r} is not modelled; convcalc reads only "
-                                    f"{' or '.join(repr(v) for v in allowed)} (it would change what is counted)")
-                if key == "dataformat":
-                    channels_last = value == "channels_last"
-                continue
+            if target is None and key in _AFFINE and "scale" in names:
+                target = "affine"
             if target is None:
+                if key == "dataformat" and value in _ONLY[key]:
+                    channels_last = value == "channels_last"
+                if key in _IGNORED or key in _ONLY:
+                    self.unmodelled(item, key, value, tok)
+                    continue
                 raise self.fail(tok, f"{item.name} has no argument {tok.text!r}; it takes "
                                 f"{', '.join(n for n in names if n != 'input_shape')}")
             if target in given:
@@ -168,21 +188,76 @@ class _Builder:
         for name in _CHECKED:
             if name in given:
                 value, tok = given[name]
+                if value == 0 and spelled.startswith("Lazy"):
+                    del given[name]  # LazyLinear(in_features=0, ...): not known yet
+                    continue
                 self.checks.append((len(self.layers), name, value, tok.pos))
-        given.pop("_return_indices", None)
-        if not torch_style and "pool_size" in order and "pool_size" not in given:
-            given["pool_size"] = (2, item.token)  # Keras's default window, also for the short `pool`
-        missing = [f.name for f in fields(entry.cls) if f.default is MISSING and f.name not in given]
+        if "affine" in given:  # PyTorch's affine / elementwise_affine: the scale and the shift together
+            value, tok = given.pop("affine")
+            if value is False:
+                given["scale"] = given["bias"] = (False, tok)
+            elif value is True:
+                given["scale"] = (True, tok)
+                given.setdefault("bias", (True, tok))
+            else:
+                raise self.fail(tok, f"{item.name}: {tok.text}={value!r} must be True or False")
+        if not torch_style and info is not None:
+            for name, value in info.defaults.items():
+                given.setdefault(name, (value, item.token))
+        cls = entry.cls
+        if info is not None and info.adapt is not None:
+            try:
+                cls, values = info.adapt(item.name, {k: v for k, (v, _) in given.items()})
+            except ConvCalcError as error:
+                raise self.fail(item.token, str(error)) from None
+            tokens = {k: tok for k, (_, tok) in given.items()}
+            given = {k: (v, tokens.get(k, item.token)) for k, v in values.items()}
+        missing = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
+                   and f.name not in given]
         if missing:
             last = max((order.index(m) for m in missing if m in order), default=-1)
             example = ", ".join(str(_EXAMPLES.get(n, 1)) for n in order[:last + 1])
             raise self.fail(item.token, f"{item.name} needs {' and '.join(missing)}, e.g. {item.name}({example})")
         try:
-            layer = entry.cls(**{k: v for k, (v, _) in given.items()})
+            layer = cls(**{k: v for k, (v, _) in given.items()})
         except ConvCalcError as error:
             bad = next((tok for k, (_, tok) in given.items() if f"'{k}'" in str(error)), item.token)
             raise self.fail(bad, f"{item.name}: {error}") from None
+        except TypeError as error:  # a value of a kind the class cannot take at all
+            raise self.fail(item.token, f"{item.name}: {error}") from None
         self.layers.append(layer)
         if shape is not None:
             self.set_input(shape[0], shape[1], keras=channels_last)
         self.activation(*activation)
+
+    def unmodelled(self, item: _Call, key: str, value: Any, tok: _Token) -> None:
+        """An argument convcalc does not model: dropped when it changes no count, else only its modelled value."""
+        if key in _ONLY and value not in _ONLY[key]:
+            allowed = _ONLY[key]
+            raise self.fail(tok, f"{item.name}: {tok.text if tok.kind == 'name' else key}={value!r} is not "
+                            f"modelled; convcalc reads only {' or '.join(repr(v) for v in allowed)} "
+                            "(it would change what is counted)")
+        if key not in _ONLY and key not in _IGNORED:
+            raise self.fail(tok, f"{item.name}: argument {key!r} is not modelled")
+
+    def refuse_ambiguous(self, item: _Call, entry: _Entry, spelled: str, torch_style: bool, args: list) -> None:
+        """``conv2d(3, 8, 3)``: PyTorch's name in another case, with enough ints to read either way."""
+        torch_order = entry.torch_positional
+        if torch_style or torch_order is None or not torch_order or torch_order[0] not in _CHECKED:
+            return
+        if spelled.endswith(("1D", "2D", "3D")) or spelled.lower() not in {t.lower() for t in entry.info.torch_names}:
+            return  # Keras's spelling (Conv2D, MaxPooling2D) or a short name (conv, dense): Keras's order
+        required = 1 + sum(1 for f in fields(entry.cls) if f.default is MISSING and f.name in torch_order)
+        ints = 0
+        for value in args:
+            if not (isinstance(value, int) and not isinstance(value, bool)):
+                break
+            ints += 1
+        if ints < required:
+            return
+        keras = ", ".join(f"{n}={v!r}" for n, v in zip(entry.positional, args))
+        torch = ", ".join(f"{n}={v!r}" for n, v in zip(torch_order, args))
+        exact = next(t for t in entry.info.torch_names if t.lower() == spelled.lower())
+        raise self.fail(item.token, f"{item.name}({', '.join(repr(a) for a in args)}) is ambiguous: in Keras's order "
+                        f"it reads {keras}; in PyTorch's it reads {torch}. Write {exact}(...) (PyTorch's spelling, "
+                        f"PyTorch's order) or {entry.cls.__name__}(...) / name the arguments (Keras's order)")

@@ -1,14 +1,19 @@
-"""The vocabulary: Keras, PyTorch and short layer names, argument aliases, and the spec each name builds."""
+"""The vocabulary: Keras, PyTorch and short layer names, argument aliases, and the spec each name builds.
+
+Layer names come from the registry (:data:`convcalc.layers.REGISTRY`): each layer
+class declares its names, positional orders and PyTorch spellings next to its
+code, so adding a layer never touches this file. What lives here is what the
+spec language adds around layers: argument aliases, the arguments it drops or
+checks, activation strings, wrappers, inputs and merges.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 from convcalc import layers as L
+from convcalc.layers._registry import REGISTRY, LayerInfo, normal
 
-_CONV = ("filters", "kernel_size", "stride", "padding", "dilation", "groups", "bias")
-_CONVT = ("filters", "kernel_size", "stride", "padding", "output_padding", "dilation", "groups", "bias")
 _ALIASES = {
     "filters": ("filters", "outchannels", "out", "channels", "f", "c"),
     "kernel_size": ("kernelsize", "kernel", "k", "ks", "poolsize", "size"),
@@ -16,8 +21,8 @@ _ALIASES = {
     "stride": ("stride", "strides", "s"),
     "padding": ("padding", "pad", "p"),
     "dilation": ("dilation", "dilationrate", "d"),
-    "groups": ("groups", "g"),
-    "bias": ("bias", "usebias"),
+    "groups": ("groups", "g", "numgroups"),
+    "bias": ("bias", "usebias", "center"),
     "output_padding": ("outputpadding", "op"),
     "ceil_mode": ("ceilmode", "ceil"),
     "units": ("units", "outfeatures", "out", "features", "n"),
@@ -32,6 +37,13 @@ _ALIASES = {
     "in_features": ("infeatures",),
     "num_features": ("numfeatures",),
     "input_shape": ("inputshape",),
+    "depth_multiplier": ("depthmultiplier", "multiplier", "m"),
+    "scale_factor": ("scalefactor", "scale", "factor"),
+    "target_shape": ("targetshape", "shape"),
+    "normalized_shape": ("normalizedshape",),
+    "num_parameters": ("numparameters",),
+    "upscale_factor": ("upscalefactor", "r"),
+    "downscale_factor": ("downscalefactor", "r"),
 }
 # Arguments that change nothing convcalc computes (shapes, parameters, MACs, receptive fields): accepted,
 # dropped, and listed in docs/stacks.md. Every other argument is modelled, checked, or refused.
@@ -46,7 +58,8 @@ _IGNORED = {
     "movingvarianceinitializer", "betaregularizer", "gammaregularizer", "betaconstraint", "gammaconstraint",
     "depthwiseinitializer", "pointwiseinitializer", "depthwiseregularizer", "pointwiseregularizer",
     "depthwiseconstraint", "pointwiseconstraint", "biasinit",
-    "synchronized", "renorm", "renormclipping", "renormmomentum",
+    "synchronized", "renormclipping", "renormmomentum", "aligncorners", "alphainitializer", "alpharegularizer",
+    "alphaconstraint", "recomputescalefactor", "antialias",
 }
 # Arguments accepted only with the values convcalc models; any other value is refused with a word
 # (each changes a count: affine/center/scale/track_running_stats/trainable/lora_rank change
@@ -56,8 +69,11 @@ _ONLY: dict[str, tuple[object, ...]] = {
     "lorarank": (None,), "startdim": (1,), "enddim": (-1,), "axis": (-1,), "dim": (1, -1),
     "paddingmode": ("zeros", "reflect", "replicate", "circular"),
     "dataformat": ("channels_last", "channels_first"),
+    "renorm": (False,),
 }
-_CHECKED = ("in_channels", "in_features", "num_features")
+_CHECKED = ("in_channels", "in_features", "num_features", "num_channels")
+# Arguments that switch a normalisation's scale and shift together (PyTorch's affine, elementwise_affine).
+_AFFINE = ("affine", "elementwiseaffine")
 # Merge layers: a linear spec has one path, so these are refused (graphs write them as res[...] / cat[...]).
 _MERGES = {"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "concat", "cat", "dot"}
 
@@ -66,77 +82,37 @@ class _Entry(NamedTuple):
     cls: type
     positional: tuple[str, ...]
     torch_positional: tuple[str, ...] | None = None
+    info: LayerInfo | None = None
 
 
-def _family(cls1: type, cls2: type, cls3: type, stems: tuple[str, ...], positional: tuple[str, ...],
-            torch_positional: tuple[str, ...] | None) -> dict[str, _Entry]:
-    table = {}
-    for dim, cls in ((1, cls1), (2, cls2), (3, cls3)):
-        for stem in stems:
-            table[f"{stem}{dim}d"] = _Entry(cls, positional, torch_positional)
-    for stem in stems:
-        table[stem] = _Entry(cls2, positional, torch_positional)
-    return table
+#: Normalised name -> what it builds, from the registry.
+_TABLE: dict[str, _Entry] = {name: _Entry(info.cls, info.positional, info.torch_positional, info)
+                             for info in REGISTRY.values() for name in info.names}
+#: PyTorch's exact spellings (``Conv2d``, ``LazyConv2d``, ``BatchNorm2d``, ...): they take PyTorch's order.
+_TORCH_SPELLINGS = {spelling: info for info in REGISTRY.values() for spelling in info.torch_names}
+for _info in REGISTRY.values():
+    for _spelling in _info.torch_names:  # a PyTorch spelling is also a name, whatever its case
+        _TABLE.setdefault(normal(_spelling), _Entry(_info.cls, _info.positional, _info.torch_positional, _info))
 
-
-_MAXPOOL = ("pool_size", "stride", "padding", "dilation", "ceil_mode")
-_AVGPOOL = ("pool_size", "stride", "padding", "ceil_mode")
-_TABLE: dict[str, _Entry] = {
-    **_family(L.Conv1D, L.Conv2D, L.Conv3D, ("conv", "convolution"), _CONV, ("in_channels", *_CONV)),
-    **_family(L.ConvTranspose1D, L.ConvTranspose2D, L.ConvTranspose3D,
-              ("convtranspose", "convtrans", "deconv", "tconv", "convt"), _CONVT,
-              ("in_channels", "filters", "kernel_size", "stride", "padding", "output_padding", "groups", "bias",
-               "dilation")),
-    **_family(L.MaxPool1D, L.MaxPool2D, L.MaxPool3D, ("maxpool", "maxpooling", "pool", "mp"), _MAXPOOL,
-              ("pool_size", "stride", "padding", "dilation", "_return_indices", "ceil_mode")),
-    **_family(L.AvgPool1D, L.AvgPool2D, L.AvgPool3D, ("avgpool", "averagepooling", "avgpooling", "ap"),
-              _AVGPOOL, _AVGPOOL),
-    **_family(L.ZeroPad1D, L.ZeroPad2D, L.ZeroPad3D, ("zeropad", "zeropadding"), ("padding",), ("padding",)),
-    **_family(L.Cropping1D, L.Cropping2D, L.Cropping3D, ("cropping", "crop"), ("cropping",), None),
-    **_family(L.BatchNorm1D, L.BatchNorm2D, L.BatchNorm3D, ("batchnorm", "bn"), ("num_features",), ("num_features",)),
-    **{f"conv{n}dtranspose": _Entry(cls, _CONVT) for n, cls in
-       ((1, L.ConvTranspose1D), (2, L.ConvTranspose2D), (3, L.ConvTranspose3D))},
-    "batchnormalization": _Entry(L.BatchNorm2D, ()),
-    "adaptiveavgpool2d": _Entry(L.AdaptiveAvgPool2D, ("output_size",)),
-    "adaptiveavgpool": _Entry(L.AdaptiveAvgPool2D, ("output_size",)),
-    "globalavgpool2d": _Entry(L.GlobalAvgPool2D, ("keepdims",)),
-    "globalaveragepooling2d": _Entry(L.GlobalAvgPool2D, ("keepdims",)),
-    "globalavgpool": _Entry(L.GlobalAvgPool2D, ("keepdims",)),
-    "gap": _Entry(L.GlobalAvgPool2D, ("keepdims",)),
-    "globalmaxpool2d": _Entry(L.GlobalMaxPool2D, ("keepdims",)),
-    "globalmaxpooling2d": _Entry(L.GlobalMaxPool2D, ("keepdims",)),
-    "gmp": _Entry(L.GlobalMaxPool2D, ("keepdims",)),
-    "flatten": _Entry(L.Flatten, ()),
-    "dense": _Entry(L.Dense, ("units", "activation")),
-    "linear": _Entry(L.Dense, ("units", "activation"), ("in_features", "units", "bias")),
-    "fc": _Entry(L.Dense, ("units", "activation")),
-    "dropout": _Entry(L.Dropout, ("rate",)),
-    "drop": _Entry(L.Dropout, ("rate",)),
-    "relu": _Entry(L.ReLU, ()),
-    "leakyrelu": _Entry(L.LeakyReLU, ("negative_slope",)),
-    "lrelu": _Entry(L.LeakyReLU, ("negative_slope",)),
-    "elu": _Entry(L.ELU, ("alpha",)),
-    "sigmoid": _Entry(L.Sigmoid, ()),
-    "tanh": _Entry(L.Tanh, ()),
-    "softmax": _Entry(L.Softmax, ()),
-}
-_ACTIVATIONS = {"relu": L.ReLU, "leakyrelu": L.LeakyReLU, "lrelu": L.LeakyReLU, "elu": L.ELU,
-                "sigmoid": L.Sigmoid, "tanh": L.Tanh, "softmax": L.Softmax, "linear": None, "identity": None}
+# Keras's activation strings (activation='gelu', Activation('swish')): the registered activations'
+# names; 'linear' and 'identity' add no layer.
+_ACTIVATION_CLASSES = (L.ReLU, L.ReLU6, L.LeakyReLU, L.ELU, L.GELU, L.SiLU, L.Hardswish, L.Sigmoid, L.Tanh,
+                       L.Softmax)
+_ACTIVATIONS: dict[str, type | None] = {name: info.cls for info in REGISTRY.values()
+                                        if info.cls in _ACTIVATION_CLASSES for name in info.names}
+_ACTIVATIONS.update({"linear": None, "identity": None})
 _WRAPPERS = {"sequential"}
 _MODEL_ADD = "add"  # model.add(layer) unwraps; Keras's Add() merge layer is refused (see _MERGES)
 _INPUTS = {"input", "in", "inputlayer"}
-# PyTorch's exact spellings: their positional arguments start with the input channels/features.
-_TORCH_NAMES = re.compile(r"^(Conv[123]d|ConvTranspose[123]d|MaxPool[123]d|AvgPool[123]d|ZeroPad[123]d|"
-                          r"BatchNorm[123]d|Linear)$")
 
 #: Every accepted layer name (normalised: lower case, no underscores) and the spec it builds.
 LAYER_NAMES = {name: entry.cls.__name__ for name, entry in _TABLE.items()}
 
 
-def _normal(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower().replace("_", "")
+_normal = normal
 
 
 #: Example values for a "needs ..." message, per argument.
 _EXAMPLES = {"in_channels": 1, "in_features": 784, "num_features": 32, "filters": 32, "kernel_size": 3,
-             "pool_size": 2, "units": 10, "padding": 1, "output_size": 6}
+             "pool_size": 2, "units": 10, "padding": 1, "output_size": 6, "groups": 8, "target_shape": "(64, 7, 7)",
+             "dims": "(2, 1, 3)", "cropping": 1, "upscale_factor": 2, "downscale_factor": 2}
