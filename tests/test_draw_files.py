@@ -43,6 +43,27 @@ def test_gif_has_one_frame_per_output_position_and_loops(tmp_path: Path) -> None
         assert image.convert("RGB").tobytes() != first  # the window moved
 
 
+def test_gif_frames_match_a_full_drawing_of_each_frame(tmp_path: Path) -> None:
+    """The GIF redraws only each frame's box: every frame must still equal the whole frame drawn afresh."""
+    from PIL import ImageChops
+
+    from convcalc.draw.raster import _base, _frame
+    from convcalc.draw.gallery import SEEDS
+
+    kwargs = dict(next(k for n, _, k in SEEDS if n == "laplacian_6x6"))
+    kwargs.update(cell=None, padding=1)
+    picture = draw(**kwargs)
+    path = picture.save(tmp_path / "lap.gif")
+    base, under = _base(picture.scene, 1.0)
+    with Image.open(path) as image:
+        assert image.n_frames == 36
+        for number in (0, 7, 20, 35):
+            image.seek(number)
+            fresh = _frame(picture.scene, base, under, number, 1.0)
+            diff = ImageChops.difference(image.convert("RGB"), fresh).convert("L").histogram()
+            assert sum(diff[30:]) < 0.001 * sum(diff), number  # palette rounding only: no pixel really differs
+
+
 def test_1d_gif_and_transposed_scatter_frames(tmp_path: Path) -> None:
     with Image.open(draw(16, 2, 2, 1, 4).save(tmp_path / "hw5.gif")) as image:
         assert image.n_frames == 7

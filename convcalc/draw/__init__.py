@@ -30,7 +30,7 @@ from convcalc.draw.model import MAX_CELLS_PER_AXIS, MAX_FRAMES, Figure, build_fi
 from convcalc.draw.svg import to_svg
 from convcalc.errors import invalid
 
-__all__ = ["Picture", "draw", "save", "FORMATS", "MAX_CELLS_PER_AXIS", "MAX_FRAMES"]
+__all__ = ["Picture", "draw", "receptive_field", "save", "FORMATS", "MAX_CELLS_PER_AXIS", "MAX_FRAMES"]
 
 FORMATS = (".svg", ".png", ".gif")
 
@@ -38,9 +38,9 @@ FORMATS = (".svg", ".png", ".gif")
 class Picture:
     """A drawn figure: ``svg()``, ``save(path)``, and Jupyter display through ``_repr_svg_``."""
 
-    def __init__(self, figure: Figure) -> None:
+    def __init__(self, figure: Figure, scene: Scene | None = None) -> None:
         self.figure = figure
-        self._scene: Scene | None = None
+        self._scene: Scene | None = scene
 
     @property
     def scene(self) -> Scene:
@@ -111,3 +111,26 @@ def draw(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, dilation:
     return Picture(build_figure(size, kernel, stride, padding, dilation, op=op, ceil_mode=ceil_mode,
                                 output_padding=output_padding, framework=framework, cell=cell, view=view,
                                 x=x, f=f))
+
+
+def receptive_field(layers: Any, input_shape: Any, unit: tuple[int, ...], layer: int | None = None) -> Picture:
+    """Which cells of the input and of every layer's output reach ``unit`` of layer ``layer``'s output.
+
+    ``layers`` is a list of layer specs (or a preset name / spec string, read by
+    :func:`convcalc.spec.load_stack`, with ``input_shape`` None for a preset's
+    own); ``layer`` defaults to the last layer with a spatial output.
+
+    Examples
+    --------
+    >>> picture = receptive_field("hw5", None, (6, 6))
+    >>> [g["field"] for g in picture.figure.params["grids"]][0]
+    [[12, 15], [12, 15]]
+    """
+    from convcalc.draw.receptive import receptive_scene
+
+    if isinstance(layers, str):
+        from convcalc.spec import load_stack
+
+        layers, input_shape = load_stack(layers, None if input_shape is None else tuple(input_shape))
+    scene = receptive_scene(layers, tuple(input_shape), tuple(unit), layer)
+    return Picture(scene.figure, scene)

@@ -164,6 +164,10 @@ def layout(fig: Figure) -> Scene:
             gx, gy, r0, c0 = origin[grid_name]
             items.append(Rect(gx + (c - c0) * cs, gy + (r - r0) * cs, cs, cs, mark,
                               (("mark", mark), ("grid", grid_name), ("row", str(r)), ("col", str(c)))))
+        for grid_name, r, c, text in fr.tags:  # e.g. the kernel weight in the corner of each window cell
+            gx, gy, r0, c0 = origin[grid_name]
+            items.append(Text(gx + (c - c0 + 1) * cs - 3, gy + (r - r0 + 1) * cs - 3, text, max(7.0, cs * 0.26),
+                              "end", "#ffffff", True))
         items.append(Text(margin, caption_y, fr.caption, label_size, color=TEXT, bold=True))
         if fr.note:
             items.append(Text(margin, caption_y + 18, fr.note, label_size, color=TEXT))

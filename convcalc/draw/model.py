@@ -85,6 +85,8 @@ class Frame:
     marks: tuple[tuple[str, int, int, str], ...]
     caption: str
     note: str = ""
+    #: Small text in a cell's corner: ``(grid, row, col, text)``, e.g. the kernel weight over each window cell.
+    tags: tuple[tuple[str, int, int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -267,18 +269,20 @@ def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, d
         rws, cls = geom.window(i, j)
         marks = [("input", r, c, "window") for r in rws for c in cls]
         marks.append(("output", i, j, "target"))
-        note = ""
+        note, tags = "", ()
         if x is not None:
             from convcalc.exact import explain
 
-            note = f"y{list((i, j)) if ndim == 2 else [j]} = " + explain(
-                xm, fm, i, j, stride=s2, dilation=d2, padding=pads2).sum_text()
-        frames.append(Frame(tuple(marks), f"output {(i, j) if ndim == 2 else (j,)}", note))
+            working = explain(xm, fm, i, j, stride=s2, dilation=d2, padding=pads2)
+            note = f"y{list((i, j)) if ndim == 2 else [j]} = " + working.sum_text()
+            tags = tuple(("input", r, c, "×" + _fmt(working.kernel[u][v]))
+                         for u, r in enumerate(working.rows) for v, c in enumerate(working.cols))
+        frames.append(Frame(tuple(marks), f"output {(i, j) if ndim == 2 else (j,)}", note, tags))
     kind_name = {"conv": "convolution", "pool": "pooling" + (" (ceil mode)" if ceil_mode else "")}[op]
     title = (f"{kind_name}: input {_axis_label(ndim, n)}, {word} {_axis_label(ndim, k)}, "
              f"stride {_step_label(ndim, s)}{pad_text}"
              + (f", dilation {_step_label(ndim, d)}" if any(v != 1 for v in d) else "")
-             + f" -> output {_axis_label(ndim, out)}")
+             + f" → output {_axis_label(ndim, out)}")
     return Figure(op, "direct", ndim, tuple(grids), tuple(frames), title, tuple(lines), out, params, tuple(dropped))
 
 
@@ -382,7 +386,7 @@ def _transposed_title(n: tuple[int, ...], k: tuple[int, ...], s: tuple[int, ...]
             f"stride {_step_label(ndim, s)}{_pad_title(pads, ndim)}"
             + (f", dilation {_step_label(ndim, d)}" if any(v != 1 for v in d) else "")
             + (f", output_padding {_step_label(ndim, a)}" if any(a) else "")
-            + f" -> output {_axis_label(ndim, out)}")
+            + f" → output {_axis_label(ndim, out)}")
 
 
 def _scatter(n: tuple[int, ...], k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...], a: tuple[int, ...],

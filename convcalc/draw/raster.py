@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcalc.draw.layout import CELL_STYLES, MARK_STYLES, Rect, Scene, Text
+from convcalc.draw.layout import CELL_STYLES, MARK_STYLES, Rect, Scene, Text, text_width
 from convcalc.errors import ConvCalcError
 
 __all__ = ["require_pillow", "render_png", "render_gif", "FRAME_MS"]
@@ -154,15 +154,82 @@ def render_png(scene: Scene, path: str, *, frame: int = 0, scale: float = 2.0) -
     return image.size
 
 
-def render_gif(scene: Scene, path: str, *, scale: float = 1.0) -> int:
-    """Write every frame as an animated GIF that loops; returns the number of frames."""
-    from PIL import Image
+def _bbox(items: tuple, scale: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Pixel box around a frame's shapes (text boxes estimated generously)."""
+    x0 = y0 = float("inf")
+    x1 = y1 = 0.0
+    for item in items:
+        if isinstance(item, Rect):
+            box = (item.x, item.y, item.x + item.w, item.y + item.h)
+        else:
+            width = text_width(item.text, item.size) * 1.3 + 4
+            left = item.x - (width if item.anchor == "end" else width / 2 if item.anchor == "middle" else 0)
+            box = (left, item.y - item.size * 1.2, left + width, item.y + item.size * 0.5)
+        x0, y0, x1, y1 = min(x0, box[0]), min(y0, box[1]), max(x1, box[2]), max(y1, box[3])
+    return (max(0, int(x0 * scale) - 2), max(0, int(y0 * scale) - 2),
+            min(size[0], int(x1 * scale) + 3), min(size[1], int(y1 * scale) + 3))
 
-    base, under = _base(scene, scale)
-    numbers = list(range(len(scene.frames))) or [None]
-    frames = [_frame(scene, base, under, n, scale) for n in numbers]
-    palette = frames[0].quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    paletted = [palette] + [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames[1:]]
-    paletted[0].save(path, format="GIF", save_all=True, append_images=paletted[1:], duration=FRAME_MS, loop=0,
-                     optimize=False, disposal=1)
-    return len(paletted)
+
+def _swatches(scene: Scene) -> list[tuple[int, int, int]]:
+    """Every colour a frame can paint: each mark blended over each cell kind, and the strokes."""
+    colors = []
+    for fill, opacity, stroke, _ in MARK_STYLES.values():
+        colors.append(_rgb(stroke))
+        for cell_fill, _, _ in CELL_STYLES.values():
+            colors.append(_blend(_rgb(cell_fill), _rgb(fill), opacity))
+    return colors
+
+
+def render_gif(scene: Scene, path: str, *, scale: float = 1.0) -> int:
+    """Write every frame as an animated GIF that loops; returns the number of frames.
+
+    The still parts are drawn and quantised once; each frame redraws only the box
+    its marks and caption cover, quantised to the same palette and pasted in.
+    """
+    from PIL import Image, ImageDraw
+
+    clean, under = _base(scene, scale)
+    with_labels = _frame(scene, clean, under, None, scale)
+    # The palette: the still picture plus a strip of every colour a frame may add.
+    colors = _swatches(scene)
+    sample = Image.new("RGB", (with_labels.width, with_labels.height + 8 * len(colors)), (255, 255, 255))
+    sample.paste(with_labels, (0, 0))
+    strip = ImageDraw.Draw(sample)
+    for n, color in enumerate(colors):
+        strip.rectangle((0, with_labels.height + 8 * n, with_labels.width, with_labels.height + 8 * n + 7), fill=color)
+    palette = sample.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    still = with_labels.quantize(palette=palette, dither=Image.Dither.NONE)
+    work = clean.copy()  # no cell labels: each frame draws those inside its box once, over its marks
+    draw = ImageDraw.Draw(work)
+    labels = [item for item in scene.base if isinstance(item, Rect) and item.label]
+    frames = []
+    for items in scene.frames or ((),):
+        if not items:
+            frames.append(still)
+            continue
+        box = _bbox(items, scale, work.size)
+        touched: list[Rect] = []
+        while True:  # grow the box over every labelled cell it touches, so redrawn text stays inside it
+            more = [item for item in labels if item not in touched and item.x * scale < box[2]
+                    and (item.x + item.w) * scale > box[0] and item.y * scale < box[3]
+                    and (item.y + item.h) * scale > box[1]]
+            if not more:
+                break
+            touched += more
+            box = (min(box[0], *(int(i.x * scale) for i in more)), min(box[1], *(int(i.y * scale) for i in more)),
+                   max(box[2], *(int((i.x + i.w) * scale) + 1 for i in more)),
+                   max(box[3], *(int((i.y + i.h) * scale) + 1 for i in more)))
+        for item in items:
+            if isinstance(item, Rect):
+                _draw_rect(draw, item, scale, under)
+            else:
+                _draw_text(draw, item, scale)
+        for item in touched:  # only inside the box: outside it the work image is not restored
+            _label(draw, item, scale)
+        frame = still.copy()
+        frame.paste(work.crop(box).quantize(palette=palette, dither=Image.Dither.NONE), box[:2])
+        frames.append(frame)
+        work.paste(clean.crop(box), box[:2])  # back to the still picture for the next frame
+    frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:], duration=FRAME_MS, loop=0,
+                   optimize=False, disposal=1)
+    return len(frames)

@@ -109,9 +109,8 @@ def receptive_scene(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
         fsize = "x".join(str(hi - lo + 1) for lo, hi in g["field"])
         caption = f"{'input' if g['index'] == 0 else 'layer ' + str(g['index'])} {extent}"
         base.append(Text(x, top_y - 22, caption, label, bold=True))
-        base.append(Text(x, top_y - 8, g["name"] if g["index"] else f"field {fsize}", label - 1, color=MUTED))
-        if g["index"]:
-            base.append(Text(x, top_y + rows * cs + 14, f"field {fsize}", label - 1, color=MUTED))
+        base.append(Text(x, top_y - 8, g["name"] if g["index"] else "the image", label - 1, color=MUTED))
+        base.append(Text(x, top_y + rows * cs + 14, f"field {fsize}", label - 1, color=MUTED))
         kind_in = "unit" if g is grids[-1] else "field"
         if max(rows, cols) <= CELLWISE:
             for a in range(rows):
