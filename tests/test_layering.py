@@ -47,9 +47,13 @@ ALLOWED: dict[str, set[str]] = {
 # (downward only inside the package too). The package's __init__ re-exports them; no module imports it.
 INSIDE: dict[str, dict[str, set[str]]] = {
     "layers": {
-        "_base": set(),
-        "_checks": {"_base"},
-        **{family: {"_base", "_checks"} for family in ("conv", "pool", "reshape", "dense", "elementwise")},
+        "_registry": set(),
+        "_base": {"_registry"},
+        "_checks": {"_base", "_registry"},
+        **{family: {"_base", "_checks", "_registry"} for family in ("conv", "pool", "reshape", "dense", "elementwise",
+                                                                    "normalization", "resample")},
+        "separable": {"_base", "_checks", "_registry", "conv"},
+        "conventions": {"_base", "_registry"},
     },
     "exact": {
         "values": set(),
