@@ -409,7 +409,16 @@ def _text(value: Any, base: Any = None) -> str:
         spec = SpecFile(text_of(data, written, "spec").rstrip() + "\n")
         spec.file = written
         return spec
+    if re.fullmatch(r"[A-Za-z][\w-]*", text) and _cwd_file(text):
+        return text + "()"  # one layer word that is also a file here: the spec reader would open it
     return text if "(" in text else text + "\n"
+
+
+def _cwd_file(name: str) -> bool:
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _layer(value: Any, base: Any = None) -> int:

@@ -156,6 +156,10 @@ def test_bare_spec_word_is_never_read_from_the_working_directory(layout, run_cli
     answers = answer_file(layout["student"], kind="params", spec="conv3-32,pool2", input="1x8x8", answer=1)
     result = run_cli("check", str(answers))
     assert "TOPSECRET" not in result.output
+    (layout["grader"] / "flatten").write_text("conv(8, 3)\n")  # a valid spec: reading it would change the count
+    answers = answer_file(layout["student"], kind="params", spec="flatten", input="1x8x8", answer=0)
+    result = run_cli("check", str(answers))
+    assert result.exit_code == 0, result.output  # Flatten has no parameters; conv(8, 3) would have 80
 
 
 @pytest.mark.parametrize("value", ["", "a\x00b", "/abs", "C:\\x.csv", "\\\\server\\share\\x.csv", "../x", "a/../../x"])
