@@ -93,7 +93,7 @@ def test_resume_refuses_a_finished_model(run_cli, tmp_path):
 def test_divergence_exits_nonzero_with_a_message(run_cli, tmp_path):
     result = run_cli("train", *FAST, "--lr", "1e30", "--save", str(tmp_path / "m.npz"))
     assert result.exit_code == 2
-    assert "diverged" in result.output and "learning rate 1e+30" in result.output
+    assert "diverged" in result.output and "learning rate lr=1e+30" in result.output
 
 
 @pytest.mark.parametrize("args,match", [
@@ -164,3 +164,10 @@ def test_ctrl_c_saves_a_checkpoint_that_resume_finishes(run_cli, tmp_path, monke
     monkeypatch.setattr(training, "_step", real_step)
     out = _json(run_cli("train", "--resume", str(path), "--json"))
     assert [e["loss"] for e in out["epochs"]] == [e["loss"] for e in expected["epochs"]]
+
+
+def test_divergence_names_the_option_to_lower(run_cli):
+    """A huge --lr or --l2: the message names lr= or l2= (the options a user would lower)."""
+    result = run_cli("train", *FAST, "--l2", "1e300")
+    assert result.exit_code == 2 and "regularization factor l2=1e+300" in result.output, result.output
+    assert "learning rate lr=0.01" in result.output

@@ -239,7 +239,7 @@ def test_cifar10_refuses_a_pickle_that_would_run_code(env: Path) -> None:
 
 @pytest.mark.parametrize("name", ["imagenet", "", "mnist6k"])
 def test_unknown_names(name: str) -> None:
-    with pytest.raises(ConvCalcError, match="The 'name' parameter must be one of 'mnist5k', 'fashion-mnist'"):
+    with pytest.raises(ConvCalcError, match="The 'data' parameter must be one of 'mnist5k', 'fashion-mnist'"):
         load_dataset(name)
 
 

@@ -124,7 +124,7 @@ def test_divergence_stops_with_a_clear_error_and_restores_the_last_good_epoch(tm
             if epoch == 1:
                 self.model.optimizer.lr = 1e30  # the next steps overflow to inf, then NaN
 
-    with pytest.raises(TrainingDiverged, match=r"loss became (nan|inf) at epoch 3.*learning rate 1e\+30") as info:
+    with pytest.raises(TrainingDiverged, match=r"loss became (nan|inf) at epoch 3.*learning rate lr=1e\+30") as info:
         model.fit(x, y, batch_size=16, epochs=5, callbacks=[Explode()], checkpoint=path)
     assert len(info.value.history.epochs) == 2 and isinstance(info.value, ConvCalcError)
     good = Sequential.load(path)  # the checkpoint still holds epoch 2

@@ -58,8 +58,63 @@ def print_lines(lines: Iterable[Line]) -> None:
         console.print(text)
 
 
+#: Longest line :func:`print_error` writes; longer ones are abbreviated (a typed value is not echoed whole).
+MAX_LINE = 1000
+_QUOTED_KEEP = 60  # characters kept of a long quoted value
+
+
+def _shorten_quoted(line: str) -> str:
+    """Abbreviate every quoted value longer than :data:`_QUOTED_KEEP` characters: ``'aaaa...' (N characters)``."""
+    import re
+
+    def short(match: Any) -> str:
+        quote, body = match.group(1), match.group(2)
+        if len(body) <= _QUOTED_KEEP:
+            return match.group(0)
+        return f"{quote}{body[:_QUOTED_KEEP]}...{quote} ({len(body):,} characters)"
+
+    return re.sub(r"(['\"])((?:(?!\1).){%d,})\1" % (_QUOTED_KEEP + 1), short, line, flags=re.S)
+
+
+def _cut(line: str) -> str:
+    if len(line) <= MAX_LINE:
+        return line
+    tail = f"... ({len(line):,} characters)"
+    return line[:MAX_LINE - len(tail)] + tail
+
+
+def shorten_message(message: str) -> str:
+    """``message`` with no line longer than :data:`MAX_LINE`.
+
+    Quoted values are abbreviated with their length; a context line with a caret line under it
+    (a spec error) is shown as a window around the caret, the caret still under its column.
+    """
+    lines = message.split("\n")
+    out = [_cut(_shorten_quoted(lines[0]))]
+    i = 1
+    while i < len(lines):
+        line = lines[i]
+        caret = lines[i + 1] if i + 1 < len(lines) else ""
+        if caret.strip() == "^" and len(line) > MAX_LINE:
+            col = caret.index("^")
+            indent = len(line) - len(line.lstrip(" "))
+            start = max(indent, col - MAX_LINE // 3)
+            end = min(len(line), start + MAX_LINE - indent - 8)
+            head = "..." if start > indent else ""
+            tail = "..." if end < len(line) else ""
+            out.append(" " * indent + head + line[start:end] + tail)
+            out.append(" " * (indent + len(head) + col - start) + "^")
+            i += 2
+            continue
+        out.append(_cut(line))
+        i += 1
+    return "\n".join(out)
+
+
 def print_error(message: str) -> None:
-    """One red line on stderr, never wrapped, no markup interpretation."""
+    """One red line on stderr (plus the indented context lines a message carries), never wrapped, no markup
+    interpretation, no line longer than :data:`MAX_LINE`."""
+    message = shorten_message(message)
     if not sys.stderr.isatty():
         sys.stderr.write(f"error: {message}\n")
         return

@@ -133,7 +133,7 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike[str] | None = None) -
     """
     key = _ALIASES.get(str(name).strip().lower().replace("_", "-"))
     if key is None:
-        raise invalid("name", name, f"one of {', '.join(repr(n) for n in DATASETS)}")
+        raise invalid("data", name, f"one of {', '.join(repr(n) for n in DATASETS)}")
     if key == "mnist5k":
         return _load_mnist5k()
     looked: list[str] = []

@@ -231,7 +231,8 @@ def check_memory(config: TrainConfig, input_shape: tuple[int, ...], samples: int
     layers, shape = load_stack(config.model, tuple(input_shape))
     estimate = budget.estimate_memory(layers, shape, config.batch_size, optimizer=config.optimizer,
                                       momentum=config.momentum, samples=samples, eval_samples=eval_samples)
-    budget.check_memory(estimate, limit, what=f"Training {config.model!r}")
+    name = config.model if len(config.model) <= 60 else config.model[:57] + "..."
+    budget.check_memory(estimate, limit, what=f"Training {name!r}")
     return estimate
 
 

@@ -308,9 +308,13 @@ class _Run:
         model.set_weights(self.good[0])
         model.optimizer.load_state_dict(self.good[1])
         last = f"the end of epoch {epoch}" if epoch else "their initial values"
+        reg = model.kernel_regularizer
+        factors = [f"{name}={getattr(reg, name):g}" for name in ("l1", "l2") if getattr(reg, name, 0)]
+        suspects = f"learning rate lr={model.optimizer.lr:g}" + "".join(
+            f" or regularization factor {factor}" for factor in factors)
         raise TrainingDiverged(
             f"Training diverged: the loss became {loss} at epoch {epoch + 1}, batch {b + 1} of "
-            f"{self.batches} (learning rate {model.optimizer.lr:g} is probably too large). The weights "
+            f"{self.batches} (the {suspects} is probably too large). The weights "
             f"were put back to {last}.", self.history, epoch, b)
 
     def epoch_logs(self, start: float) -> dict[str, float]:

@@ -1,0 +1,48 @@
+"""print_error keeps every line short: a long value the user typed is abbreviated, not echoed whole
+(issue 15: a 1 MB argument gave a 200,000-character error line), and a caret stays under its column."""
+
+from __future__ import annotations
+
+import pytest
+
+from convcalc.cli._console import MAX_LINE, print_error, shorten_message
+
+
+def test_short_messages_are_unchanged():
+    text = "The 'padding' parameter must be one of 'valid', 'same'. Got 'vaild'."
+    assert shorten_message(text) == text
+
+
+def test_a_long_quoted_value_is_abbreviated_with_its_length():
+    text = f"Invalid value for '--epochs': '{'a' * 1_000_000}' is not a valid integer."
+    out = shorten_message(text)
+    assert len(out) < 300 and "1,000,000 characters" in out and out.endswith("is not a valid integer.")
+    assert out.startswith("Invalid value for '--epochs': 'aaaa")
+
+
+def test_a_long_unquoted_line_is_cut():
+    out = shorten_message("x" * 50_000)
+    assert len(out) <= MAX_LINE and "50,000 characters" in out
+
+
+def test_a_caret_stays_under_its_column_in_a_window():
+    spec = "conv(8,3) " * 2000 + "conv(8,3 oops" + " relu" * 2000
+    col = spec.index("oops")
+    text = f"spec syntax error at column {col + 1}: expected ','\n  {spec}\n  {' ' * col}^"
+    first, line, caret = shorten_message(text).split("\n")
+    assert len(line) <= MAX_LINE and len(caret) <= MAX_LINE
+    assert line[caret.index("^"):].startswith("oops")
+
+
+@pytest.mark.parametrize("value", ["a" * 1_000_000, "(" * 10_001, "2x" * 2000])
+def test_cli_usage_errors_stay_short(run_cli, value):
+    result = run_cli("train", "--epochs", value)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and len(lines[0]) < 400 and "--epochs" in lines[0]
+
+
+def test_print_error_writes_one_short_line(capsys):
+    print_error("bad: '" + "z" * 10_000 + "'")
+    err = capsys.readouterr().err
+    assert err.startswith("error: bad: 'zzz") and len(err) < 300
