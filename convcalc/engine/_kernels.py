@@ -31,6 +31,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from convcalc.arithmetic import adjoint_padding
 from convcalc.engine import _batch_inner, _shifted
 from convcalc.engine._geometry import Geometry, conv_geometry
 from convcalc.engine._im2col import crop_from_span, needs_padding, pad_to_span, window_slice, windows
@@ -261,8 +262,7 @@ def _flipped_geometry(geom: Geometry) -> Geometry | None:
         return None
     if geom.span != tuple(n + lo + hi for n, (lo, hi) in zip(geom.in_size, geom.padding)):
         return None  # a transposed convolution's output_padding: rows no window reads
-    pads = tuple((d * (k - 1) - lo, d * (k - 1) - hi)
-                 for k, d, (lo, hi) in zip(geom.kernel, geom.dilation, geom.padding))
+    pads = tuple(adjoint_padding(k, d, lo, hi) for k, d, (lo, hi) in zip(geom.kernel, geom.dilation, geom.padding))
     if any(p < 0 for pair in pads for p in pair):
         return None
     flipped = conv_geometry(geom.out_size, geom.kernel, 1, pads, geom.dilation)
