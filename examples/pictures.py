@@ -36,6 +36,8 @@ def main() -> None:
             written.append(picture.save(args.out / f"draw_{name}.png"))
     rf = receptive_field("hw5", None, (6, 6))
     written.append(rf.save(args.out / "draw_rf_hw5.svg"))
+    four = "conv(8,3) relu conv(8,3) relu conv(8,3) relu conv(8,3)"
+    written.append(receptive_field(four, (1, 16, 16), (5, 5), effective=True).save(args.out / "draw_rf_effective.svg"))
     layers, shape = load_stack("hw5")
     path = args.out / "draw_stack_hw5.svg"
     path.write_text(summary_svg(summarize(layers, shape)))

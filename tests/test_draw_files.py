@@ -170,6 +170,26 @@ def test_receptive_scene_hw5_and_elementwise_layers() -> None:
         field_intervals(layers, (1, 28, 28), (13, 0))
 
 
+def test_effective_field_lives_inside_the_receptive_field() -> None:
+    """|d unit / d input| at initialisation is non-zero exactly on the theoretical field for a linear chain
+    (no ReLU), and never outside it with ReLU and pooling (Luo et al. 2016)."""
+    from convcalc.draw.effective import effective_field
+
+    linear = [Conv2D(4, 3), Conv2D(4, 3, dilation=2), Conv2D(4, 2, stride=2)]
+    (r_lo, r_hi), (c_lo, c_hi) = field_intervals(linear, (2, 16, 16), (2, 1))[0]["field"]
+    heat = effective_field(linear, (2, 16, 16), (2, 1), 3, samples=2)
+    support = {(r, c) for r, row in enumerate(heat) for c, v in enumerate(row) if v > 0}
+    inside = {(r, c) for r in range(r_lo, r_hi + 1) for c in range(c_lo, c_hi + 1)}
+    # the dilated middle layer leaves holes, so the support is inside the extent and reaches its corners
+    assert support <= inside and {(r_lo, c_lo), (r_hi, c_hi)} <= support
+    assert max(max(row) for row in heat) == 1.0
+    relu = [Conv2D(4, 3), ReLU(), MaxPool2D(2), Conv2D(4, 3)]
+    (r_lo, r_hi), (c_lo, c_hi) = field_intervals(relu, (1, 16, 16), (2, 2))[0]["field"]
+    heat = effective_field(relu, (1, 16, 16), (2, 2), 4, samples=4)
+    support = {(r, c) for r, row in enumerate(heat) for c, v in enumerate(row) if v > 0}
+    assert support and all(r_lo <= r <= r_hi and c_lo <= c <= c_hi for r, c in support)
+
+
 # --------------------------------------------------------------------------- the command line
 def test_cli_writes_each_format(run_cli, tmp_path: Path) -> None:
     for name in ("a.svg", "a.png", "a.gif"):
@@ -190,7 +210,8 @@ def test_cli_options_of_outsize(run_cli, tmp_path: Path) -> None:
                  ["--in", "5,7", "--k", "3", "--p", "0:1"],
                  ["--x", "1 2 3; 4 5 6; 7 8 9", "--f", "1 0; 0 -1", "--cell", "1,1"],
                  ["--stack", "hw5", "--unit", "6,6"],
-                 ["--stack", "conv(8,3,p=1) pool(2)", "--in", "1x16x16", "--unit", "1,2", "--layer", "1"]):
+                 ["--stack", "conv(8,3,p=1) pool(2)", "--in", "1x16x16", "--unit", "1,2", "--layer", "1"],
+                 ["--stack", "conv(8,3) relu conv(8,3)", "--in", "1x12x12", "--unit", "3,3", "--effective"]):
         result = run_cli(*["draw", *args, "-o", out])
         assert result.exit_code == 0, (args, result.output)
     assert "receptive field" in result.output
@@ -212,6 +233,7 @@ def test_cli_options_of_outsize(run_cli, tmp_path: Path) -> None:
     (["--stack", "hw5", "--unit", "99,0"], "unit"),
     (["--stack", "nosuchnet", "--unit", "0,0"], "neither a preset"),
     (["--in", "5", "--k", "3", "--unit", "1,1"], "--stack"),
+    (["--in", "5", "--k", "3", "--effective"], "--stack"),
     (["--in", "40x40", "--k", "3", "-o", "x.gif"], "frames"),
 ])
 def test_cli_bad_values_one_line_exit_2(run_cli, args: list[str], words: str) -> None:

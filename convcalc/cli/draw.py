@@ -57,6 +57,9 @@ def draw(
     layer: Annotated[Optional[str], typer.Option(
         "--layer", metavar="N", help="With --stack: the layer the unit belongs to (1-based; default the last "
                                      "layer with a spatial output).", show_default=False)] = None,
+    effective: Annotated[bool, typer.Option(
+        "--effective", help="With --stack: also the effective receptive field (gradient magnitudes at "
+                            "initialisation, through convcalc's engine; 2-D inputs).")] = False,
     output: Annotated[Optional[str], typer.Option(
         "-o", "--output", metavar="FILE", help="FILE.svg (animated when several frames), FILE.png (one frame) or "
                                                "FILE.gif (every frame); without it the SVG goes to stdout.",
@@ -76,10 +79,10 @@ def draw(
     if output is not None and os.path.splitext(output)[1].lower() not in (".svg", ".png", ".gif"):
         raise invalid("output", output, "a file name ending in .svg, .png or .gif")
     if stack is not None:
-        scene = _stack_scene(stack, size, unit, layer, kernel, cell, x, f)
+        scene = _stack_scene(stack, size, unit, layer, effective, kernel, cell, x, f)
     else:
-        if unit is not None or layer is not None:
-            raise ConvCalcError("--unit and --layer go with --stack SPEC")
+        if unit is not None or layer is not None or effective:
+            raise ConvCalcError("--unit, --layer and --effective go with --stack SPEC")
         if transposed and pool:
             raise ConvCalcError("choose one of --transposed and --pool, not both")
         if ceil and not pool:
@@ -118,7 +121,8 @@ def draw(
     _write(scene, output)
 
 
-def _stack_scene(stack: str, size: Optional[str], unit: Optional[str], layer: Optional[str], *unused: object):
+def _stack_scene(stack: str, size: Optional[str], unit: Optional[str], layer: Optional[str], effective: bool,
+                 *unused: object):
     from convcalc.draw.receptive import receptive_scene
     from convcalc.errors import ConvCalcError
     from convcalc.spec import load_stack, parse_shape
@@ -134,7 +138,7 @@ def _stack_scene(stack: str, size: Optional[str], unit: Optional[str], layer: Op
 
         raise invalid("layer", layer, "one layer index (1-based), e.g. 3")
     return receptive_scene(layers, shape, _ints(unit, "unit", "I,J (0-indexed ints), e.g. 6,6"),
-                           None if top is None else top[0])
+                           None if top is None else top[0], effective=effective)
 
 
 def _write(scene, output: Optional[str]) -> None:

@@ -113,12 +113,14 @@ def draw(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, dilation:
                                 x=x, f=f))
 
 
-def receptive_field(layers: Any, input_shape: Any, unit: tuple[int, ...], layer: int | None = None) -> Picture:
+def receptive_field(layers: Any, input_shape: Any, unit: tuple[int, ...], layer: int | None = None, *,
+                    effective: bool = False) -> Picture:
     """Which cells of the input and of every layer's output reach ``unit`` of layer ``layer``'s output.
 
     ``layers`` is a list of layer specs (or a preset name / spec string, read by
     :func:`convcalc.spec.load_stack`, with ``input_shape`` None for a preset's
-    own); ``layer`` defaults to the last layer with a spatial output.
+    own); ``layer`` defaults to the last layer with a spatial output. ``effective`` adds the
+    effective receptive field (gradient magnitudes at initialisation, through convcalc's engine).
 
     Examples
     --------
@@ -132,5 +134,5 @@ def receptive_field(layers: Any, input_shape: Any, unit: tuple[int, ...], layer:
         from convcalc.spec import load_stack
 
         layers, input_shape = load_stack(layers, None if input_shape is None else tuple(input_shape))
-    scene = receptive_scene(layers, tuple(input_shape), tuple(unit), layer)
+    scene = receptive_scene(layers, tuple(input_shape), tuple(unit), layer, effective=effective)
     return Picture(scene.figure, scene)

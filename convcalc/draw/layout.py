@@ -28,6 +28,9 @@ CELL_STYLES = {
     "cell": ("#eef2f7", "#b4c2d3", ""),
     "field": ("#8fb3e3", "#3f6f9f", ""),
     "unit": ("#14804a", "#0c5a33", ""),
+    # The effective receptive field's heat map: level 1 (weakest) to 9 (strongest), light to dark blue.
+    **{f"heat{level}": ("#%02x%02x%02x" % tuple(round(255 + (c - 255) * level / 9) for c in (11, 47, 107)),
+                        "#b4c2d3", "") for level in range(1, 10)},
 }
 #: Frame mark -> (fill, opacity, stroke, dash).
 MARK_STYLES = {

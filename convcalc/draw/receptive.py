@@ -81,9 +81,17 @@ def field_intervals(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
 
 
 def receptive_scene(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, ...], top: int | None = None,
-                    *, title: str = "") -> Scene:
-    """The picture: one grid per layer output that changes geometry, the field shaded on each."""
+                    *, title: str = "", effective: bool = False) -> Scene:
+    """The picture: one grid per layer output that changes geometry, the field shaded on each; with
+    ``effective``, a last grid with the effective receptive field on the input (:mod:`convcalc.draw.effective`)."""
     grids = field_intervals(layers, input_shape, unit, top)
+    heat = None
+    if effective:
+        from convcalc.draw.effective import effective_field
+
+        if len(grids[0]["size"]) != 2:
+            raise ConvCalcError("the effective receptive field is drawn for 2-D inputs only")
+        heat = effective_field(layers, tuple(input_shape), tuple(unit), grids[-1]["index"])
     # Element-wise layers (ReLU, batch norm) repeat the grid before them: draw geometry changes only.
     shown = [g for i, g in enumerate(grids) if i == 0 or g["size"] != grids[i - 1]["size"]
              or g["field"] != grids[i - 1]["field"] or i == len(grids) - 1]
@@ -128,6 +136,25 @@ def receptive_scene(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
                          "field-outline", (("grid", str(g["index"])), ("field-rows", f"{r_lo}:{r_hi}"),
                                            ("field-cols", f"{c_lo}:{c_hi}"))))
         x += max(cols * cs, text_width(caption, label), text_width(g["name"], label - 1)) + gap
+        bottom = max(bottom, top_y + rows * cs + 18)
+    if heat is not None:
+        rows, cols = len(heat), len(heat[0])
+        cs = max(1, min(24, int(target // max(rows, cols))))
+        base.append(Text(x, top_y - 22, "effective field", label, bold=True))
+        base.append(Text(x, top_y - 8, "|d unit / d input| at init", label - 1, color=MUTED))
+        for a in range(rows):
+            for b in range(cols):
+                level = min(9, int(heat[a][b] * 9 + 0.999)) if heat[a][b] > 0 else 0
+                kind = f"heat{level}" if level else "cell"
+                base.append(Rect(x + b * cs, top_y + a * cs, cs, cs, kind,
+                                 (("grid", "effective"), ("row", str(a)), ("col", str(b)), ("kind", kind))))
+        (r_lo, r_hi), (c_lo, c_hi) = grids[0]["field"]
+        cr, cc = (max(r_lo, 0), min(r_hi, rows - 1)), (max(c_lo, 0), min(c_hi, cols - 1))
+        base.append(Rect(x + cc[0] * cs, top_y + cr[0] * cs, (cc[1] - cc[0] + 1) * cs, (cr[1] - cr[0] + 1) * cs,
+                         "field-outline", (("grid", "effective"),)))
+        base.append(Text(x, top_y + rows * cs + 14, "mean of 8 random inits (Luo et al. 2016)", label - 1,
+                         color=MUTED))
+        x += max(cols * cs, text_width("mean of 8 random inits (Luo et al. 2016)", label - 1)) + gap
         bottom = max(bottom, top_y + rows * cs + 18)
     lines = [f"from the input: rf {fsize_of(grids[0])}, measured with convcalc.summarize (Araujo et al., Distill 2019)",
              "cells past a grid's edge are padding; with dilation the field is the extent between the taps"]
