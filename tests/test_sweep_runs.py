@@ -184,7 +184,8 @@ def test_plot_draws_one_panel_per_varied_parameter(tmp_path: Path) -> None:
 def test_a_killed_worker_process_does_not_lose_its_run(tmp_path: Path) -> None:
     import multiprocessing
 
-    spec = SweepSpec(base={"model": TINY, "epochs": 2, "limit": 600, "batch_size": 16},
+    # runs of a second or more, so the worker is killed inside its first run (after start-up, before its end)
+    spec = SweepSpec(base={"model": TINY, "epochs": 1, "limit": 2000, "batch_size": 16},
                      grid={"lr": [0.05, 0.1, 0.2, 0.4]})
     killed: list[int] = []
 
@@ -193,7 +194,7 @@ def test_a_killed_worker_process_does_not_lose_its_run(tmp_path: Path) -> None:
         while time.monotonic() < deadline and not killed:
             children = [p for p in multiprocessing.active_children() if p.pid is not None]
             if len(children) == 2:
-                time.sleep(0.8)  # into its first run (spawn and imports take a moment)
+                time.sleep(0.6)  # into its first run (spawn and imports take a moment)
                 os.kill(children[0].pid, signal.SIGKILL)
                 killed.append(children[0].pid)
             time.sleep(0.05)
@@ -207,3 +208,32 @@ def test_a_killed_worker_process_does_not_lose_its_run(tmp_path: Path) -> None:
     assert [result.records[r.id]["status"] for r in result.runs] == ["finished"] * 4
     direct = _direct(spec.runs()[0].config)
     assert _numbers(result.records[spec.runs()[0].id]["epochs"]) == _numbers(direct["epochs"])
+
+
+def test_ctrl_c_keeps_what_finished_and_resume_runs_the_rest(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    folder = tmp_path / "s"
+    args = [sys.executable, "-m", "convcalc", "sweep", "--model", TINY, "--epochs", "2", "--limit", "2000", "--grid",
+            "lr=0.02,0.04,0.06,0.08", "--jobs", "2", "--dir", str(folder)]
+    # a new session, as a terminal's foreground job: Ctrl-C is a SIGINT to its whole process group
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list(folder.glob("runs/*/result.json")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    done = len(list(folder.glob("runs/*/result.json")))
+    assert process.returncode == 130, err
+    assert f"Interrupted; {done} of 4 runs are done and saved in {folder}." in err
+    assert "--resume" in err.splitlines()[-1]
+    assert 1 <= done < 4
+    resumed = subprocess.run(args + ["--resume", "--json"], capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"sweep: 4 runs, {done} already done" in resumed.stderr
+    runs = json.loads(resumed.stdout)["runs"]
+    assert [r["status"] for r in runs] == ["finished"] * 4
+    direct = _direct({"model": TINY, "epochs": 2, "limit": 2000, "lr": 0.08})
+    assert _numbers(runs[3]["epochs"]) == _numbers(direct["epochs"])

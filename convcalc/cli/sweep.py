@@ -35,9 +35,11 @@ class _Progress:
         self.task: Any = None
         self.seen = False
         self.done = 0
+        self.state: Any = None
         self.plain = not sys.stderr.isatty()
 
     def __call__(self, state: Any) -> None:
+        self.state = state
         if self.plain:
             self._line(state)
             return
@@ -205,8 +207,11 @@ def sweep(
     except KeyboardInterrupt:
         progress.stop()
         again = [a for a in sys.argv[1:] if a not in ("--resume", "--overwrite")] + ["--resume"]
-        err_console.print("Interrupted; every run that finished is saved in the sweep directory.\n"
-                          f"Continue with: convcalc {shlex.join(again)}", soft_wrap=True)
+        state = progress.state
+        saved = (f"{state.done} of {state.total} runs are done and saved in {state.directory}"
+                 if state is not None else "nothing was saved")
+        err_console.print(f"Interrupted; {saved}.\nContinue with: convcalc {shlex.join(again)}",
+                          soft_wrap=True, markup=False)
         raise typer.Exit(code=130) from None
     finally:
         progress.stop()

@@ -47,6 +47,7 @@ class SweepState:
     started: float = field(default_factory=time.monotonic)
     last: dict[str, Any] | None = None
     last_label: str = ""
+    directory: str = ""
 
     @property
     def queued(self) -> int:
@@ -173,7 +174,7 @@ def run_sweep(spec: SweepSpec, *, directory: str | os.PathLike[str] | None = Non
     backend = make_backend(jobs, scheduler, todo_count) if todo_count else None
     try:
         records = dict(store.prepare(spec, runs, resume=resume, overwrite=overwrite))
-        state = SweepState(total=total, skipped=len(records), done=len(records))
+        state = SweepState(total=total, skipped=len(records), done=len(records), directory=str(store.directory))
         todo = [r for r in runs if r.id not in records]
         labels = {r.id: r.label for r in runs}
 

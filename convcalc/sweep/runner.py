@@ -46,9 +46,12 @@ def init_worker() -> None:
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
     _worker_state["numpy_before_init"] = "numpy" in sys.modules
+    # Ctrl-C is the parent's: it stops the pool and keeps what finished. Out of the terminal's
+    # process group, a worker never sees the SIGINT (the trainer would otherwise stop its run).
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    except ValueError:  # pragma: no cover - not the main thread
+        os.setpgrp()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - not POSIX, or not the main thread
         pass
 
 
