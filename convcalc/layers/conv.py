@@ -7,7 +7,7 @@ from fractions import Fraction
 from math import prod
 from typing import ClassVar
 
-from convcalc.arithmetic import conv_output_size, resolve_padding, transposed_output_size
+from convcalc.arithmetic import adjoint_padding, conv_output_size, resolve_padding, transposed_output_size
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers._base import Layer, Params, RFStep, Shape, fraction_step
 from convcalc.layers._registry import register, unknown_convention
@@ -272,7 +272,7 @@ class _ConvTransposeND(_ConvBase):
         pads = self.padding_pairs(spatial)
         if all(x == 1 for x in s):
             # stride 1: a convolution with the flipped kernel and padding d*(k - 1) - p_lo before
-            return tuple(RFStep(kk, 1, dd * (kk - 1) - lo, dd) for kk, (lo, _), dd in zip(k, pads, d))
+            return tuple(RFStep(kk, 1, adjoint_padding(kk, dd, lo, hi)[0], dd) for kk, (lo, hi), dd in zip(k, pads, d))
         # stride s: each output unit reads K = floor(d*(k - 1)/s) + 1 inputs, one input step is 1/s of an
         # output step, and the first unit's field is centred at (p_lo - d*(k - 1)/2)/s input units
         steps = []
