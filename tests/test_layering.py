@@ -38,8 +38,9 @@ ALLOWED: dict[str, set[str]] = {
     "data": CORE | {"data"},
     "nn": ARITHMETIC | {"engine", "layers", "receptive", "stack", "presets", "spec", "data", "nn"},
     "sweep": ARITHMETIC | {"nn", "engine", "spec", "sweep"},
+    "importers": CORE | {"layers", "spec", "graph", "importers"},
     "draw": ARITHMETIC | {"working", "parse", "exact", "matrix_input", "layers", "receptive", "graph", "stack",
-                          "presets", "spec", "networks", "draw"},
+                          "presets", "spec", "networks", "nn", "draw"},
     "__main__": {"cli"},
 }
 
@@ -72,6 +73,7 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "model": {"merge"},
         "analysis": {"merge", "model"},
         "fold": {"merge", "model", "analysis"},
+        "inverse": {"merge", "model", "analysis"},
     },
     "draw": {
         "gallery": set(),
@@ -79,7 +81,8 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "layout": {"model"},
         "svg": {"layout"},
         "raster": {"layout"},
-        "receptive": {"layout", "model"},
+        "effective": set(),
+        "receptive": {"layout", "model", "effective"},
         "reprs": {"model", "layout", "svg", "receptive"},
         "server": {"model", "layout", "svg"},
     },
