@@ -69,17 +69,32 @@ def padding(
 
 @solve_app.command("input")
 def input_size(
-    output: Annotated[str, typer.Option("--out", help="Output size: 7, 7x7 or 7,8.")],
-    kernel: KernelOpt,
+    output: Annotated[Optional[str], typer.Option("--out", help="Output size: 7, 7x7 or 7,8.")] = None,
+    kernel: Annotated[Optional[str], typer.Option("--k", help="Kernel size, e.g. 3 or 3x5.")] = None,
     stride: StrideOpt = "1",
     padding: Annotated[str, typer.Option("--p", help="Padding: 1, 1,2 (per axis), 0:1 (lo:hi).")] = "0",
     dilation: DilationOpt = "1",
+    stack: Annotated[Optional[str], typer.Option(
+        "--stack", metavar="SPEC", help="A whole network (preset or spec): list the input sizes in --range "
+                                        "that every layer takes exactly, e.g. --stack unet.")] = None,
+    sizes: Annotated[Optional[str], typer.Option(
+        "--range", metavar="LO..HI", help="Input sizes tried with --stack (default 1..1024).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Every input size that a convolution maps to the given output (stride > 1 leaves several).
 
-    Example: convcalc solve input --out 7 --k 2 --s 2 --p 1 --d 4
+    Example: convcalc solve input --out 7 --k 2 --s 2 --p 1 --d 4;
+    convcalc solve input --stack unet --range 100..1000 (U-Net: 188, 204, ..., 572, ...)
     """
+    if stack is not None:
+        from convcalc.cli._solve_stack import solve_input_for_stack
+
+        solve_input_for_stack(stack, output, sizes, as_json)
+        return
+    if output is None or kernel is None:
+        from convcalc.errors import ConvCalcError
+
+        raise ConvCalcError(f"Missing option '{'--out' if output is None else '--k'}' (or give --stack NET).")
     from convcalc.inverse import input_sizes
     from convcalc.parse import parse_padding, parse_sizes
 

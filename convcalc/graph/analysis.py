@@ -173,7 +173,8 @@ def _merge_fields(graph: Graph, index: int, fields: list[Any], broadcast: tuple[
 
 def analyse(graph: Graph, input_shape: Shape | None = None, *, count: Counter = _zero, batch: int = 1,
             element_bytes: int = 4, reference: int = 0,
-            to_layout: Callable[[Shape], Shape] = tuple) -> Analysis:  # type: ignore[assignment]
+            to_layout: Callable[[Shape], Shape] = tuple,  # type: ignore[assignment]
+            rows: list[LayerRow] | None = None) -> Analysis:
     """Rows for every node but the input, in topological order.
 
     Parameters
@@ -190,6 +191,9 @@ def analyse(graph: Graph, input_shape: Shape | None = None, *, count: Counter = 
         Node whose output is the receptive-field reference (0, the input).
     to_layout : callable
         Turns a channels-first shape into the shape shown.
+    rows : list, optional
+        Rows are appended here as they are made, so a caller sees the nodes
+        before the one that raised.
 
     Raises
     ------
@@ -213,7 +217,7 @@ def analyse(graph: Graph, input_shape: Shape | None = None, *, count: Counter = 
     fields: list[Any] = [_UNREACHED] * len(nodes)
     if reference == 0:
         fields[0] = (RF_ORIGIN,) * len(shape0[1:])
-    rows = []
+    rows = [] if rows is None else rows
     for node in nodes[1:]:
         index, op = node.index, node.op
         assert op is not None
