@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from convcalc._typing import IntOrTuple, Size, definitely
-from convcalc.arithmetic import KINDS, Resolved, effective_kernel, pool_output_size, resolve_geometry
+from convcalc._typing import IntOrTuple, Size, definitely, floordiv
+from convcalc.arithmetic import KINDS, Resolved, effective_kernel, resolve_geometry
 
 __all__ = ["AxisWorking", "Working", "explain_output_size", "KINDS"]
 
@@ -207,9 +207,10 @@ def _explain_axis(r: Resolved, axis: int) -> AxisWorking:
             notes.append(f"ceil mode: the last window would start at {last_start} >= n + p_lo = {n + lo}, "
                          "in the right padding, so PyTorch drops it")
         elif isinstance(out, int):
-            floor_out = pool_output_size(n, k, s, ((lo, hi),), d, False)[0]
+            floor_out = floordiv(n + lo + hi - span, s) + 1  # floor mode: whole windows only (may be none)
             if floor_out != out:
-                notes.append(f"ceil mode keeps a partial last window; floor mode gives {floor_out}")
+                notes.append(f"ceil mode keeps a partial last window; floor mode gives "
+                             + (f"{floor_out}" if floor_out >= 1 else "no window at all"))
     else:
         note = _coverage_note(n, span, s, lo, hi, axis, ndim)
         if note:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from convcalc._typing import as_tuple
-from convcalc.arithmetic import PADDING_MODES, conv_length, pool_length, resolve_padding
+from convcalc.arithmetic import check_pool_padding, conv_length, pool_length, resolve_padding
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.exact.values import Matrix
 
@@ -61,7 +61,7 @@ def _conv_geometry(x: Matrix, f: Matrix, mode: str, stride: object, dilation: ob
     kernel = (len(f), len(f[0]))
     if padding is None:
         key = str(mode).strip().lower()
-        if key not in PADDING_MODES:
+        if key not in ("valid", "same", "full"):
             raise invalid("mode", mode, "one of 'valid', 'same', 'full'")
         padding = key
     elif str(mode).strip().lower() != "valid":
@@ -82,16 +82,11 @@ def _pool_geometry(x: Matrix, kernel: object, stride: object, padding: object, d
     s = k if stride is None else _ints(stride, "stride")
     d = _ints(dilation, "dilation")
     size = (len(x), len(x[0]))
-    if isinstance(padding, str):
-        raise invalid("padding", padding, "an int, an int per axis or (lo, hi) pairs for pooling")
-    pads = resolve_padding(padding, size, k, s, d)
-    for (lo, hi), kk, dd in zip(pads, k, d):
+    pads = resolve_padding(padding, size, k, s, d, modes=("valid",), where="exact pooling")
+    for lo, hi in pads:
         if not (isinstance(lo, int) and isinstance(hi, int)):
             raise invalid("padding", padding, "concrete ints for exact pooling")
-        limit = (dd * (kk - 1) + 1) // 2
-        if max(lo, hi) > limit:
-            raise invalid("padding", padding, f"at most half the pool window ({limit})",
-                          "PyTorch rejects larger pool padding")
+    check_pool_padding(pads, k, d)  # the one rule outsize --pool, the engine and PyTorch share
     out = tuple(pool_length(size[a], k[a], s[a], pads[a][0], pads[a][1], d[a], ceil_mode, axis=a) for a in (0, 1))
     return Geometry(size, k, s, d, (pads[0], pads[1]), out)  # type: ignore[arg-type]
 
