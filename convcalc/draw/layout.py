@@ -110,11 +110,11 @@ def layout(fig: Figure) -> Scene:
     grid_top = top + 20 + (14 if index else 0)
     base: list[Rect | Text] = [Text(margin, margin + 14, fig.title, title_size, bold=True)]
     origin: dict[str, tuple[float, float, int, int]] = {}
-    x = margin + (18 if index else 0)
-    bottom = grid_top
+    x: float = margin + (18 if index else 0)
+    bottom: float = grid_top
     for grid in fig.grids:
         rows, cols = grid.shape
-        width = cols * cs
+        grid_width = cols * cs
         base.append(Text(x, top + 12, grid.title, label_size, color=TEXT, bold=False))
         origin[grid.name] = (x, grid_top, grid.row0, grid.col0)
         for a in range(rows):
@@ -131,9 +131,9 @@ def layout(fig: Figure) -> Scene:
             if rows > 1:
                 for a in range(rows):
                     base.append(Text(x - 4, grid_top + a * cs + cs / 2 + 3, str(grid.row0 + a), small, "end", MUTED))
-        x += max(width, text_width(grid.title, label_size)) + gap + (18 if index else 0)
+        x += max(grid_width, text_width(grid.title, label_size)) + gap + (18 if index else 0)
         bottom = max(bottom, grid_top + rows * cs)
-    width = max(x - gap - (18 if index else 0) + margin, 2 * margin + text_width(fig.title, title_size) * 1.08)
+    width: float = max(x - gap - (18 if index else 0) + margin, 2 * margin + text_width(fig.title, title_size) * 1.08)
     for kind_grid, r, c, mark in fig.dropped:
         gx, gy, r0, c0 = origin[kind_grid]
         base.append(Rect(gx + (c - c0) * cs, gy + (r - r0) * cs, cs, cs, mark, (("mark", mark),
@@ -150,7 +150,8 @@ def layout(fig: Figure) -> Scene:
     kinds = list(dict.fromkeys(k for g in fig.grids for row in g.kinds for k in row))
     marks = list(dict.fromkeys(m for fr in fig.frames for *_, m in fr.marks))
     marks += list(dict.fromkeys(m for *_, m in fig.dropped))
-    lx, y = margin, y + 8
+    lx: float = margin
+    y = y + 8
     for key, text in [(k, KINDS[k]) for k in kinds] + [(m, MARK_TEXT[m]) for m in marks]:
         item = 14 + 6 + text_width(text, 11) + 18
         if lx + item > max(width, 520) - margin and lx > margin:

@@ -204,7 +204,7 @@ def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, d
     for axis in range(ndim):
         _check_extent("the padded input", n[axis] + pads[axis][0] + pads[axis][1])
         _check_extent("the output", out[axis])
-    params = {"op": op, "size": list(n), "kernel": list(k), "stride": list(s), "dilation": list(d),
+    params: dict[str, Any] = {"op": op, "size": list(n), "kernel": list(k), "stride": list(s), "dilation": list(d),
               "padding": [list(p) for p in pads], "output": list(out)}
     if op == "pool":
         params["ceil_mode"] = bool(ceil_mode)
@@ -269,14 +269,14 @@ def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, d
         rws, cls = geom.window(i, j)
         marks = [("input", r, c, "window") for r in rws for c in cls]
         marks.append(("output", i, j, "target"))
-        note, tags = "", ()
+        note, tags = "", ()  # type: tuple[str, tuple[tuple[str, int, int, str], ...]]
         if x is not None:
             from convcalc.exact import explain
 
-            working = explain(xm, fm, i, j, stride=s2, dilation=d2, padding=pads2)
-            note = f"y{list((i, j)) if ndim == 2 else [j]} = " + working.sum_text()
-            tags = tuple(("input", r, c, "×" + _fmt(working.kernel[u][v]))
-                         for u, r in enumerate(working.rows) for v, c in enumerate(working.cols))
+            cell_working = explain(xm, fm, i, j, stride=s2, dilation=d2, padding=pads2)
+            note = f"y{list((i, j)) if ndim == 2 else [j]} = " + cell_working.sum_text()
+            tags = tuple(("input", r, c, "×" + _fmt(cell_working.kernel[u][v]))
+                         for u, r in enumerate(cell_working.rows) for v, c in enumerate(cell_working.cols))
         frames.append(Frame(tuple(marks), f"output {(i, j) if ndim == 2 else (j,)}", note, tags))
     kind_name = {"conv": "convolution", "pool": "pooling" + (" (ceil mode)" if ceil_mode else "")}[op]
     title = (f"{kind_name}: input {_axis_label(ndim, n)}, {word} {_axis_label(ndim, k)}, "
@@ -343,7 +343,7 @@ def _direct_transposed(n: tuple[int, ...], k: tuple[int, ...], s: tuple[int, ...
         if count != transposed_length(n[axis], k[axis], s[axis], pads[axis][0], pads[axis][1], d[axis], a[axis]):
             raise AssertionError("transposed construction disagrees with arithmetic.transposed_length")
     m2, k2, d2, s2 = _two_d(stretched, 1), _two_d(k, 1), _two_d(d, 1), _two_d(s, 1)
-    eq2 = ((0, 0), eq[0]) if ndim == 1 else eq
+    eq2 = ((0, 0), eq[0]) if ndim == 1 else (eq[0], eq[1])
     a2 = _two_d(a, 0)
     out2 = _two_d(out, 1)
     geom = Geometry(m2, k2, (1, 1), d2, eq2, out2)
@@ -421,7 +421,7 @@ def _scatter(n: tuple[int, ...], k: tuple[int, ...], s: tuple[int, ...], d: tupl
         if target is not None:
             marks.append(("output", target[0], target[1], "target"))
         frames.append(Frame(tuple(marks), f"input {(i, j) if ndim == 2 else (j,)}"))
-    if not frames:  # an output_padding cell no input reaches
+    if not frames and target is not None:  # an output_padding cell no input reaches
         frames.append(Frame((("output", target[0], target[1], "target"),), "no input cell writes here"))
     grids = (
         _grid("input", f"input {_axis_label(ndim, n)}", range(n2[0]), range(n2[1]), lambda r, c: "input"),

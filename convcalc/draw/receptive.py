@@ -70,7 +70,7 @@ def field_intervals(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
             continue
         if m < top and len(sizes[m]) != len(grid):
             continue
-        if m == top:
+        if m == top or row is None or row.rf is None or row.jump is None or row.start is None:
             field = tuple((u, u) for u in unit)
         else:
             field = tuple((math.ceil(st + u * j - (r - 1) / 2), math.floor(st + u * j + (r - 1) / 2))
@@ -91,7 +91,7 @@ def receptive_scene(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
 
         if len(grids[0]["size"]) != 2:
             raise ConvCalcError("the effective receptive field is drawn for 2-D inputs only")
-        heat = effective_field(layers, tuple(input_shape), tuple(unit), grids[-1]["index"])
+        heat = effective_field(layers, tuple(input_shape), (unit[0], unit[1]), grids[-1]["index"])
     # Element-wise layers (ReLU, batch norm) repeat the grid before them: draw geometry changes only.
     shown = [g for i, g in enumerate(grids) if i == 0 or g["size"] != grids[i - 1]["size"]
              or g["field"] != grids[i - 1]["field"] or i == len(grids) - 1]
@@ -106,8 +106,8 @@ def receptive_scene(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
     last = grids[-1]
     heading = title or (f"receptive field of unit ({unit_text}) of layer {last['index']} ({last['name']})")
     base: list[Rect | Text] = [Text(margin, margin + 14, heading, 15, bold=True)]
-    x = margin
-    bottom = top_y
+    x: float = margin
+    bottom: float = top_y
     target = 180  # pixels for the largest side of each grid
     for g in shown:
         rows, cols = (1, g["size"][0]) if ndim == 1 else g["size"]
