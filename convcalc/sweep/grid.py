@@ -166,7 +166,9 @@ def parse_value(name: str, value: Any) -> Any:
 
 def _split_values(text: str) -> list[str]:
     """Split on commas outside brackets, so a model spec such as ``conv(32,3) relu`` stays one value."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch in "([{":
             depth += 1
@@ -309,7 +311,7 @@ class SweepSpec:
         names = list(self.grid)
         variants = self.variants or [{"label": None}]
         shown_variants = len(self.variants) > 1 or any(v["label"] for v in self.variants)
-        out = []
+        out: list[Run] = []
         for variant in variants:
             options = {k: v for k, v in variant.items() if k != "label"}
             for combo in itertools.product(*(self.grid[n] for n in names)):
@@ -329,7 +331,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         import tomllib
     except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+        import tomli as tomllib  # type: ignore[no-redef,import-not-found]
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)

@@ -88,9 +88,9 @@ def summarize_records(items: list[tuple[dict[str, Any], dict[str, Any]]]) -> lis
         if isinstance(record.get("seconds"), (int, float)):
             row.seconds.append(float(record["seconds"]))
     out = list(rows.values())
-    scored = [r for r in out if r.mean is not None]
+    scored = [(r.mean, i) for i, r in enumerate(out) if r.mean is not None]
     if scored:
-        max(scored, key=lambda r: r.mean).best = True
+        out[max(scored, key=lambda item: item[0])[1]].best = True  # the first of equal means
     return out
 
 

@@ -103,7 +103,7 @@ class SweepStore:
 
     def existing(self) -> dict[str, dict[str, Any]]:
         """Every readable ``result.json`` in the directory, by run id (unreadable ones are skipped)."""
-        out = {}
+        out: dict[str, dict[str, Any]] = {}
         runs = self.directory / "runs"
         if not runs.is_dir():
             return out
