@@ -271,34 +271,32 @@ def render_verdict(v: Verdict) -> RenderableType:
     from convcalc.cli._stack_render import Prose
     from convcalc.cli.correlate import matrix_table, render_cell_working
 
-    def indent(renderable: Any) -> Padding:
-        return Padding(renderable, (0, 0, 0, 2), expand=False)
-
     head = Text(f"{v.id} ({v.label or v.kind}): ", style="bold")
     head.append("right" if v.ok else "wrong", style="green" if v.ok else "bold red")
-    parts: list[Any] = [head]
+    body: list[Any] = []  # indented by one Padding: a Padding per line made long reports slow
     if not v.ok:
         mistakes = [d for d in v.diagnoses if d.code not in _CELL_CODES]
         for n, d in enumerate(mistakes):
-            parts.append(indent(Prose.assemble(("likely mistake: " if n == 0 else "or perhaps: ", "yellow"),
-                                               d.message)))
-        parts += [indent(Prose.assemble(("cells: ", "yellow"), d.message)) for d in v.diagnoses
-                  if d.code in _CELL_CODES]
+            body.append(Prose.assemble(("likely mistake: " if n == 0 else "or perhaps: ", "yellow"), d.message))
+        body += [Prose.assemble(("cells: ", "yellow"), d.message) for d in v.diagnoses if d.code in _CELL_CODES]
         if not mistakes:
-            parts.append(indent(Prose("no usual mistake recognised; compare with the working", style="dim")))
+            body.append(Prose("no usual mistake recognised; compare with the working", style="dim"))
     shown = v.working[:len(v.working) - len(v.cells)]  # the cells' working is drawn below, laid out
-    parts += [indent(Prose(line)) for line in shown]
+    if shown:
+        body.append(Prose("\n".join(shown)))  # one Text: each line still wraps on its own
     if isinstance(v.correct, list):  # a matrix: wrong cells marked in the answer, then the right one
         if isinstance(v.given, list) and v.wrong_cells:
-            parts.append(indent(matrix_table(v.given, "your answer, wrong cells in [brackets] (0-indexed)",
-                                             wrong=set(v.wrong_cells))))
-        parts.append(indent(matrix_table(v.correct, "correct")))
+            body.append(matrix_table(v.given, "your answer, wrong cells in [brackets] (0-indexed)",
+                                     wrong=set(v.wrong_cells)))
+        body.append(matrix_table(v.correct, "correct"))
     for w in v.cells:
         if hasattr(w, "products"):
-            parts.append(indent(render_cell_working(w)))
+            body.append(render_cell_working(w))
         else:
-            parts.append(indent(Text(f"Y({w.cell[0]},{w.cell[1]}) = {w.text()}")))
-    return Group(*parts)
+            body.append(Text(f"Y({w.cell[0]},{w.cell[1]}) = {w.text()}"))
+    if not body:
+        return head
+    return Group(head, Padding(Group(*body), (0, 0, 0, 2), expand=False))
 
 
 _CELL_CODES = ("wrong_cells", "wrong_shape")
