@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.errors import ConvCalcError, invalid
+from convcalc.padding import padding_form
 from convcalc.layers._base import Layer, Shape
 
 
@@ -32,26 +33,16 @@ def _tupled(value: Any) -> Any:
 
 
 def _check_padding(value: object, ndim: int, modes: tuple[str, ...], name: str = "padding") -> None:
-    """Accept an int >= 0, an int or (lo, hi) pair per axis, a bare pair when ndim == 1, or a mode."""
-    what = (f"an int >= 0, a tuple of {ndim} ints or (lo, hi) pairs"
-            + (f", or one of {', '.join(repr(m) for m in modes)}" if modes else ""))
-    if isinstance(value, str):
-        if value.lower() not in modes:
-            raise invalid(name, value, what)
+    """Accept an int >= 0, an int or (lo, hi) pair per axis, a bare pair when ndim == 1, or one of ``modes``.
+
+    The forms and the message are :func:`convcalc.padding.padding_form`'s (one rule for every
+    path); a spec also needs concrete ints, never symbols.
+    """
+    form = padding_form(value, ndim, modes, name=name)
+    if isinstance(form, str):
         return
-    if _is_int(value):
-        if value < 0:
-            raise invalid(name, value, what)
-        return
-    items = value if isinstance(value, tuple) else None
-    if items is not None and ndim == 1 and len(items) == 2 and all(_is_int(v) for v in items):
-        items = (items,)
-    if items is None or len(items) != ndim:
-        raise invalid(name, value, what)
-    for item in items:
-        pair = item if isinstance(item, tuple) else (item,)
-        if not (1 <= len(pair) <= 2 and all(_is_int(v) and v >= 0 for v in pair)):
-            raise invalid(name, value, what)
+    if not all(_is_int(v) for pair in form for v in pair):
+        raise invalid(name, value, f"ints (a layer spec holds concrete sizes), one or a (lo, hi) pair per axis")
 
 
 def _fmt(value: object) -> str:
@@ -122,8 +113,8 @@ def _guard_positional(cls: type, order: tuple[str, ...]) -> None:
     cls.__init__ = __init__  # type: ignore[misc]
 
 
-class _Uncounted:
-    """Mixin for layers that move or copy values without arithmetic: no parameters, 0 under every convention."""
+class _NoWeights:
+    """Mixin for layers without parameters and without weight multiply-accumulates."""
 
     def param_count(self, in_shape: Shape) -> Any:
         from convcalc.layers._base import Params
@@ -132,8 +123,12 @@ class _Uncounted:
         return Params(0, 0)
 
     def macs(self, in_shape: Shape) -> int:
-        """No multiply-accumulates."""
+        """No weight multiply-accumulates."""
         return 0
+
+
+class _Uncounted(_NoWeights):
+    """Mixin for layers that move or copy values without arithmetic: no parameters, 0 under every convention."""
 
     def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
         """0 under every convention (measured: zero padding, cropping, flatten, reshape, pixel shuffle)."""

@@ -7,7 +7,8 @@ from fractions import Fraction
 from math import prod
 from typing import ClassVar
 
-from convcalc.arithmetic import adjoint_padding, conv_output_size, resolve_padding, transposed_output_size
+from convcalc.arithmetic import (PADDING_MODES, adjoint_padding, conv_output_size, resolve_padding,
+                                 transposed_output_size)
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers._base import Layer, Params, RFStep, Shape, fraction_step
 from convcalc.layers._registry import register, unknown_convention
@@ -19,7 +20,7 @@ class _ConvBase(Layer):
     """What convolutions and transposed convolutions share (fields live in the subclasses)."""
 
     ndim: ClassVar[int] = 2
-    _modes: ClassVar[tuple[str, ...]] = ("valid", "same", "full")
+    _modes: ClassVar[tuple[str, ...]] = PADDING_MODES  # 'causal' is Keras's, 1-D only (padding_form says so)
 
     def _validate(self) -> None:
         for name in ("kernel_size", "stride", "padding", "dilation"):

@@ -10,11 +10,11 @@ from convcalc.arithmetic import pool_output_size, resolve_padding
 from convcalc.errors import invalid
 from convcalc.layers._base import Layer, RFStep, Shape
 from convcalc.layers._registry import register, unknown_convention
-from convcalc.layers._checks import _check_padding, _fmt, _per_axis, _spatial, _tupled
+from convcalc.layers._checks import _check_padding, _fmt, _NoWeights, _per_axis, _spatial, _tupled
 
 
 @dataclass(frozen=True)
-class _PoolND(Layer):
+class _PoolND(_NoWeights, Layer):
     """N-d max or average pooling, PyTorch's rule (Dumoulin & Visin rel. 7).
 
     ``stride`` defaults to ``pool_size``. ``ceil_mode`` drops a last window that
@@ -188,7 +188,7 @@ class AvgPool3D(_AvgPoolND):
 
 
 @dataclass(frozen=True)
-class _AdaptivePool2D(Layer):
+class _AdaptivePool2D(_NoWeights, Layer):
     """Pooling to a fixed ``output_size`` (PyTorch's ``AdaptiveAvgPool2d`` / ``AdaptiveMaxPool2d``).
 
     Window ``i`` along an axis covers ``[floor(i*n/o), ceil((i + 1)*n/o))``
@@ -269,7 +269,7 @@ class AdaptiveMaxPool2D(_AdaptivePool2D):
 
 
 @dataclass(frozen=True)
-class _GlobalPool2D(Layer):
+class _GlobalPool2D(_NoWeights, Layer):
     """Pool every position of each channel into one value: ``(C, H, W) -> (C,)``.
 
     ``keepdims=True`` gives ``(C, 1, 1)``, as PyTorch's ``AdaptiveAvgPool2d(1)``.

@@ -17,8 +17,8 @@ from math import floor, prod
 from typing import ClassVar
 
 from convcalc.errors import ConvCalcError, invalid
-from convcalc.layers._base import Layer, Params, RFStep, Shape, fraction_step
-from convcalc.layers._checks import _fmt, _is_int, _per_axis, _spatial, _tupled, _Uncounted
+from convcalc.layers._base import Layer, RFStep, Shape, fraction_step
+from convcalc.layers._checks import _fmt, _is_int, _NoWeights, _per_axis, _spatial, _tupled, _Uncounted
 from convcalc.layers._registry import LAYER_CONVENTIONS, register, unknown_convention
 
 _MODES = ("nearest", "bilinear")
@@ -37,7 +37,7 @@ def _factor(value: object) -> Fraction:
           "UpsamplingBilinear2d"), torch_positional=("size", "scale_factor", "mode", "_align_corners"),
           not_trained="the trainer has no upsampling yet")
 @dataclass(frozen=True)
-class Upsample(Layer):
+class Upsample(_NoWeights, Layer):
     """Upsampling as ``torch.nn.Upsample(size=None, scale_factor=None, mode='nearest')``, any number of axes.
 
     Exactly one of ``size`` (output size per axis) and ``scale_factor`` (per axis,
@@ -97,14 +97,6 @@ class Upsample(Layer):
             raise ConvCalcError(f"scale_factor {_fmt(self.scale_factor)} leaves no output from the input {spatial}")
         return (in_shape[0], *out)
 
-    def param_count(self, in_shape: Shape) -> Params:
-        self.output_shape(in_shape)
-        return Params(0, 0)
-
-    def macs(self, in_shape: Shape) -> int:
-        """No weight multiply-accumulates."""
-        return 0
-
     def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
         """Per output element: fvcore 1 (nearest) / 4 (bilinear); ptflops 2; thop 1 / 11; torchvision, torchinfo 0."""
         if convention not in LAYER_CONVENTIONS:
@@ -132,7 +124,7 @@ class Upsample(Layer):
 
 @register(names=("upsampling2d",), positional=("size", "interpolation"), not_trained="the trainer has no upsampling yet")
 @dataclass(frozen=True)
-class UpSampling2D(Layer):
+class UpSampling2D(_NoWeights, Layer):
     """Keras's ``UpSampling2D(size=(2, 2), interpolation='nearest')``: ``size`` is the integer scale per axis.
 
     The same layer as :class:`Upsample` with ``scale_factor=size``; every answer is that layer's.
@@ -161,12 +153,6 @@ class UpSampling2D(Layer):
     def output_shape(self, in_shape: Shape) -> Shape:
         _spatial(self, in_shape, self.ndim)
         return self.upsample().output_shape(in_shape)
-
-    def param_count(self, in_shape: Shape) -> Params:
-        return self.upsample().param_count(in_shape)
-
-    def macs(self, in_shape: Shape) -> int:
-        return 0
 
     def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
         return self.upsample().macs_under(convention, in_shape, out_shape)

@@ -7,7 +7,7 @@ from math import prod
 from typing import ClassVar
 
 from convcalc.arithmetic import resolve_padding
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers._base import _IDENTITY, Layer, RFStep, Shape, channels_first, channels_last
 from convcalc.layers._checks import _check_padding, _fmt, _is_int, _spatial, _tupled, _Uncounted
 from convcalc.layers._registry import normal, register

@@ -167,10 +167,10 @@ class _Builder:
             if name.startswith("_"):  # a PyTorch positional convcalc does not model: checked like its keyword
                 self.unmodelled(item, normal(name), value, tok)
                 continue
-            given[name] = (value, tok)
+            given["affine" if normal(name) in _AFFINE else name] = (value, tok)
         for key, (value, tok) in item.kwargs.items():
             target = next((n for n in names if key in _ALIASES.get(n, (n.replace("_", ""),))), None)
-            if target is None and key in _AFFINE and "scale" in names:
+            if (target is None or normal(target) in _AFFINE) and key in _AFFINE and "scale" in names:
                 target = "affine"
             if target is None:
                 if key == "dataformat" and value in _ONLY[key]:

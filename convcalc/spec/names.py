@@ -116,3 +116,25 @@ _normal = normal
 _EXAMPLES = {"in_channels": 1, "in_features": 784, "num_features": 32, "filters": 32, "kernel_size": 3,
              "pool_size": 2, "units": 10, "padding": 1, "output_size": 6, "groups": 8, "target_shape": "(64, 7, 7)",
              "dims": "(2, 1, 3)", "cropping": 1, "upscale_factor": 2, "downscale_factor": 2}
+
+
+def name_table() -> str:
+    """The spec language's layer names as a Markdown table, one row per registered layer class.
+
+    docs/stacks.md holds this table verbatim (a test compares them), so the docs list
+    exactly what the parser accepts.
+
+    >>> print(name_table().splitlines()[2])
+    | `Conv1D` | `conv1d`, `convolution1d`; PyTorch: `Conv1d`, `LazyConv1d` | filters, kernel_size, stride, padding, dilation, groups, bias | in_channels, filters, kernel_size, stride, padding, dilation, groups, bias |
+    """
+    rows = ["| layer | names (case and `_` ignored; PyTorch's exact spellings) | positional (Keras and short names) "
+            "| positional (PyTorch spellings) |", "| --- | --- | --- | --- |"]
+    for info in REGISTRY.values():
+        names = ", ".join(f"`{n}`" for n in info.names)
+        if info.torch_names:
+            names += "; PyTorch: " + ", ".join(f"`{n}`" for n in info.torch_names)
+        keras = list(info.positional)
+        torch = ", ".join(n for n in info.torch_positional or () if not n.startswith("_")) or \
+            ("none" if info.torch_positional is not None else "")
+        rows.append(f"| `{info.name}` | {names} | {', '.join(keras)} | {torch} |")
+    return "\n".join(rows)
