@@ -53,3 +53,19 @@ def test_cli_lists_the_sizes(run_cli) -> None:
 def test_cli_errors(run_cli, args: list[str], message: str) -> None:
     result = run_cli(*args)
     assert result.exit_code == 2 and message in result.output + getattr(result, "stderr", "")
+
+
+def test_symbolic_shapes_agree_with_numbers() -> None:
+    """Substituting n into the symbolic shapes gives summarize's shapes for every node (resnet18 at 224, 97)."""
+    from convcalc.graph.inverse import symbolic_shapes
+    from convcalc.stack import summarize
+
+    graph, _ = preset("resnet18")
+    result = symbolic_shapes(graph)
+    rows = result.rows
+    n = next(v for r in rows for v in r[2] if hasattr(v, "free_symbols") and v.free_symbols)
+    (symbol,) = n.free_symbols
+    for size in (224, 97):
+        numbers = [r.output_shape for r in summarize(graph, (3, size, size)).layers]
+        assert [tuple(int(v.subs(symbol, size)) if hasattr(v, "subs") else v for v in r[2]) for r in rows] == numbers
+    assert result.conditions == ()

@@ -33,7 +33,7 @@ from convcalc.graph.analysis import analyse
 from convcalc.graph.merge import Merge
 from convcalc.graph.model import Graph
 
-__all__ = ["InputFit", "input_fits", "MAX_CANDIDATES"]
+__all__ = ["InputFit", "input_fits", "MAX_CANDIDATES", "SymbolicShapes", "symbolic_shapes"]
 
 Shape = tuple[int, ...]
 
@@ -112,3 +112,70 @@ def input_fits(graph: Graph, sizes: Iterable[int], *, output: int | None = None,
             reason = f"the output is {out}, not {output} per axis"
         fits.append(InputFit(n, not reason, out, reason))
     return fits
+
+
+@dataclass(frozen=True)
+class SymbolicShapes:
+    """Output shapes as sympy expressions of the input size, and the equalities the merges need."""
+
+    rows: tuple[tuple[str, str, Shape], ...]  # (node name, layer, output shape)
+    output_shape: Shape
+    conditions: tuple[str, ...]  # "a == b (at node X)" for merge sizes sympy cannot prove equal
+
+
+def symbolic_shapes(graph: Graph, symbol: str = "n", channels: int | None = None) -> SymbolicShapes:
+    """Every node's output shape for a square input ``symbol x symbol`` (sympy), through the graph.
+
+    The size formulas are :mod:`convcalc.arithmetic`'s, which work on sympy
+    expressions; a merge whose input sizes sympy cannot prove equal records the
+    equality as a condition (U-Net's skips need even sizes before each pool),
+    taking the first input's size onwards.
+
+    Examples
+    --------
+    >>> from convcalc.spec import parse_spec
+    >>> result = symbolic_shapes(parse_spec("input(3x8x8) res[conv(8,3,p=1); conv(8,1)] pool(2)"))
+    >>> result.output_shape, result.conditions
+    ((8, floor(n/2), floor(n/2)), ())
+    >>> skip = symbolic_shapes(parse_spec("input(3x8x8) conv(8,3) as a pool(2) convtranspose(8,2,s=2) cat[@a | ]"))
+    >>> skip.output_shape, skip.conditions          # the pool must not drop a row: n - 2 even
+    ((16, n - 2, n - 2), ('n - 2 == 2*floor(n/2) - 2 (at node 4, Concat)',))
+    """
+    import sympy
+
+    from convcalc.graph.merge import Concat
+
+    if not isinstance(symbol, str) or not symbol.isidentifier():
+        raise invalid("symbol", symbol, "a name such as n")
+    n = sympy.Symbol(symbol, integer=True, positive=True)
+    declared = graph.input_shape
+    if channels is None and declared is None:
+        raise ConvCalcError("the graph does not declare its input shape: give the channels")
+    c = channels if channels is not None else declared[0]  # type: ignore[index]
+    rank = len(declared) - 1 if declared is not None else 2
+    shapes: list[Shape] = [(c, *([n] * rank))]
+    rows, conditions = [], []
+    for node in graph.nodes[1:]:
+        op = node.op
+        ins = [shapes[p] for p in node.inputs]
+        try:
+            if isinstance(op, Merge):
+                first = ins[0]
+                skip = 0 if isinstance(op, Concat) and op.axis % len(first) == 0 else None
+                for other, parent in zip(ins[1:], node.inputs[1:]):
+                    for axis, (a, b) in enumerate(zip(first, other)):
+                        if axis == skip or a == b or sympy.simplify(a - b) == 0:
+                            continue
+                        if a == 1 or b == 1:
+                            continue  # broadcast
+                        conditions.append(f"{a} == {b} (at node {node.name}, {type(op).__name__})")
+                out = (sum(s[0] for s in ins), *first[1:]) if skip == 0 else tuple(first)
+            else:
+                out = op.output_shape(ins[0])  # type: ignore[union-attr]
+        except ConvCalcError as error:
+            raise ConvCalcError(f"layer {node.name} ({op}): {error}") from None
+        except TypeError as error:  # a layer whose checks need numbers
+            raise ConvCalcError(f"layer {node.name} ({op}) needs numeric sizes: {error}") from None
+        shapes.append(tuple(out))
+        rows.append((node.name, str(op), tuple(out)))
+    return SymbolicShapes(tuple(rows), shapes[graph.output], tuple(dict.fromkeys(conditions)))
