@@ -170,6 +170,30 @@ def test_receptive_scene_hw5_and_elementwise_layers() -> None:
         field_intervals(layers, (1, 28, 28), (13, 0))
 
 
+def test_receptive_field_through_a_residual_graph() -> None:
+    """res[...]: the field on layer 1 is the hull of the two paths (Distill 2019): via the branch,
+    rows 6..7 of the sum grow by two 3x3 convolutions to 4..9; via the shortcut they stay 6..7."""
+    from convcalc.spec import load_stack
+
+    layers, shape = load_stack("conv(8,3,p=1) res[conv(8,3,p=1) relu conv(8,3,p=1)] pool(2)", (1, 16, 16))
+    grids = {g["index"]: g["field"] for g in field_intervals(layers, shape, (3, 3))}
+    assert grids[6] == ((3, 3), (3, 3))
+    assert grids[5] == ((6, 7), (6, 7)) and grids[4] == ((6, 7), (6, 7))
+    assert grids[2] == ((5, 8), (5, 8)) and grids[1] == ((4, 9), (4, 9)) and grids[0] == ((3, 10), (3, 10))
+    with pytest.raises(ConvCalcError, match="chains"):
+        receptive_scene(layers, shape, (3, 3), effective=True)
+
+
+def test_deep_networks_show_one_grid_per_resolution() -> None:
+    from convcalc.draw import receptive_field
+
+    picture = receptive_field("vgg16", None, (3, 3))
+    svg = picture.svg()
+    sizes = [g["size"] for g in picture.figure.params["grids"]]
+    assert sizes[0] == [224, 224] and sizes[-1] == [7, 7]
+    assert svg.count("field ") <= 9 + 2  # at most 8 grids (plus the two notes)
+
+
 def test_effective_field_lives_inside_the_receptive_field() -> None:
     """|d unit / d input| at initialisation is non-zero exactly on the theoretical field for a linear chain
     (no ReLU), and never outside it with ReLU and pooling (Luo et al. 2016)."""

@@ -37,7 +37,12 @@ def effective_field(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
     """
     import numpy as np
 
+    from convcalc.graph import Graph
     from convcalc.nn import Sequential
+
+    if isinstance(layers, Graph):
+        raise ConvCalcError("the effective receptive field is computed for layer chains; this model has branches "
+                            "(res[...] or cat[...]): leave out --effective")
 
     if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 64:
         raise invalid("samples", samples, "an int from 1 to 64")

@@ -21,6 +21,8 @@ __all__ = ["field_intervals", "receptive_scene", "MAX_RF_CELLS"]
 
 #: Largest grid side a receptive-field picture draws (bigger grids are drawn as one block, not cell by cell).
 MAX_RF_CELLS = 512
+#: Most grids in one picture; a deeper network shows the last grid of each resolution.
+MAX_GRIDS = 8
 #: Grids up to this side are drawn cell by cell (data-row/data-col on each); larger ones as blocks.
 CELLWISE = 40
 
@@ -41,10 +43,13 @@ def field_intervals(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
     >>> [(g["index"], g["size"], g["field"]) for g in grids]
     [(0, (8, 8), ((0, 3), (2, 5))), (1, (6, 6), ((0, 1), (2, 3))), (2, (3, 3), ((0, 0), (1, 1)))]
     """
+    from convcalc.graph import Graph
     from convcalc.stack import summarize
 
-    layers = list(layers)
+    if not isinstance(layers, Graph):  # a graph (res[...], cat[...]) is measured node by node as it is
+        layers = list(layers)
     summary = summarize(layers, input_shape)
+    count = len(summary.layers)
     sizes = [_spatial(summary.layers[0].input_shape if summary.layers else tuple(input_shape))]
     sizes += [_spatial(row.output_shape) for row in summary.layers]
     if top is None:
@@ -53,8 +58,8 @@ def field_intervals(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
         if not spatial:
             raise ConvCalcError("no layer of this stack has a spatial output with a receptive field to draw")
         top = spatial[-1]
-    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= len(layers):
-        raise invalid("layer", top, f"a layer index from 1 to {len(layers)}")
+    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= count:
+        raise invalid("layer", top, f"a layer index from 1 to {count}")
     grid = sizes[top]
     if len(grid) not in (1, 2) or len(grid) != len(sizes[0]):
         raise ConvCalcError(f"layer {top} ({summary.layers[top - 1].name}) has no 1-D or 2-D grid to pick a unit "
@@ -65,7 +70,8 @@ def field_intervals(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
                       f"{top}'s output grid: " + " x ".join(f"0..{g - 1}" for g in grid))
     result = []
     for m in range(top + 1):
-        row = summarize(layers[:top], input_shape, rf_from=m).layers[top - 1] if m < top else None
+        # Measured on grid m: for a graph, nodes that do not lead to the unit have no field (None) and are skipped.
+        row = summarize(layers, input_shape, rf_from=m).layers[top - 1] if m < top else None
         if m < top and (row is None or row.rf is None):
             continue
         if m < top and len(sizes[m]) != len(grid):
@@ -95,6 +101,12 @@ def receptive_scene(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
     # Element-wise layers (ReLU, batch norm) repeat the grid before them: draw geometry changes only.
     shown = [g for i, g in enumerate(grids) if i == 0 or g["size"] != grids[i - 1]["size"]
              or g["field"] != grids[i - 1]["field"] or i == len(grids) - 1]
+    if len(shown) > MAX_GRIDS:  # a deep network: one grid per resolution (where the size changes), and the unit's
+        shown = [g for i, g in enumerate(shown) if i == 0 or i == len(shown) - 1
+                 or g["size"] != shown[i + 1]["size"]]
+    if len(shown) > MAX_GRIDS:
+        step = (len(shown) - 1) / (MAX_GRIDS - 1)
+        shown = [shown[round(i * step)] for i in range(MAX_GRIDS)]
     for g in shown:
         if max(g["size"]) > MAX_RF_CELLS:
             raise ConvCalcError(f"grid {g['name']} is {max(g['size'])} cells wide; receptive-field pictures draw "
@@ -112,7 +124,8 @@ def receptive_scene(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
     for g in shown:
         rows, cols = (1, g["size"][0]) if ndim == 1 else g["size"]
         (r_lo, r_hi), (c_lo, c_hi) = ((0, 0), g["field"][0]) if ndim == 1 else g["field"]
-        cs = max(1, min(24, int(target // max(rows, cols))))
+        # Cell by cell: whole pixels per cell (crisp lines); one block: any size, so every grid is ~target wide.
+        cs = max(1, min(24, target // max(rows, cols))) if max(rows, cols) <= CELLWISE else target / max(rows, cols)
         extent = "x".join(map(str, g["size"]))
         fsize = "x".join(str(hi - lo + 1) for lo, hi in g["field"])
         caption = f"{'input' if g['index'] == 0 else 'layer ' + str(g['index'])} {extent}"
@@ -129,6 +142,9 @@ def receptive_scene(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
                                       ("kind", kind_in if inside else "cell"))))
         else:
             base.append(Rect(x, top_y, cols * cs, rows * cs, "cell", (("grid", str(g["index"])),)))
+            fr, fc = (max(r_lo, 0), min(r_hi, rows - 1)), (max(c_lo, 0), min(c_hi, cols - 1))
+            base.append(Rect(x + fc[0] * cs, top_y + fr[0] * cs, (fc[1] - fc[0] + 1) * cs, (fr[1] - fr[0] + 1) * cs,
+                             kind_in, (("grid", str(g["index"])),)))
         # The field as one rectangle (clipped to the grid), with its exact interval for scripts.
         cr = (max(r_lo, 0), min(r_hi, rows - 1))
         cc = (max(c_lo, 0), min(c_hi, cols - 1))
