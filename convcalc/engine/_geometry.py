@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from convcalc._typing import as_tuple
-from convcalc.arithmetic import conv_length, effective_kernel, resolve_padding
+from convcalc.arithmetic import PADDING_MODES, conv_length, effective_kernel, resolve_padding
 from convcalc.errors import ConvCalcError, invalid
 
 Pair = tuple[int, int]
@@ -84,9 +84,10 @@ def int_tuple(value: object, ndim: int, name: str, low: int) -> tuple[int, ...]:
 
 
 def padding_pairs(padding: object, in_size: tuple[int, ...], kernel: tuple[int, ...],
-                  stride: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[Pair, ...]:
-    """``arithmetic.resolve_padding`` restricted to non-negative ints."""
-    pairs = resolve_padding(padding, in_size, kernel, stride, dilation)
+                  stride: tuple[int, ...], dilation: tuple[int, ...], *, modes: tuple[str, ...] = PADDING_MODES,
+                  where: str = "") -> tuple[Pair, ...]:
+    """``arithmetic.resolve_padding`` (the one check of padding forms) restricted to non-negative ints."""
+    pairs = resolve_padding(padding, in_size, kernel, stride, dilation, modes=modes, where=where)
     for pair in pairs:
         for p in pair:
             if not isinstance(p, int) or isinstance(p, bool):

@@ -74,10 +74,7 @@ def _prepare(x: object, w: object, b: object, stride: object, padding: object, o
     s = int_tuple(stride, 2, "stride", 1)
     d = int_tuple(dilation, 2, "dilation", 1)
     a = int_tuple(output_padding, 2, "output_padding", 0)
-    if isinstance(padding, str) and padding.strip().lower() != "valid":
-        raise ConvCalcError(f"The 'padding' parameter of a transposed convolution must be an int, a per-axis "
-                            f"tuple, (lo, hi) pairs or 'valid'. Got {padding!r}.")
-    pads = padding_pairs(padding, in_size, kernel, s, d)
+    pads = padding_pairs(padding, in_size, kernel, s, d, modes=("valid",), where="a transposed convolution")
     out = tuple(transposed_length(n, k, ss, lo, hi, dd, aa, axis=i)
                 for i, (n, k, ss, (lo, hi), dd, aa) in enumerate(zip(in_size, kernel, s, pads, d, a)))
     # The adjoint convolution reads windows of the output at the input's positions.
