@@ -147,9 +147,14 @@ def test_functional_api_errors() -> None:
 
 
 def test_a_branching_graph_is_not_a_layer_list() -> None:
+    """Code written for layer lists (iterate, slice) gets one clear error from a branching graph."""
     graph, _ = load_stack("resnet18")
     with pytest.raises(ConvCalcError, match="branches"):
         list(graph)
+    with pytest.raises(ConvCalcError, match="branches"):
+        graph[:3]
+    chain = Graph.chain([ReLU(), Sigmoid()])
+    assert chain[1:] == [Sigmoid()] and len(chain) == 2
     from convcalc.nn.model import Sequential
 
     with pytest.raises(ConvCalcError, match="branches"):

@@ -109,11 +109,19 @@ class Graph:
     def __len__(self) -> int:
         return len(self.nodes) - 1
 
-    def __iter__(self) -> Iterator[Layer]:
+    def _chain_only(self) -> list[Layer]:
         if not self.is_chain:
             raise ConvCalcError("this model branches (res[...], cat[...] or named skips); a layer list was "
                                 "expected here, and only convcalc stack/summarize analyse graphs")
-        return iter(self.layers)
+        return self.layers
+
+    def __iter__(self) -> Iterator[Layer]:
+        """The layers of a chain; a branching graph is not a layer list (one clear error)."""
+        return iter(self._chain_only())
+
+    def __getitem__(self, key: Any) -> Any:
+        """Index or slice the layers of a chain, as a list; a branching graph raises."""
+        return self._chain_only()[key]
 
     def __repr__(self) -> str:
         return f"Graph({len(self.nodes) - 1} nodes, input_shape={self.input_shape})"
