@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from convcalc.arithmetic import ceil_window_dropped, effective_kernel, transposed_length
+from convcalc.arithmetic import adjoint_padding, ceil_window_dropped, effective_kernel, transposed_length
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.exact import Geometry
 
@@ -334,8 +334,9 @@ def _direct_transposed(n: tuple[int, ...], k: tuple[int, ...], s: tuple[int, ...
                        target: tuple[int, int] | None, params: dict, lines: list[str]) -> Figure:
     """The equivalent direct convolution: stride 1 over the stretched, padded input."""
     stretched = tuple((nn - 1) * ss + 1 for nn, ss in zip(n, s))
-    eq = tuple((effective_kernel(kk, dd) - 1 - lo, effective_kernel(kk, dd) - 1 - hi + aa)
-               for kk, dd, (lo, hi), aa in zip(k, d, pads, a))
+    # arithmetic.adjoint_padding: d*(k-1) - p per side (Dumoulin & Visin 4.1); output_padding adds on the right.
+    adjoint = [adjoint_padding(kk, dd, lo, hi) for kk, dd, (lo, hi) in zip(k, d, pads)]
+    eq = tuple((lo, hi + aa) for (lo, hi), aa in zip(adjoint, a))
     for axis in range(ndim):
         _check_extent("the stretched, padded input", stretched[axis] + max(eq[axis][0], 0) + max(eq[axis][1], 0))
         # The construction must give the library's size (a stride-1 window count over the padded stretch).
