@@ -39,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     "nn": ARITHMETIC | {"engine", "layers", "receptive", "stack", "presets", "spec", "data", "nn"},
     "sweep": ARITHMETIC | {"nn", "engine", "spec", "sweep"},
     "importers": CORE | {"layers", "spec", "graph", "importers"},
+    "torch": ARITHMETIC | {"layers", "spec"},  # PyTorch's positional order for the layer specs (no PyTorch)
     "draw": ARITHMETIC | {"working", "parse", "exact", "matrix_input", "layers", "receptive", "graph", "stack",
                           "presets", "spec", "networks", "nn", "draw"},
     "__main__": {"cli"},

@@ -171,3 +171,23 @@ def test_channels_rotation_is_one_function_with_its_inverse() -> None:
     for shape in [(1, 28, 28), (3, 10), (2, 3, 4, 5), (7,)]:
         assert channels_first(channels_last(shape)) == shape
     assert channels_last((3, 224, 224)) == (224, 224, 3)
+
+
+# --------------------------------------------------------------------------- convcalc.torch: PyTorch's order, offered
+def test_convcalc_torch_takes_pytorch_order_and_checks_in_channels() -> None:
+    from convcalc import torch as T
+
+    assert T.Conv2d(3, 8, 3) == Conv2D(8, 3) and T.Conv2d(3, 8, 3).in_channels == 3
+    with pytest.raises(ConvCalcError, match="in_channels=3 but the input has 8 channels"):
+        summarize([T.Conv2d(1, 8, 3), T.Conv2d(3, 8, 3)], (1, 16, 16))
+    assert T.ConvTranspose2d(16, 8, 3, 2, 1, 1) == ConvTranspose2D(8, 3, stride=2, padding=1, output_padding=1)
+    assert T.Linear(784, 10) == Dense(10) and T.Linear(784, 10).in_features == 784
+    assert T.BatchNorm2d(8, affine=False).param_count((8, 2, 2)) == (0, 16)
+    assert T.UpsamplingBilinear2d(scale_factor=2).mode == "bilinear"
+    for bad, match in [(lambda: T.Flatten(2), "start_dim=2 is not modelled"),
+                       (lambda: T.Conv2d(3, 8, 3, padding_mode="x"), "padding_mode='x'"),
+                       (lambda: T.Conv2d(3, 8, 3, 1, 0, 1, 1, True, 9), "at most 8 positional")]:
+        with pytest.raises(ConvCalcError, match=match):
+            bad()
+    with pytest.raises(TypeError, match="no argument 'foo'"):
+        T.Conv2d(3, 8, 3, foo=1)

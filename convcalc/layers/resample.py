@@ -19,7 +19,7 @@ from typing import ClassVar
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers._base import Layer, RFStep, Shape, fraction_step
 from convcalc.layers._checks import _fmt, _is_int, _NoWeights, _per_axis, _spatial, _tupled, _Uncounted
-from convcalc.layers._registry import LAYER_CONVENTIONS, register, unknown_convention
+from convcalc.layers._registry import LAYER_CONVENTIONS, normal, register, unknown_convention
 
 _MODES = ("nearest", "bilinear")
 #: Count per output element, by mode (measured with benchmarks/measure_conventions.py).
@@ -32,10 +32,20 @@ def _factor(value: object) -> Fraction:
     return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
 
 
+def _torch_mode(name: str, given: dict) -> tuple[type, dict]:
+    """``UpsamplingBilinear2d``/``UpsamplingNearest2d`` fix the mode their name says."""
+    fixed = {"upsamplingbilinear2d": "bilinear", "upsamplingnearest2d": "nearest"}.get(normal(name))
+    if fixed is not None:
+        if given.get("mode", fixed) != fixed:
+            raise ConvCalcError(f"{name} interpolates {fixed}; got mode={given['mode']!r}")
+        given = {**given, "mode": fixed}
+    return Upsample, given
+
+
 @register(names=("upsample", "upsamplingnearest2d", "upsamplingbilinear2d", "interpolate"),
           positional=("size", "scale_factor", "mode"), torch_names=("Upsample", "UpsamplingNearest2d",
           "UpsamplingBilinear2d"), torch_positional=("size", "scale_factor", "mode", "_align_corners"),
-          not_trained="the trainer has no upsampling yet")
+          adapt=_torch_mode, not_trained="the trainer has no upsampling yet")
 @dataclass(frozen=True)
 class Upsample(_NoWeights, Layer):
     """Upsampling as ``torch.nn.Upsample(size=None, scale_factor=None, mode='nearest')``, any number of axes.
