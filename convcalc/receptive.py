@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any, NamedTuple, Union
 
-from convcalc.layers import Layer, RFStep, _ConvTransposeND
+from convcalc.layers import Layer, RFStep
 
 __all__ = ["RField", "RF_ORIGIN", "rf_forward", "rf_backward", "half", "exact", "ratio", "layer_steps"]
 
@@ -121,31 +121,19 @@ def rf_forward(field: RField, step: RFStep) -> RField:
 
 
 def layer_steps(layer: Layer, in_shape: tuple[int, ...]) -> tuple[RFStep, ...] | None:
-    """``layer.rf_step(in_shape)``, with the fractional step of a strided transposed convolution.
+    """``layer.rf_step(in_shape)``: the layer declares its own step, fractional for up-sampling.
 
-    A transposed convolution with stride ``s``, kernel ``k``, dilation ``d``
-    and cropping ``p_lo`` sends output unit ``o`` to the input units ``i`` with
-    ``i*s`` in ``[o + p_lo - d*(k - 1), o + p_lo]``: a stride ``1/s``, at most
-    ``K = floor(d*(k - 1)/s) + 1`` input units, centre ``(o + p_lo - d*(k - 1)/2)/s``.
-    As an :class:`RFStep`: ``(K, 1/s, (K - 1)/2 - (p_lo - d*(k - 1)/2)/s, 1)``.
+    A transposed convolution with stride ``s`` (and an upsampling by ``s``) is a
+    step of stride ``Fraction(1, s)`` (:mod:`convcalc.layers` computes it), so
+    the jump after it is an exact fraction.
 
     Examples
     --------
     >>> from convcalc.layers import ConvTranspose2D
-    >>> layer_steps(ConvTranspose2D(8, 2, stride=2), (16, 4, 4))[0]
-    RFStep(kernel=1, stride=Fraction(1, 2), padding_lo=Fraction(1, 4), dilation=1)
+    >>> layer_steps(ConvTranspose2D(8, 2, stride=2), (16, 4, 4))[0].stride
+    Fraction(1, 2)
     """
-    steps = layer.rf_step(in_shape)
-    if steps is not None or not isinstance(layer, _ConvTransposeND):
-        return steps
-    k, s, d = layer.window_geometry()
-    pads = layer.padding_pairs(tuple(in_shape[1:]))
-    out = []
-    for kk, ss, dd, (lo, _) in zip(k, s, d, pads):
-        span = dd * (kk - 1)
-        units = span // ss + 1
-        out.append(RFStep(units, Fraction(1, ss), exact(Fraction(units - 1, 2) - (lo - Fraction(span, 2)) / ss), 1))
-    return tuple(out)
+    return layer.rf_step(in_shape)
 
 
 def rf_backward(steps: Sequence[RFStep]) -> list[int]:
