@@ -268,6 +268,18 @@ def test_cli_bad_values_one_line_exit_2(run_cli, args: list[str], words: str) ->
     assert "Traceback" not in text
 
 
+def test_cli_unwritable_outputs_are_one_line(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "d.svg").mkdir()
+    for target, words in ((tmp_path / "missing" / "x.svg", "does not exist"), (tmp_path / "d.svg", "is a folder")):
+        result = run_cli("draw", "--in", "5", "--k", "3", "-o", str(target))
+        assert result.exit_code == 2 and words in result.output, result.output
+    existing = tmp_path / "old.svg"
+    existing.write_text("old")
+    assert run_cli("draw", "--in", "5", "--k", "3", "-o", str(existing)).exit_code == 0
+    assert existing.read_text().startswith("<svg")  # a picture is regenerated in place
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
 def test_serve_refuses_a_bad_port(run_cli) -> None:
     result = run_cli(*["serve", "--port", "70000"])
     assert result.exit_code == 2

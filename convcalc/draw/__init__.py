@@ -28,7 +28,7 @@ from typing import Any
 from convcalc.draw.layout import Scene, layout
 from convcalc.draw.model import MAX_CELLS_PER_AXIS, MAX_FRAMES, Figure, build_figure
 from convcalc.draw.svg import to_svg
-from convcalc.errors import invalid
+from convcalc.errors import ConvCalcError, invalid
 
 __all__ = ["Picture", "draw", "receptive_field", "save", "FORMATS", "MAX_CELLS_PER_AXIS", "MAX_FRAMES"]
 
@@ -76,17 +76,35 @@ def save(scene: Scene, path: str | os.PathLike) -> str:
     suffix = os.path.splitext(text)[1].lower()
     if suffix not in FORMATS:
         raise invalid("output file", text, "a name ending in .svg, .png or .gif")
-    if suffix == ".svg":
-        with open(text, "w", encoding="utf-8") as handle:
-            handle.write(to_svg(scene))
-    elif suffix == ".png":
-        from convcalc.draw.raster import render_png
+    folder = os.path.dirname(os.path.abspath(text))
+    if not os.path.isdir(folder):
+        raise ConvCalcError(f"Cannot write the picture {text!r}: the folder {folder!r} does not exist.")
+    if os.path.isdir(text):
+        raise ConvCalcError(f"Cannot write the picture {text!r}: it is a folder.")
+    if suffix != ".svg":
+        from convcalc.draw.raster import require_pillow
 
-        render_png(scene, text)
-    else:
-        from convcalc.draw.raster import render_gif
+        require_pillow()
+    # Written next to the target and renamed over it, so a failed write never leaves half a picture.
+    temp = os.path.join(folder, f".{os.path.basename(text)}.{os.getpid()}.tmp")
+    try:
+        if suffix == ".svg":
+            with open(temp, "w", encoding="utf-8") as handle:
+                handle.write(to_svg(scene))
+        elif suffix == ".png":
+            from convcalc.draw.raster import render_png
 
-        render_gif(scene, text)
+            render_png(scene, temp)
+        else:
+            from convcalc.draw.raster import render_gif
+
+            render_gif(scene, temp)
+        os.replace(temp, text)
+    except OSError as error:
+        raise ConvCalcError(f"Cannot write the picture {text!r}: {(error.strerror or str(error)).lower()}.") from None
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
     return text
 
 
