@@ -21,6 +21,8 @@ __all__ = ["field_intervals", "receptive_scene", "MAX_RF_CELLS"]
 
 #: Largest grid side a receptive-field picture draws (bigger grids are drawn as one block, not cell by cell).
 MAX_RF_CELLS = 512
+#: Up to this many layers every grid's field is measured; beyond, only the last grid of each resolution.
+ALL_GRIDS = 24
 #: Most grids in one picture; a deeper network shows the last grid of each resolution.
 MAX_GRIDS = 8
 #: Grids up to this side are drawn cell by cell (data-row/data-col on each); larger ones as blocks.
@@ -35,6 +37,8 @@ def field_intervals(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
                     top: int | None = None) -> list[dict[str, Any]]:
     """Per grid (the input, then each layer's output up to ``top``): its size and the interval of cells,
     per axis, that reach ``unit`` of layer ``top``'s output (``[lo, hi]``, inclusive, may pass the edges).
+    Past :data:`ALL_GRIDS` layers only the last grid of each resolution is measured (one
+    :func:`convcalc.summarize` per grid).
 
     Examples
     --------
@@ -69,7 +73,10 @@ def field_intervals(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
         raise invalid("unit", ",".join(map(str, unit)), "inside layer "
                       f"{top}'s output grid: " + " x ".join(f"0..{g - 1}" for g in grid))
     result = []
-    for m in range(top + 1):
+    candidates = range(top + 1)
+    if top > ALL_GRIDS:  # a deep network: only the grids a picture can show (the last of each resolution)
+        candidates = [m for m in range(top + 1) if m in (0, top) or sizes[m] != sizes[m + 1]]
+    for m in candidates:
         # Measured on grid m: for a graph, nodes that do not lead to the unit have no field (None) and are skipped.
         row = summarize(layers, input_shape, rf_from=m).layers[top - 1] if m < top else None
         if m < top and (row is None or row.rf is None):
