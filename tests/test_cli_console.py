@@ -17,6 +17,8 @@ def test_a_long_quoted_value_is_abbreviated_with_its_length():
     text = f"Invalid value for '--epochs': '{'a' * 1_000_000}' is not a valid integer."
     out = shorten_message(text)
     assert len(out) < 300 and "1,000,000 characters" in out and out.endswith("is not a valid integer.")
+    path = "/tmp/" + "d" * 200 + "/h.json"  # a path of 213 characters is shown whole
+    assert shorten_message(f"--history '{path}' exists") == f"--history '{path}' exists"
     assert out.startswith("Invalid value for '--epochs': 'aaaa")
 
 
@@ -45,4 +47,4 @@ def test_cli_usage_errors_stay_short(run_cli, value):
 def test_print_error_writes_one_short_line(capsys):
     print_error("bad: '" + "z" * 10_000 + "'")
     err = capsys.readouterr().err
-    assert err.startswith("error: bad: 'zzz") and len(err) < 300
+    assert err.startswith("error: bad: 'zzz") and len(err) < 300 and "10,000 characters" in err

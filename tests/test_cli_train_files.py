@@ -241,3 +241,33 @@ def test_divergence_keeps_the_last_good_checkpoint(run_cli, tmp_path, monkeypatc
     assert f"last good checkpoint is kept in '{path}'" in result.output.replace("\n", "")
     state = Sequential.load(path).resume_state
     assert (state["epoch"], state["batch"]) == (1, 0) and len(state["history"]) == 1
+
+
+@pytest.mark.parametrize("name,words", [("h\x00.json", "NUL"), ("n" * 300 + ".json", "too long")])
+def test_odd_output_names_are_one_error_line(run_cli, tmp_path, name, words):
+    result = run_cli("train", *FAST, "--history", str(tmp_path / name) if "\x00" not in name else name)
+    assert result.exit_code == 2 and words in result.output.lower().replace("nul", "NUL"), result.output
+    assert len(_lines(result)) == 1 and "internal error" not in result.output
+
+
+@pytest.mark.parametrize("command", [["evaluate", "/dev/zero"], ["train", "--resume", "/dev/zero"],
+                                     ["plot", "/dev/zero"]])
+def test_a_device_that_never_ends_is_refused(run_cli, tmp_path, command):
+    result = run_cli(*command, *(["--out", str(tmp_path / "c.png")] if command[0] == "plot" else []))
+    assert result.exit_code == 2 and "not a regular file" in result.output, result.output
+
+
+def test_a_history_with_nan_is_refused(run_cli, tmp_path):
+    hist = tmp_path / "nan.json"
+    hist.write_text('{"epochs": [{"loss": NaN, "accuracy": Infinity}]}')
+    result = run_cli("plot", str(hist), "--out", str(tmp_path / "c.png"))
+    assert result.exit_code == 2 and "not finite" in result.output
+
+
+def test_plot_checks_its_labels_before_the_output_file(run_cli, tmp_path):
+    hist = tmp_path / "h.json"
+    hist.write_text(json.dumps({"epochs": [{"loss": 1.0, "accuracy": 0.5}]}))
+    out = tmp_path / "c.png"
+    out.write_bytes(b"old")
+    result = run_cli("plot", str(hist), "--out", str(out), "--labels", "a,b")
+    assert result.exit_code == 2 and "labels" in _lines(result)[0] and "already exists" not in result.output

@@ -161,3 +161,8 @@ def test_wrong_training_options_in_a_checkpoint(run_cli, resumable, tmp_path, ba
 
     path = _rewrite(resumable, tmp_path / "config.npz", change)
     _one_error_line(run_cli("train", "--resume", str(path)), path, "train_config")
+
+
+def test_evaluate_refuses_a_damaged_resume_point_too(run_cli, resumable, tmp_path):
+    path = _rewrite(resumable, tmp_path / "state.npz", lambda m: m["train_state"].update(epoch=-3))
+    _one_error_line(run_cli("evaluate", str(path)), path, "epoch")

@@ -199,7 +199,10 @@ def test_resuming_a_run_that_early_stopping_ended_trains_no_further(tmp_path):
 def test_arrays_inside_the_metadata_round_trip_with_their_dtype(tmp_path):
     model = _model()
     weights = {"0.kernel": np.arange(6, dtype=np.float32).reshape(2, 3), "x/y": np.array([1, 2], np.int64)}
-    state = {"epoch": 1, "callbacks": {"EarlyStopping#0": {"best": 0.5, "best_weights": weights}}}
+    rng = np.random.default_rng(0).bit_generator.state
+    state = {"epoch": 1, "batch": 0, "samples": 10, "batch_size": 5, "shuffle": True, "shuffle_rng": rng,
+             "dropout_rng": rng, "loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0, "history": [],
+             "callbacks": {"EarlyStopping#0": {"best": 0.5, "best_weights": weights}}}
     model.save(tmp_path / "m.npz", state=state)
     with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
         assert archive["meta/train_state/callbacks/EarlyStopping#0/best_weights/0.kernel"].dtype == np.float32

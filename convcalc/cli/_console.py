@@ -60,20 +60,19 @@ def print_lines(lines: Iterable[Line]) -> None:
 
 #: Longest line :func:`print_error` writes; longer ones are abbreviated (a typed value is not echoed whole).
 MAX_LINE = 1000
-_QUOTED_KEEP = 60  # characters kept of a long quoted value
+_QUOTED_MAX = 256  # a quoted value longer than this is abbreviated (paths and specs up to it are shown whole)
+_QUOTED_HEAD, _QUOTED_TAIL = 120, 40  # what is kept of it: its start and its end (a file name's end)
 
 
 def _shorten_quoted(line: str) -> str:
-    """Abbreviate every quoted value longer than :data:`_QUOTED_KEEP` characters: ``'aaaa...' (N characters)``."""
+    """Abbreviate every quoted value longer than 256 characters: ``'aaaa...zzzz' (N characters)``."""
     import re
 
     def short(match: Any) -> str:
         quote, body = match.group(1), match.group(2)
-        if len(body) <= _QUOTED_KEEP:
-            return match.group(0)
-        return f"{quote}{body[:_QUOTED_KEEP]}...{quote} ({len(body):,} characters)"
+        return f"{quote}{body[:_QUOTED_HEAD]}...{body[-_QUOTED_TAIL:]}{quote} ({len(body):,} characters)"
 
-    return re.sub(r"(['\"])((?:(?!\1).){%d,})\1" % (_QUOTED_KEEP + 1), short, line, flags=re.S)
+    return re.sub(r"(['\"])((?:(?!\1).){%d,})\1" % (_QUOTED_MAX + 1), short, line, flags=re.S)
 
 
 def _cut(line: str) -> str:

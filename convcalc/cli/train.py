@@ -334,10 +334,12 @@ def plot(
         raise invalid("metric", metric, "one of 'accuracy', 'loss', 'both'")
     from convcalc.nn.files import check_output, clean_stale_temps
 
-    check_output(out, "--out", overwrite=overwrite)
-    clean_stale_temps(out)
     runs = [History.load(path) for path in histories]
-    names = [s.strip() for s in labels.split(",")] if labels else [_label(path) for path in histories]
+    names = [s.strip() for s in labels.split(",")] if labels is not None else [_label(path) for path in histories]
+    if len(names) != len(runs):
+        raise invalid("labels", labels, f"{len(runs)} comma-separated labels, one per history file")
+    check_output(out, "--out", overwrite=overwrite)  # after the options, before any drawing
+    clean_stale_temps(out)
     plot_histories(runs, out, labels=names, metrics=metrics, validation=not no_val, title=title)
     console.print(f"wrote {out} ({len(runs)} run{'s' * (len(runs) != 1)})")
 

@@ -145,10 +145,10 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike[str] | None = None) -
                 classes = {"cifar10": CIFAR10, "fashion-mnist": FASHION}.get(key, DIGITS)
                 _check_labels(key, candidate, y_train, y_test, len(classes))
                 return Dataset(_images(x_train), y_train, _images(x_test), y_test, key, classes, str(candidate))
-    lines = "\n".join(f"  - {entry}" for entry in looked)
-    raise ConvCalcError(
-        f"Dataset {key!r} was not found; convcalc never downloads. Looked in:\n{lines}\n"
-        f"To get it: {_HOW_TO_GET[key]}. Then pass data_dir (--data-dir) or set CONVCALC_DATA if it is elsewhere."
+    raise ConvCalcError(  # one line, then one indented line of every place looked in (in search order)
+        f"Dataset {key!r} was not found (see --data-dir); convcalc never downloads. To get it: {_HOW_TO_GET[key]}. "
+        f"Then pass data_dir (--data-dir) or set CONVCALC_DATA if it is elsewhere.\n"
+        f"  looked in: {'; '.join(looked)}"
     )
 
 

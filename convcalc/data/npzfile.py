@@ -28,6 +28,7 @@ array([0, 1, 2])
 from __future__ import annotations
 
 import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -99,11 +100,16 @@ def read_npz(path: str | os.PathLike[str], *, what: str = "NumPy archive (.npz)"
     ConvCalcError
         Missing, unreadable, not a zip, truncated, a zip bomb, a member whose header lies.
     """
+    if "\x00" in str(path):
+        raise ConvCalcError(f"{str(path)!r} is not a readable {what}: a file name cannot contain a NUL character.")
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if path.is_dir():
+        info = path.stat()
+        size = info.st_size
+        if stat.S_ISDIR(info.st_mode):
             raise _bad(path, f"is a folder, not a {what}")
+        if not stat.S_ISREG(info.st_mode):
+            raise _bad(path, f"is not a regular file (a device or a pipe), not a {what}")
         with open(path, "rb") as f:
             head = f.read(6)
     except FileNotFoundError:

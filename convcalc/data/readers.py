@@ -26,6 +26,7 @@ import importlib
 import io
 import os
 import pickle
+import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -289,7 +290,10 @@ def read_cifar_batch(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarr
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode):
+            raise _bad(path, "is not a regular file (a folder, a device or a pipe); expected a CIFAR-10 batch")
         if size > _MAX_CIFAR_BYTES:
             raise _bad(path, f"is {size:,} bytes; a CIFAR-10 batch (10,000 images) is about 31 MB, so it is not "
                              "one (refused before reading)")

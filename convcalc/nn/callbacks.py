@@ -169,9 +169,12 @@ class History:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> History:
         """Read a history JSON written by :meth:`save` (or any ``{"epochs": [...]}`` object)."""
+        from convcalc.nn.files import regular_file
+
         try:
-            if os.path.getsize(path) > _MAX_HISTORY_BYTES:
-                raise ConvCalcError(f"The history file '{path}' is {os.path.getsize(path):,} bytes; a history is "
+            size = regular_file(path, "read as a history")
+            if size > _MAX_HISTORY_BYTES:
+                raise ConvCalcError(f"The history file '{path}' is {size:,} bytes; a history is "
                                     f"far smaller (the limit is {_MAX_HISTORY_BYTES:,}).")
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
@@ -186,6 +189,9 @@ class History:
             if not isinstance(epoch, dict) or not all(
                     isinstance(v, (int, float)) and not isinstance(v, bool) for v in epoch.values()):
                 raise ConvCalcError(f"The history file '{path}' has an epoch {i} that is not an object of numbers.")
+            if not all(math.isfinite(v) for v in epoch.values()):
+                raise ConvCalcError(f"The history file '{path}' has a value that is not finite (NaN or infinite) in "
+                                    f"epoch {i}; a finished run's history has none.")
         meta = {k: v for k, v in data.items() if k not in ("epochs", "stopped_early")}
         return cls(list(data["epochs"]), bool(data.get("stopped_early", False)), meta)
 

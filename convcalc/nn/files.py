@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from convcalc.errors import ConvCalcError
 
-__all__ = ["atomic_write", "check_output", "clean_stale_temps", "describe", "free_name", "temp_name"]
+__all__ = ["atomic_write", "check_output", "clean_stale_temps", "describe", "free_name", "regular_file", "temp_name"]
 
 _META_LIMIT = 16 * 2**20  # a checkpoint's JSON header is read only when its declared size is below this
 
@@ -99,6 +99,8 @@ def clean_stale_temps(path: str | os.PathLike[str]) -> list[Path]:
     """Remove the temporary files a dead writer of ``path`` left in its folder; return them."""
     target = Path(path)
     folder = target.parent
+    if "\x00" in str(path):
+        return []
     name = re.escape(target.name)
     patterns = (re.compile(rf"\.{name}\.(\d{{1,10}})\.[0-9a-f]{{8}}\.tmp"), re.compile(rf"{name}\.tmp-(\d{{1,10}})"))
     removed = []
@@ -169,6 +171,26 @@ def describe(path: str | os.PathLike[str]) -> str:
     return f"{size:,} bytes"
 
 
+def regular_file(path: str | os.PathLike[str], what: str) -> int:
+    """The size of ``path`` if it is a regular file; else a ``ConvCalcError`` naming it (a folder, a device such
+    as ``/dev/zero`` that never ends, a NUL in the name, a name too long, missing, unreadable)."""
+    import stat
+
+    if "\x00" in str(path):
+        raise ConvCalcError(f"{str(path)!r} cannot be {what}: a file name cannot contain a NUL character.")
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ConvCalcError(f"The file '{path}' does not exist.") from None
+    except OSError as error:
+        raise ConvCalcError(f"The file '{path}' cannot be read ({_reason(error)}).") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConvCalcError(f"'{path}' is a folder, not a file; it cannot be {what}.")
+    if not stat.S_ISREG(info.st_mode):
+        raise ConvCalcError(f"'{path}' is not a regular file (a device or a pipe); it cannot be {what}.")
+    return info.st_size
+
+
 def check_output(path: str | os.PathLike[str], option: str, *, overwrite: bool = False,
                  own: str | os.PathLike[str] | None = None) -> None:
     """Refuse (``ConvCalcError``) an output path that cannot or may not be written, before any work.
@@ -184,7 +206,16 @@ def check_output(path: str | os.PathLike[str], option: str, *, overwrite: bool =
     own
         A file this run continues (``--resume``): writing it again is allowed.
     """
-    target = Path(path)
+    if "\x00" in str(path):
+        raise ConvCalcError(f"{option} {str(path)!r}: a file name cannot contain a NUL character.")
+    try:
+        _check_output(Path(path), path, option, overwrite, own)
+    except OSError as error:  # a name too long, a path through a file, ...
+        raise ConvCalcError(f"{option} '{path}': {_reason(error)}.") from None
+
+
+def _check_output(target: Path, path: str | os.PathLike[str], option: str, overwrite: bool,
+                  own: str | os.PathLike[str] | None) -> None:
     folder = target.parent
     if str(path).endswith(os.sep) or target.is_dir():
         raise ConvCalcError(f"{option} '{path}' is a folder; give a file name inside it.")

@@ -48,7 +48,7 @@ from convcalc.nn.losses import CrossEntropy, Loss, get_loss
 from convcalc.nn.module import Module
 from convcalc.nn.optim import Optimizer, get_optimizer
 from convcalc.nn.regularizers import Regularizer, get_regularizer
-from convcalc.nn.serialize import check_declared_sizes, read_archive, spec_from_dict, spec_to_dict, write_archive
+from convcalc.nn.serialize import check_declared_sizes, check_train_state, read_archive, spec_from_dict, spec_to_dict, write_archive
 
 __all__ = ["Sequential"]
 
@@ -424,8 +424,8 @@ class Sequential:
                 model.optimizer.load_state_dict({"iterations": meta.get("optimizer_iterations", 0), "state": state})
             extra = meta.get("extra", {})
             train_state = meta.get("train_state")
-            if train_state is not None and not isinstance(train_state, dict):
-                raise ConvCalcError("its resume point is not a JSON object")
+            if train_state is not None:  # a damaged resume point makes the whole file damaged
+                check_train_state(train_state, arrays.get("state/perm"), path)
         except KeyError as error:
             raise ConvCalcError(f"'{path}' is a damaged convcalc model: it lacks {error}.") from None
         except (TypeError, ValueError, AttributeError, IndexError, OverflowError) as error:
