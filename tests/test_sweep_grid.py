@@ -143,7 +143,11 @@ def test_bad_sweep_files_name_the_problem(tmp_path: Path, text: str, message: st
     (["--grid", "model=hw5,conv(3 relu"], "model 'conv(3 relu'"),
     (["missing.toml"], "Cannot read the sweep file 'missing.toml'"),
     (["--grid", "lr=0.1,1", "--scheduler", "nowhere"], "'scheduler' parameter must be 'local' or a Dask"),
-    (["--grid", "lr=0.1,1", "--jobs", "0"], "'jobs' parameter must be an int >= 1"),
+    (["--grid", "lr=0.1,1", "--jobs", "0"], "'jobs' parameter must be an int from 1 to"),
+    (["--grid", "lr=0.1,1", "--jobs", "100000"], "(4 worker processes per core at most; use a Dask cluster"),
+    (["--grid", "lr=0.1,1", "--csv", "/no/such/folder/e.csv"], "the folder '/no/such/folder' does not exist"),
+    (["--grid", "lr=0.1,1", "--plot", "curves.txt"], "--plot 'curves.txt': the file name must end in one of .png"),
+    (["--grid", "seed=" + ",".join(map(str, range(20000))), "--max-runs", "10"], "The grid has 20,000 runs"),
 ])
 def test_cli_bad_input_is_one_error_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     result = runner.invoke(app, ["sweep", *args, "--dir", str(tmp_path / "s")])

@@ -92,18 +92,20 @@ def _table(result: Any) -> Any:
     from convcalc.sweep import summarize
     from convcalc.sweep.grid import _show
 
+    from rich.markup import escape
+
     rows = summarize(result)
     names = list(dict.fromkeys(k for row in rows for k in row.values))
-    table = Table(title=f"sweep of {len(result.runs)} runs ({result.directory})", title_justify="left")
+    table = Table(title=escape(f"sweep of {len(result.runs)} runs ({result.directory})"), title_justify="left")
     table.add_column("", justify="center")
     for name in names or ["configuration"]:
-        table.add_column(name)
+        table.add_column(escape(name))
     troubled = any(set(row.statuses) - {"finished"} for row in rows)
     heads = ["runs", *(["status"] if troubled else []), "test acc", "± std", "min-max", "train loss", "epochs", "s/run"]
     for head in heads:
         table.add_column(head, justify="right")
     for row in rows:
-        cells = [_show(row.values.get(n, "")) for n in names] if names else [row.label]
+        cells = [escape(_show(row.values.get(n, ""))) for n in names] if names else [escape(row.label)]
         spread = f"{_fmt(row.low)}-{_fmt(row.high)}" if len(row.accuracies) > 1 else "--"
         epochs = sorted(set(row.epochs))
         seconds = sum(row.seconds) / len(row.seconds) if row.seconds else None
@@ -112,6 +114,21 @@ def _table(result: Any) -> Any:
                       f"[bold]{_fmt(row.mean)}[/bold]" if row.best else _fmt(row.mean), _fmt(row.std), spread,
                       _fmt(row.train_loss), "/".join(map(str, epochs)) if epochs else "0", _fmt(seconds, 1))
     return table, rows
+
+
+def _check_output(option: str, path: str, suffixes: Optional[tuple] = None) -> None:
+    """An output file's folder must exist now (not after hours of training), and its suffix be known."""
+    from pathlib import Path
+
+    from convcalc.errors import ConvCalcError
+
+    target = Path(path)
+    if not str(path).strip() or target.is_dir():
+        raise ConvCalcError(f"{option} {path!r} is a folder or empty; give a file name.")
+    if not target.parent.is_dir():
+        raise ConvCalcError(f"{option} {path!r}: the folder '{target.parent}' does not exist.")
+    if suffixes is not None and target.suffix.lower() not in suffixes:
+        raise ConvCalcError(f"{option} {path!r}: the file name must end in one of {', '.join(suffixes)}.")
 
 
 def _base_options(**given: Any) -> dict:
@@ -180,8 +197,9 @@ def sweep(
 
     if max_runs < 1:
         raise invalid("max-runs", max_runs, "an int >= 1")
-    if jobs is not None and jobs < 1:
-        raise invalid("jobs", jobs, "an int >= 1")
+    for option, path in (("--csv", csv), ("--plot", plot)):
+        if path is not None:
+            _check_output(option, path, (".png", ".svg", ".pdf", ".jpg", ".jpeg") if option == "--plot" else None)
     if plot is not None:
         check_plotting()  # the install hint now, not after the training
     base = _base_options(model=model, data=data, data_dir=data_dir, epochs=epochs, batch_size=batch_size,
@@ -225,7 +243,9 @@ def sweep(
         console.print(table)
         best = next((row for row in rows if row.best), None)
         if best is not None:
-            console.print(f"best: [bold]{best.label}[/bold], test accuracy {best.mean:.4f}"
+            from rich.markup import escape
+
+            console.print(f"best: [bold]{escape(best.label)}[/bold], test accuracy {best.mean:.4f}"
                           + (f" (mean of {len(best.accuracies)} seeds)" if len(best.accuracies) > 1 else ""))
         for record in failed[:5]:
             label = next((r.label for r in result.runs if r.id == record["id"]), record["id"])

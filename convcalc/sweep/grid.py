@@ -43,6 +43,7 @@ convcalc.errors.ConvCalcError: Unknown grid parameter 'rl'; did you mean 'lr'? V
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import itertools
 import json
@@ -73,6 +74,7 @@ def _train_config() -> type:
     return TrainConfig
 
 
+@functools.lru_cache(maxsize=1)
 def field_types() -> dict[str, tuple[str, bool]]:
     """``{name: (kind, optional)}`` for every TrainConfig field; kind is ``int``, ``float``, ``bool`` or ``str``.
 
@@ -187,11 +189,11 @@ def _checked_values(name: str, values: list[Any], where: str) -> list[Any]:
     if not values:
         raise ConvCalcError(f"The grid of {name!r} {where} is empty; give at least one value.")
     typed = [parse_value(name, v) for v in values]
-    seen: list[Any] = []
+    seen: set[Any] = set()  # the values of one option have one type, so == is the right test
     for v in typed:
         if v in seen:
             raise ConvCalcError(f"The grid of {name!r} {where} repeats the value {v!r}; each value once.")
-        seen.append(v)
+        seen.add(v)
     return typed
 
 

@@ -94,11 +94,17 @@ class SweepResult:
         return {"runs": out}
 
 
+def max_jobs() -> int:
+    """The most worker processes a sweep starts on this machine: 4 per core, at least 16."""
+    return max(16, 4 * (os.cpu_count() or 1))
+
+
 def _check_jobs(jobs: int | None) -> int:
     if jobs is None:
         return os.cpu_count() or 1
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise invalid("jobs", jobs, "an int >= 1")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= max_jobs():
+        raise invalid("jobs", jobs, f"an int from 1 to {max_jobs()} (4 worker processes per core at most; "
+                      "use a Dask cluster for more)")
     return jobs
 
 
@@ -106,11 +112,11 @@ def _check_scheduler(scheduler: str | None) -> str | None:
     if scheduler is None:
         return None
     text = str(scheduler).strip()
-    _check_dask()
     if text.lower() in ("local", "dask"):
-        return "local"
-    if "://" not in text and ":" not in text:
+        text = "local"
+    elif "://" not in text and ":" not in text:
         raise invalid("scheduler", scheduler, "'local' or a Dask scheduler address such as tcp://host:8786")
+    _check_dask()
     return text
 
 
@@ -185,7 +191,11 @@ def run_sweep(spec: SweepSpec, *, directory: str | os.PathLike[str] | None = Non
         def on_done(record: dict[str, Any]) -> None:
             if not checkpoints:
                 record.pop("model_bytes", None)
-            saved = store.save(record)
+            try:
+                saved = store.save(record)
+            except OSError as error:  # a full disk, a folder removed under the sweep
+                raise ConvCalcError(f"Cannot write the result of run {record.get('id')} into '{store.directory}': "
+                                    f"{error.strerror or error}; the runs saved so far are kept (--resume).") from None
             records[saved["id"]] = saved
             state.done += 1
             state.running = max(state.running - 1, 0)
