@@ -383,3 +383,80 @@ def test_unet_written_in_the_spec_language_equals_the_preset() -> None:
     theirs = summarize(*load_stack("unet"))
     assert [(r.output_shape, r.params, r.macs, r.rf) for r in ours.layers] == [
         (r.output_shape, r.params, r.macs, r.rf) for r in theirs.layers]
+
+
+def test_random_2d_dags_against_autograd() -> None:
+    """60 random 2-d DAGs with per-axis kernels, strides, padding and dilation (convs, average pools,
+    Add/Concat): for the centre unit of every node, the input cells whose gradient is non-zero in
+    an all-ones PyTorch network span exactly start + i*jump -/+ (rf - 1)/2 on each axis (checked
+    where that interval lies inside the input, so no padding clips the support)."""
+    torch = pytest.importorskip("torch")
+    from convcalc.layers import AvgPool2D
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    rng = random.Random(11)
+    checked = 0
+    try:
+        for _ in range(60):
+            size = rng.randint(14, 26)
+            nodes = [Node(0, "input", None, ())]
+            shapes = [(1, size, size)]
+            while len(nodes) < rng.randint(4, 9):
+                same = [i for i, s in enumerate(shapes) if shapes.count(s) > 1]
+                if len(nodes) > 2 and same and rng.random() < 0.3:
+                    pick = rng.sample([i for i in same if shapes[i] == shapes[same[0]]], 2)
+                    merge = rng.choice([Add(), Concat()])
+                    nodes.append(Node(len(nodes), str(len(nodes)), merge, tuple(pick)))
+                    shapes.append(merge.merge_shape([shapes[i] for i in pick]))
+                    continue
+                parent = rng.randrange(len(nodes))
+                k = (rng.randint(1, 3), rng.randint(1, 3))
+                s = (rng.choice([1, 2]), rng.choice([1, 2]))
+                d = (rng.choice([1, 2]), 1)
+                p = (rng.randint(0, k[0] // 2), rng.randint(0, k[1] // 2))
+                layer = Conv2D(1, k, stride=s, padding=p, dilation=d, bias=False) if rng.random() < 0.7 else \
+                    AvgPool2D(k, stride=s, padding=p)
+                try:
+                    out = layer.output_shape((shapes[parent][0], *shapes[parent][1:]))
+                except ConvCalcError:
+                    continue
+                if shapes[parent][0] != 1 or min(out[1:]) < 1:
+                    continue
+                nodes.append(Node(len(nodes), str(len(nodes)), layer, (parent,)))
+                shapes.append(out)
+            graph = Graph(tuple(nodes), (1, size, size))
+            try:
+                rows = summarize(graph).layers
+            except ConvCalcError:
+                continue  # misaligned: the 1-d test checks refusals against the oracle
+            x = torch.ones(1, 1, size, size, dtype=torch.float64, requires_grad=True)
+            values = [x]
+            for node in graph.nodes[1:]:
+                ins = [values[i] for i in node.inputs]
+                op = node.op
+                if isinstance(op, Add):
+                    values.append(ins[0] + ins[1])
+                elif isinstance(op, Concat):
+                    values.append(torch.cat(ins, 1))
+                elif isinstance(op, Conv2D):
+                    weight = torch.ones(1, ins[0].shape[1], *op.kernel_size if isinstance(op.kernel_size, tuple)
+                                        else (op.kernel_size,) * 2, dtype=torch.float64)
+                    values.append(torch.nn.functional.conv2d(ins[0], weight, None, op.stride, op.padding, op.dilation))
+                else:
+                    values.append(torch.nn.functional.avg_pool2d(ins[0], op.pool_size, op.stride, op.padding))
+            for row, value in zip(rows, values[1:]):
+                assert tuple(value.shape[1:]) == row.output_shape
+                unit = [(n - 1) // 2 for n in row.output_shape[1:]]
+                lo = [Fraction(row.start[a]) + unit[a] * row.jump[a] - Fraction(row.rf[a] - 1, 2) for a in (0, 1)]
+                hi = [lo[a] + row.rf[a] - 1 for a in (0, 1)]
+                if any(lo[a] < 0 or hi[a] > size - 1 for a in (0, 1)):
+                    continue
+                (grad,) = torch.autograd.grad(value[0, :, unit[0], unit[1]].sum(), x, retain_graph=True)
+                support = grad[0, 0].nonzero()
+                for a in (0, 1):
+                    assert (support[:, a].min().item(), support[:, a].max().item()) == (lo[a], hi[a]), (row, a)
+                checked += 1
+    finally:
+        torch.set_num_threads(threads)
+    assert checked >= 100, checked
