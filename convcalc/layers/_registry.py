@@ -17,6 +17,7 @@ every counting convention, ``activation_size``, ``rf_step``, ``describe``); the
   ``pool_size=2``);
 - ``trains``: the dotted path of the :mod:`convcalc.nn` module that trains it, or
   ``None`` with ``not_trained`` saying why;
+- ``activation``: whether Keras's ``activation='...'`` strings may name it;
 - ``extra_args`` and ``adapt``: spec arguments that are not fields, and the hook
   that turns them (with the name as written) into the class and fields to build,
   e.g. Keras's ``ReLU(max_value=6)`` into :class:`ReLU6`.
@@ -59,6 +60,7 @@ class LayerInfo:
     summary: str = ""
     extra_args: tuple[str, ...] = ()
     adapt: Callable[[str, dict[str, Any]], tuple[type, dict[str, Any]]] | None = None
+    activation: bool = False
 
     @property
     def name(self) -> str:
@@ -68,6 +70,8 @@ class LayerInfo:
 
 #: Class name -> :class:`LayerInfo`, in registration order.
 REGISTRY: dict[str, LayerInfo] = {}
+#: Bumped on every change of :data:`REGISTRY`, so the spec vocabulary knows to rebuild itself.
+VERSION = [0]
 
 T = TypeVar("T", bound=type)
 
@@ -84,7 +88,8 @@ def normal(name: str) -> str:
 def register(*, names: tuple[str, ...], positional: tuple[str, ...] = (), torch_names: tuple[str, ...] = (),
              torch_positional: tuple[str, ...] | None = None, defaults: dict[str, Any] | None = None,
              trains: str | None = None, not_trained: str = "", summary: str = "", extra_args: tuple[str, ...] = (),
-             adapt: Callable[[str, dict[str, Any]], tuple[type, dict[str, Any]]] | None = None) -> Callable[[T], T]:
+             adapt: Callable[[str, dict[str, Any]], tuple[type, dict[str, Any]]] | None = None,
+             activation: bool = False) -> Callable[[T], T]:
     """Class decorator: add the class to :data:`REGISTRY` with its spec names and trainer.
 
     Raises
@@ -97,7 +102,7 @@ def register(*, names: tuple[str, ...], positional: tuple[str, ...] = (), torch_
         info = LayerInfo(cls, tuple(normal(n) for n in names), tuple(positional), tuple(torch_names),
                          None if torch_positional is None else tuple(torch_positional), dict(defaults or {}),
                          trains, not_trained, summary or (cls.__doc__ or "").strip().splitlines()[0],
-                         tuple(extra_args), adapt)
+                         tuple(extra_args), adapt, activation)
         if torch_names and torch_positional is None:
             raise ConvCalcError(f"{cls.__name__}: PyTorch spellings need torch_positional")
         if trains is None and not not_trained:
@@ -107,6 +112,13 @@ def register(*, names: tuple[str, ...], positional: tuple[str, ...] = (), torch_
         if clash:
             raise ConvCalcError(f"{cls.__name__}: spec name {clash[0]!r} is already {taken[clash[0]]}'s")
         REGISTRY[cls.__name__] = info
+        VERSION[0] += 1
         return cls
 
     return decorate
+
+
+def unregister(name: str) -> None:
+    """Remove class ``name`` from the registry (and so from the spec language)."""
+    del REGISTRY[name]
+    VERSION[0] += 1

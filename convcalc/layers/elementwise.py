@@ -113,7 +113,7 @@ def _keras_relu(name: str, given: dict[str, Any]) -> tuple[type, dict[str, Any]]
 
 
 @register(names=("relu",), torch_names=("ReLU",), torch_positional=(), extra_args=("max_value", "negative_slope",
-          "threshold"), adapt=_keras_relu, trains="convcalc.nn.activations.ReLU")
+          "threshold"), adapt=_keras_relu, trains="convcalc.nn.activations.ReLU", activation=True)
 class ReLU(_Activation):
     """``max(x, 0)``, elementwise."""
 
@@ -121,7 +121,7 @@ class ReLU(_Activation):
 
 
 @register(names=("relu6",), torch_names=("ReLU6",), torch_positional=(),
-          not_trained="the trainer has no ReLU6 yet")
+          not_trained="the trainer has no ReLU6 yet", activation=True)
 class ReLU6(_Activation):
     """``min(max(x, 0), 6)``, elementwise (MobileNet v2), as ``torch.nn.ReLU6`` / Keras ``ReLU(max_value=6)``."""
 
@@ -129,7 +129,7 @@ class ReLU6(_Activation):
 
 
 @register(names=("leakyrelu", "lrelu"), positional=("negative_slope",), torch_names=("LeakyReLU",),
-          torch_positional=("negative_slope",), trains="convcalc.nn.activations.LeakyReLU")
+          torch_positional=("negative_slope",), trains="convcalc.nn.activations.LeakyReLU", activation=True)
 @dataclass(frozen=True)
 class LeakyReLU(_Activation):
     """``x if x > 0 else negative_slope*x`` (PyTorch default 0.01; Keras 3 default 0.3)."""
@@ -146,7 +146,7 @@ class LeakyReLU(_Activation):
 
 
 @register(names=("elu",), positional=("alpha",), torch_names=("ELU",), torch_positional=("alpha",),
-          trains="convcalc.nn.activations.ELU")
+          trains="convcalc.nn.activations.ELU", activation=True)
 @dataclass(frozen=True)
 class ELU(_Activation):
     """``x if x > 0 else alpha*(exp(x) - 1)``."""
@@ -163,7 +163,7 @@ class ELU(_Activation):
 
 
 @register(names=("gelu",), positional=("approximate",), torch_names=("GELU",), torch_positional=("approximate",),
-          not_trained="the trainer has no GELU yet")
+          not_trained="the trainer has no GELU yet", activation=True)
 @dataclass(frozen=True)
 class GELU(_Activation):
     """``x * Phi(x)`` (``approximate='tanh'``: the tanh form), as ``torch.nn.GELU``."""
@@ -181,7 +181,7 @@ class GELU(_Activation):
 
 
 @register(names=("silu", "swish"), torch_names=("SiLU",), torch_positional=(),
-          not_trained="the trainer has no SiLU yet")
+          not_trained="the trainer has no SiLU yet", activation=True)
 class SiLU(_Activation):
     """``x * sigmoid(x)`` (Swish), as ``torch.nn.SiLU`` / Keras ``'silu'``, ``'swish'``."""
 
@@ -189,22 +189,22 @@ class SiLU(_Activation):
 
 
 @register(names=("hardswish", "hswish"), torch_names=("Hardswish",), torch_positional=(),
-          not_trained="the trainer has no Hardswish yet")
+          not_trained="the trainer has no Hardswish yet", activation=True)
 class Hardswish(_Activation):
     """``x * relu6(x + 3) / 6``, as ``torch.nn.Hardswish`` / Keras ``'hard_swish'`` (MobileNet v3)."""
 
 
-@register(names=("sigmoid",), torch_names=("Sigmoid",), torch_positional=(), trains="convcalc.nn.activations.Sigmoid")
+@register(names=("sigmoid",), torch_names=("Sigmoid",), torch_positional=(), trains="convcalc.nn.activations.Sigmoid", activation=True)
 class Sigmoid(_Activation):
     """``1/(1 + exp(-x))``, elementwise."""
 
 
-@register(names=("tanh",), torch_names=("Tanh",), torch_positional=(), trains="convcalc.nn.activations.Tanh")
+@register(names=("tanh",), torch_names=("Tanh",), torch_positional=(), trains="convcalc.nn.activations.Tanh", activation=True)
 class Tanh(_Activation):
     """``tanh(x)``, elementwise."""
 
 
-@register(names=("softmax",), torch_names=("Softmax",), torch_positional=(), trains="convcalc.nn.activations.Softmax")
+@register(names=("softmax",), torch_names=("Softmax",), torch_positional=(), trains="convcalc.nn.activations.Softmax", activation=True)
 class Softmax(_Activation):
     """Softmax over the feature/channel axis (axis 0 without batch; PyTorch ``dim=1``)."""
 

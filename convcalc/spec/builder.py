@@ -24,6 +24,7 @@ from convcalc.spec.names import (
     _WRAPPERS,
     _Entry,
     _normal,
+    _sync,
 )
 from convcalc.layers._registry import normal
 from convcalc.spec.parser import _Call
@@ -54,10 +55,6 @@ class ParsedSpec(NamedTuple):
                 return  # summarize() reports it, naming the layer
 
 
-#: The names an unknown-layer error lists: each registered class's first name.
-_SHORT_NAMES = sorted({info.names[0] for info in L.REGISTRY.values()})
-
-
 def _suggest(key: str) -> str:
     import difflib
 
@@ -82,6 +79,7 @@ class _Builder:
             return
         if isinstance(item, str):
             item = _Call(item, token)
+        _sync()
         if not isinstance(item, _Call):
             raise self.fail(token, f"expected a layer; got {item!r}")
         key = _normal(item.name)
@@ -107,7 +105,7 @@ class _Builder:
         entry = _TABLE.get(key)
         if entry is None:
             raise self.fail(item.token, f"unknown layer {item.name!r}{_suggest(key)}; known: "
-                            f"{', '.join(_SHORT_NAMES)} (and their Keras/PyTorch names, docs/stacks.md)")
+                            f"{', '.join(sorted({e.info.names[0] for e in _TABLE.values() if e.info}))} (and their Keras/PyTorch names, docs/stacks.md)")
         self.build(item, entry)
 
     def input_from_call(self, item: _Call) -> None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from convcalc import layers as L
-from convcalc.layers._registry import REGISTRY, LayerInfo, normal
+from convcalc.layers._registry import REGISTRY, VERSION, LayerInfo, normal
 
 _ALIASES = {
     "filters": ("filters", "outchannels", "out", "channels", "f", "c"),
@@ -85,28 +84,41 @@ class _Entry(NamedTuple):
     info: LayerInfo | None = None
 
 
-#: Normalised name -> what it builds, from the registry.
-_TABLE: dict[str, _Entry] = {name: _Entry(info.cls, info.positional, info.torch_positional, info)
-                             for info in REGISTRY.values() for name in info.names}
-#: PyTorch's exact spellings (``Conv2d``, ``LazyConv2d``, ``BatchNorm2d``, ...): they take PyTorch's order.
-_TORCH_SPELLINGS = {spelling: info for info in REGISTRY.values() for spelling in info.torch_names}
-for _info in REGISTRY.values():
-    for _spelling in _info.torch_names:  # a PyTorch spelling is also a name, whatever its case
-        _TABLE.setdefault(normal(_spelling), _Entry(_info.cls, _info.positional, _info.torch_positional, _info))
+#: Normalised name -> what it builds; PyTorch's exact spellings (``Conv2d``, ``LazyConv2d``, ...), which take
+#: PyTorch's order; Keras's activation strings (``activation='gelu'``; 'linear' and 'identity' add no layer);
+#: every accepted name and the class it builds. All rebuilt from the registry when it changes (:func:`_sync`).
+_TABLE: dict[str, _Entry] = {}
+_TORCH_SPELLINGS: dict[str, LayerInfo] = {}
+_ACTIVATIONS: dict[str, type | None] = {}
+LAYER_NAMES: dict[str, str] = {}
+_SYNCED = [-1]
 
-# Keras's activation strings (activation='gelu', Activation('swish')): the registered activations'
-# names; 'linear' and 'identity' add no layer.
-_ACTIVATION_CLASSES = (L.ReLU, L.ReLU6, L.LeakyReLU, L.ELU, L.GELU, L.SiLU, L.Hardswish, L.Sigmoid, L.Tanh,
-                       L.Softmax)
-_ACTIVATIONS: dict[str, type | None] = {name: info.cls for info in REGISTRY.values()
-                                        if info.cls in _ACTIVATION_CLASSES for name in info.names}
-_ACTIVATIONS.update({"linear": None, "identity": None})
+
+def _sync() -> None:
+    """Rebuild the vocabulary in place if a layer was registered (or removed) since the last build."""
+    if _SYNCED[0] == VERSION[0]:
+        return
+    for table in (_TABLE, _TORCH_SPELLINGS, _ACTIVATIONS, LAYER_NAMES):
+        table.clear()
+    for info in REGISTRY.values():
+        for name in info.names:
+            _TABLE[name] = _Entry(info.cls, info.positional, info.torch_positional, info)
+        if info.activation:
+            _ACTIVATIONS.update(dict.fromkeys(info.names, info.cls))
+    for info in REGISTRY.values():
+        for spelling in info.torch_names:  # a PyTorch spelling is also a name, whatever its case
+            _TORCH_SPELLINGS[spelling] = info
+            _TABLE.setdefault(normal(spelling), _Entry(info.cls, info.positional, info.torch_positional, info))
+    _ACTIVATIONS.update({"linear": None, "identity": None})
+    LAYER_NAMES.update({name: entry.cls.__name__ for name, entry in _TABLE.items()})
+    _SYNCED[0] = VERSION[0]
+
+
+_sync()
 _WRAPPERS = {"sequential"}
 _MODEL_ADD = "add"  # model.add(layer) unwraps; Keras's Add() merge layer is refused (see _MERGES)
 _INPUTS = {"input", "in", "inputlayer"}
 
-#: Every accepted layer name (normalised: lower case, no underscores) and the spec it builds.
-LAYER_NAMES = {name: entry.cls.__name__ for name, entry in _TABLE.items()}
 
 
 _normal = normal
