@@ -87,6 +87,43 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "reprs": {"model", "layout", "svg", "receptive"},
         "server": {"model", "layout", "svg"},
     },
+    # engine: private kernels below the public conv/pool/transpose entry points (DESIGN.md: engine -> arithmetic)
+    "engine": {
+        "_blas": set(),
+        "_geometry": set(),
+        "_runtime": set(),
+        "gradcheck": set(),
+        "_im2col": {"_geometry"},
+        "_shifted": {"_blas", "_geometry", "_runtime"},
+        "_batch_inner": {"_blas", "_geometry", "_im2col", "_runtime"},
+        "_kernels": {"_batch_inner", "_geometry", "_im2col", "_runtime", "_shifted"},
+        "pool": {"_geometry", "_im2col"},
+        "conv": {"_geometry", "_kernels"},
+        "conv_transpose": {"_geometry", "_kernels"},
+        "conv_pool": {"_blas", "_geometry", "_im2col", "conv", "pool"},
+    },
+    # nn: modules and layers below the model; the training loop, callbacks and sessions on top
+    # (type-only imports under `if TYPE_CHECKING:` are not dependencies and are not counted)
+    "nn": {
+        "module": set(),
+        "init": set(),
+        "optim": set(),
+        "regularizers": set(),
+        "perf": set(),
+        "files": set(),
+        "budget": set(),
+        "activations": {"module"},
+        "losses": {"activations"},
+        "layers": {"init", "module"},
+        "build": {"activations", "layers", "module"},
+        "serialize": {"files"},
+        "callbacks": {"files"},
+        "plotting": {"callbacks", "files"},
+        "training": {"callbacks", "perf", "serialize"},
+        "model": {"activations", "build", "callbacks", "init", "layers", "losses", "module", "optim",
+                  "regularizers", "serialize", "training"},
+        "session": {"budget", "callbacks", "losses", "model", "regularizers", "serialize", "training"},
+    },
     "diagnose": {
         "verdict": set(),
         **{family: {"verdict"} for family in ("sizes", "padding", "matrices", "stacks")},
@@ -99,14 +136,33 @@ def _piece(path: Path) -> str:
     return relative.parts[0].removesuffix(".py")
 
 
+def _runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node of the tree except those under ``if TYPE_CHECKING:`` (type-only imports, STYLE.md F.21)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            stack.extend(node.orelse)
+        else:
+            stack.extend(ast.iter_child_nodes(node))
+
+
 def _imported_modules(tree: ast.AST) -> Iterator[list[str]]:
-    """Every module an absolute import names, split on dots; ``from convcalc import x`` names ``convcalc.x``."""
-    for node in ast.walk(tree):
+    """Every module an absolute import names, split on dots; ``from convcalc import x`` names ``convcalc.x``.
+
+    Imports inside functions count; type-only imports under ``if TYPE_CHECKING:`` do not."""
+    for node in _runtime_nodes(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module == "convcalc":
                 yield from (["convcalc", alias.name] for alias in node.names)
             else:
-                yield node.module.split(".")
+                parts = node.module.split(".")
+                folder = PACKAGE.joinpath(*parts[1:])
+                modules = [alias.name for alias in node.names if (folder / f"{alias.name}.py").exists()]
+                yield from ([*parts, name] for name in modules)  # from convcalc.engine import _blas
+                if len(modules) < len(node.names):
+                    yield parts
         elif isinstance(node, ast.Import):
             yield from (alias.name.split(".") for alias in node.names)
 
@@ -159,3 +215,72 @@ def test_every_split_module_is_placed() -> None:
     for package, modules in INSIDE.items():
         present = {p.stem for p in (PACKAGE / package).glob("*.py")} - {"__init__"}
         assert present == set(modules), (package, sorted(present ^ set(modules)))
+
+
+# --------------------------------------------------------------------------- private names stay home
+# A private name (``_x``) or a private module (``convcalc.engine._geometry``) belongs to its own piece
+# (a top-level module or a package): another piece calling it re-derives or reaches past a rule that
+# should have a public name (issue 10). ``convcalc._typing`` is private to the convcalc package as a
+# whole and open to all of it. Each entry below is a known case inside another helper's in-flight
+# work, written into /work/notes/requests.md; the lead clears the list.
+PRIVATE_ALLOWED: set[tuple[str, str]] = {
+    ("cli/sweep.py", "convcalc.sweep.grid._show"),  # H7: sweep.grid needs a public name for it
+    ("draw/model.py", "convcalc.exact.values._term"),  # H6/H2: exact.values.term (public) for a signed term
+    ("draw/reprs.py", "convcalc.exact.values._term"),  # H6/H2: the same
+    ("spec/builder.py", "convcalc.layers._registry"),  # H4: the registry's public face in convcalc.layers
+    ("spec/names.py", "convcalc.layers._registry"),  # H4: the same
+    ("torch.py", "convcalc.layers._registry"),  # H4: the same
+    ("torch.py", "convcalc.spec.names._IGNORED"),  # H4: public names for the ignored/only-value tables
+    ("torch.py", "convcalc.spec.names._ONLY"),  # H4: the same
+}
+
+EVERY_MODULE = sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def _private_in(source: str, piece: str) -> set[str]:
+    """``convcalc.<piece>...._private`` for each private name or module of another piece imported."""
+    found = set()
+    for node in _runtime_nodes(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] != "convcalc" or len(parts) < 3 or parts[1] == piece:
+                continue
+            private = [i for i, p in enumerate(parts) if i >= 2 and p.startswith("_") and not p.startswith("__")]
+            if private:
+                found.add(".".join(parts[:private[0] + 1]))
+    return found
+
+
+@pytest.mark.parametrize("path", EVERY_MODULE, ids=[str(p.relative_to(PACKAGE)) for p in EVERY_MODULE])
+def test_no_piece_imports_another_pieces_private_names(path: Path) -> None:
+    where = str(path.relative_to(PACKAGE))
+    found = {name for name in _private_in(path.read_text(), _piece(path)) if (where, name) not in PRIVATE_ALLOWED}
+    assert not found, f"{where} imports private {sorted(found)} of another piece; give it a public name"
+
+
+def test_the_private_allow_list_has_no_stale_entries() -> None:
+    present = {(str(p.relative_to(PACKAGE)), name) for p in EVERY_MODULE for name in _private_in(p.read_text(), _piece(p))}
+    assert PRIVATE_ALLOWED <= present, sorted(PRIVATE_ALLOWED - present)
+
+
+def test_the_private_name_check_sees_what_it_should() -> None:
+    """The checker itself: another piece's private names and modules are seen; one's own, dunders and
+    type-only imports are not."""
+    sample = ("from convcalc.arithmetic import _axes, conv_length\n"
+              "from convcalc.engine._geometry import Geometry\n"
+              "import convcalc.engine._blas\n"
+              "from convcalc.engine import _shifted\n"
+              "from convcalc.working import __all__\n"
+              "from convcalc.inverse import _ints\n"
+              "from convcalc._typing import as_value\n"
+              "if TYPE_CHECKING:\n    from convcalc.stack import _hidden\n"
+              "def f():\n    from convcalc.parse import _split\n")
+    assert _private_in(sample, "inverse") == {
+        "convcalc.arithmetic._axes", "convcalc.engine._geometry", "convcalc.engine._blas",
+        "convcalc.engine._shifted", "convcalc.parse._split"}
