@@ -45,7 +45,7 @@ __all__ = ["resnet", "resnet50_slim", "mobilenet_v1", "mobilenet_v2", "googlenet
 Built = tuple[Graph, tuple[int, ...]]
 
 
-def _cbr(x: Tensor, filters: int, kernel: int, stride: int = 1, padding: object = 0, groups: int = 1,
+def _cbr(x: Tensor, filters: int, kernel: int, stride: int = 1, padding: int | str = 0, groups: int = 1,
          relu: bool = True, name: str | None = None) -> Tensor:
     """Conv (no bias) -> BatchNorm -> ReLU, the unit of every network here."""
     x = BatchNorm2D()(Conv2D(filters, kernel, stride=stride, padding=padding, groups=groups, bias=False)(x))

@@ -283,7 +283,7 @@ def rf_working(layers: Sequence[Layer] | Graph, input_shape: Sequence[int] | Non
         if row.rf_step is None or any(not isinstance(st.stride, int) for st in row.rf_step):
             raise ConvCalcError(f"layer {row.index} ({row.name}) has no shift-invariant receptive field; "
                                 "use --rf-from after it")
-    steps = tuple(row.rf_step for row in rows)
+    steps = tuple(row.rf_step for row in rows if row.rf_step is not None)  # all of them (checked above)
     naxes = len(steps[0]) if steps else 0
     if any(len(st) != naxes for st in steps) or naxes == 0:
         raise ConvCalcError("the layers after the reference have no spatial axis to follow")

@@ -141,7 +141,7 @@ def symbolic_shapes(graph: Graph, symbol: str = "n", channels: int | None = None
     >>> skip.output_shape, skip.conditions          # the pool must not drop a row: n - 2 even
     ((16, n - 2, n - 2), ('n - 2 == 2*floor(n/2) - 2 (at node 4, Concat)',))
     """
-    import sympy
+    import sympy  # type: ignore[import-untyped]
 
     from convcalc.graph.merge import Concat
 

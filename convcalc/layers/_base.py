@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from convcalc.arithmetic import effective_kernel
 
@@ -138,7 +138,7 @@ class Layer:
         """Short label for tables and error messages."""
         return f"{type(self).__name__}()"
 
-    def __call__(self, *inputs: object, name: str | None = None) -> object:
+    def __call__(self, *inputs: Any, name: str | None = None) -> Any:
         """Functional API (:mod:`convcalc.graph`): ``Conv2D(64, 3)(x)`` adds a node taking tensor ``x``."""
         first = inputs[0][0] if inputs and isinstance(inputs[0], (list, tuple)) and inputs[0] else (
             inputs[0] if inputs else None)

@@ -178,10 +178,12 @@ def parse_shape(text: str, name: str = "input shape") -> tuple[int, ...]:
 
 
 def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *, layout: str = "nchw",
-               require_shape: bool = True, files: bool = True) -> tuple[list[L.Layer], tuple[int, ...]]:
+               require_shape: bool = True, files: bool = True) -> tuple[list[L.Layer] | Graph, tuple[int, ...]]:
     """A preset name or a spec (text or file) and the input shape to run it on, in ``layout`` order.
 
-    The one place that turns what a user typed into a model: ``convcalc stack``,
+    The model is a list of layer specs, or a :class:`~convcalc.graph.Graph`
+    when the spec or preset branches (``res[...]``, ``cat[...]``, ``@name``).
+    This is the one place that turns what a user typed into a model: ``convcalc stack``,
     ``convcalc rf``, ``convcalc check``'s stack questions, ``Sequential.from_spec``
     and ``convcalc train`` all call it, so a preset is recognised (aliases and
     case included) the same way everywhere.
