@@ -180,6 +180,9 @@ def load_questions(path: str | Path) -> list[dict[str, Any]]:
         raise ConvCalcError(f"{p}: not valid TOML: {error}") from None
     except RecursionError:
         raise ConvCalcError(f"{p}: not valid TOML: nested too deeply") from None
+    except ValueError:  # an int of more than 4,300 digits (Python's int-to-string limit), raised inside tomllib
+        raise ConvCalcError(f"{p}: a number in it has more than 4,300 digits; sizes and answers have at most "
+                            "100 (MAX_DIGITS)") from None
     questions = data.get("question")
     if not isinstance(questions, list) or not questions:
         raise ConvCalcError(f"{p}: no [[question]] tables found; see docs/checking.md for the format.")
@@ -243,13 +246,25 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+_ASCII_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+#: Most values in one size or shape field (``1x2x...``); convolutions have at most 3 spatial axes.
+MAX_AXES = 8
+
+
 def _int(value: Any, name: str, low: int | None = None) -> int:
+    """An int from an int or its text (``542_230``, ``"542,230"``): ASCII digits, at most MAX_DIGITS of them."""
+    from convcalc.expression import MAX_DIGITS, check_int
+
     if isinstance(value, str):
         text = value.strip().replace(",", "").replace("_", "")
-        if text.lstrip("+-").isdigit():
+        if _ASCII_INT.fullmatch(text):
+            if len(text.lstrip("+-")) > MAX_DIGITS:
+                raise ConvCalcError(f"The {name!r} parameter has {len(text.lstrip('+-')):,} digits, more than "
+                                    f"MAX_DIGITS = {MAX_DIGITS}.")
             value = int(text)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid(name, value, "an int" + (f" >= {low}" if low is not None else ""))
+        raise invalid(name, value, "an int" + (f" >= {low}" if low is not None else "") + " (ASCII digits)")
+    check_int(value, name)
     if low is not None and value < low:
         raise invalid(name, value, f"an int >= {low}")
     return value
@@ -268,6 +283,11 @@ def _unbracket(text: str, name: str, value: Any) -> str:
     return text
 
 
+def _check_axes(count: int, name: str) -> None:
+    if count > MAX_AXES:
+        raise ConvCalcError(f"The {name!r} parameter has {count:,} values; at most {MAX_AXES} (MAX_AXES).")
+
+
 def _ints(value: Any, name: str, low: int | None = None) -> tuple[int, ...]:
     """``7``, ``"7"``, ``"7x7"``, ``"28,32"``, ``"(28, 32)"``, ``"[28, 32]"`` or ``[28, 32]`` as a tuple of ints."""
     if isinstance(value, str):
@@ -275,10 +295,12 @@ def _ints(value: Any, name: str, low: int | None = None) -> tuple[int, ...]:
         parts = [t for t in text.replace("x", ",").split(",")] if text else []
         if not parts or any(not t.strip() for t in parts):
             raise invalid(name, value, "an int or ints such as 28x28 or 28,32")
+        _check_axes(len(parts), name)
         return tuple(_int(t.strip(), name, low) for t in parts)
     if isinstance(value, (list, tuple)):
         if not value:
             raise invalid(name, value, "at least one int")
+        _check_axes(len(value), name)
         return tuple(_int(v, name, low) for v in value)
     return (_int(value, name, low),)
 
@@ -434,7 +456,8 @@ PARSERS: dict[str, Callable[[Any, Any], Any]] = {
     "padding": _padding, "ceil_mode": _bool, "count_include_pad": _bool, "framework": _framework,
     "mode": _choice("valid", "same", "full"), "op": _choice("max", "avg"),
     "x": lambda v, b: _matrix(v, b, "x"), "f": lambda v, b: _matrix(v, b, "f"), "cell": _cell, "tolerance": _tolerance,
-    "spec": _text, "input": lambda v, b: _ints(v, "input", 1), "layer": _layer, "relative_to": _layer,
+    "spec": _text, "input": lambda v, b: _ints(v, "input", 1), "layer": _layer,
+    "relative_to": lambda v, b: _int(v, "relative_to", 0),
     "layout": _choice("nchw", "nhwc"), "batch": lambda v, b: _int(v, "batch", 1),
     "convention": _choice("torchvision", "torchinfo", "fvcore", "ptflops", "thop", "flops"),
 }

@@ -31,8 +31,13 @@ __all__ = ["parse_number", "parse_matrix", "matrix_from_text", "matrix_from_valu
 
 FILE_SUFFIXES = (".txt", ".csv", ".tsv", ".npy")
 
-_INT = re.compile(r"^[+-]?\d+$")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/[+-]?\d+)?$")
+_INT = re.compile(r"^[+-]?\d+$", re.ASCII)
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/[+-]?\d+)?$", re.ASCII)
+#: Longest number (characters) in a matrix; its exponent (``1e-3``) at most MAX_EXPONENT either way.
+MAX_NUMBER_CHARS = 100
+MAX_EXPONENT = 100
+#: Deepest bracket nesting of a matrix literal: O x C x H x W filters.
+MAX_NESTING = 4
 # Bracket literal tokens: brackets, commas, and anything else up to a separator.
 _TOKEN = re.compile(r"\s*([\[\]()]|,|[^\s\[\](),]+)")
 
@@ -53,8 +58,15 @@ def parse_number(text: str, where: str = "") -> int | Fraction:
     (-3, Fraction(1, 3), Fraction(1, 2), Fraction(2, 1))
     """
     token = text.strip().strip("'\"").strip()
+    if len(token) > MAX_NUMBER_CHARS:
+        raise ConvCalcError(f"{where + ': ' if where else ''}a number of {len(token):,} characters; at most "
+                            f"{MAX_NUMBER_CHARS} (MAX_NUMBER_CHARS).")
     if _INT.match(token):
         return int(token)
+    exponent = re.search(r"[eE]([+-]?\d+)", token)
+    if exponent and abs(int(exponent.group(1))) > MAX_EXPONENT:
+        raise ConvCalcError(f"{where + ': ' if where else ''}{token!r} has the exponent {exponent.group(1)}; "
+                            f"at most {MAX_EXPONENT} either way (MAX_EXPONENT).")
     if _NUMBER.match(token):
         try:
             return Fraction(token)
@@ -111,7 +123,8 @@ def _entry(v: object, name: str, r: int, c: int) -> object:
             raise ConvCalcError(f"{_where(name, r, c)}: {v!r} is not a finite number.")
         return int(v) if v.is_integer() else Fraction(repr(v))
     if isinstance(v, (list, tuple, dict)):
-        raise ConvCalcError(f"{_where(name, r, c)}: {v!r} is nested too deeply; a matrix has rows of numbers.")
+        raise ConvCalcError(f"{_where(name, r, c)}: a {type(v).__name__} is nested too deeply; a matrix has rows "
+                            "of numbers.")
     return v
 
 
@@ -125,6 +138,9 @@ def _bracket_literal(text: str, name: str) -> list:
         pos = m.end()
         tok = m.group(1)
         if tok in "[(":
+            if len(stack) > MAX_NESTING:
+                raise ConvCalcError(f"matrix {name}: brackets nested more than {MAX_NESTING} deep (at most "
+                                    "O x C x H x W).")
             stack.append([])
         elif tok in ")]":
             if len(stack) == 1:
@@ -412,7 +428,7 @@ def parse_tensor(source: str, name: str = "X", stdin: TextIO | None = None) -> A
     """
     text = source.strip()
     if text == "-":
-        data = (stdin or sys.stdin).read(MAX_FILE_BYTES + 1)
+        data = _read_stdin(stdin, name)
         if len(data) > MAX_FILE_BYTES or "\x00" in data:
             raise ConvCalcError(f"matrix {name}: standard input is over {_size_text(MAX_FILE_BYTES)} or holds "
                                 "NUL bytes.")
@@ -433,6 +449,15 @@ def parse_tensor(source: str, name: str = "X", stdin: TextIO | None = None) -> A
         return tensor_from_text(content, name)
     _count_cells(text, name, "the text")
     return tensor_from_text(text, name)
+
+
+def _read_stdin(stdin: TextIO | None, name: str) -> str:
+    """At most MAX_FILE_BYTES + 1 characters of standard input; text that is not UTF-8 is one error."""
+    try:
+        return (stdin or sys.stdin).read(MAX_FILE_BYTES + 1)
+    except UnicodeDecodeError as error:
+        raise ConvCalcError(f"matrix {name}: standard input is not UTF-8 text (an invalid byte at offset "
+                            f"{error.start}).") from None
 
 
 def _is_file(path: Path) -> bool:
@@ -462,7 +487,7 @@ def parse_matrix(source: str, name: str = "X", stdin: TextIO | None = None) -> M
     """
     text = source.strip()
     if text == "-":
-        data = (stdin or sys.stdin).read(MAX_FILE_BYTES + 1)
+        data = _read_stdin(stdin, name)
         if len(data) > MAX_FILE_BYTES:
             raise ConvCalcError(f"matrix {name}: standard input is larger than {_size_text(MAX_FILE_BYTES)}.")
         if "\x00" in data:

@@ -107,7 +107,7 @@ ERRORS = [
      "'convention' parameter must be one of torch, keras, trainable"),
     (["check", "outsize", "--in", "16", "--k", "0", "--answer", "1"], "field 'kernel': The 'kernel' parameter"),
     (["check", "missing.toml"], "answer file 'missing.toml' does not exist"),
-    (["check", "rf", "--spec", "hw5", "--layer", "x", "--answer", "3"], "Invalid value for '--layer'"),
+    (["check", "rf", "--spec", "hw5", "--layer", "x", "--answer", "3"], "field 'layer': The 'layer' parameter must be"),
     (["check", "outsize", "--in", "16", "--k", "3", "--answer", "14", "--bogus"], "--bogus"),
     (["check"], "Missing argument 'FILE|KIND'"),
 ]
@@ -263,3 +263,43 @@ def test_a_crash_in_a_diagnosis_is_not_swallowed(run_cli, monkeypatch):
     monkeypatch.setattr(sizes, "_match", broken)
     result = run_cli("check", "outsize", "--in", "16", "--k", "3", "--answer", "100")
     assert result.exit_code == 3, result.output
+
+
+HOSTILE_INLINE = [
+    ["outsize", "--in", "¹⁶", "--k", "2", "--answer", "7"],  # superscript digits: str.isdigit() is True
+    ["outsize", "--in", "١٦", "--k", "2", "--answer", "7"],  # Arabic-Indic digits
+    ["outsize", "--in", "1" * 10_000, "--k", "2", "--answer", "7"],
+    ["outsize", "--in", "16", "--k", "2", "--answer", "-" + "1" * 10_001],
+    ["outsize", "--in", "2x" * 2000 + "2", "--k", "2", "--answer", "7"],
+    ["stack_shape", "--spec", "conv(8,3) conv(8,3)", "--in", "2x" * 2000 + "2", "--layer", "1", "--answer", "8"],
+    ["stack_shape", "--spec", "conv(8,3)", "--in", "1x16x16", "--layer", "(" * 10_000, "--answer", "8x14x14"],
+    ["stack_shape", "--spec", "conv(8,3)", "--in", "1x16x16", "--layer", "1" * 10_000, "--answer", "8x14x14"],
+    ["macs", "--spec", "hw5", "--batch", "a" * 100_000, "--answer", "1"],
+    ["params", "--spec", "hw5", "--answer", "1" * 10_000],
+    ["correlate", "--x", "1 2; 3 4", "--f", "1", "--cell", "1" * 10_000, "--answer", "1"],
+    ["correlate", "--x", "[" * 10_000, "--f", "1", "--answer", "1"],
+]
+
+
+@pytest.mark.parametrize("args", HOSTILE_INLINE, ids=range(len(HOSTILE_INLINE)))
+def test_hostile_inline_values_are_one_short_line(run_cli, args):
+    result = run_cli("check", *args)
+    assert result.exit_code == 2, result.output[:500]
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("error:") and len(lines) == 1 and len(lines[0]) < 500, result.output[:500]
+
+
+def test_hostile_answer_files(run_cli, tmp_path):
+    cases = {
+        "huge_int.toml": '[[question]]\nkind = "outsize"\nin = ' + "1" * 10_000 + "\nk = 3\nanswer = 1\n",
+        "big_int.toml": '[[question]]\nkind = "outsize"\nin = ' + "1" * 4_000 + "\nk = 3\nanswer = 1\n",
+        "deep.toml": '[[question]]\nkind = "correlate"\nx = ' + "[" * 5000 + "1" + "]" * 5000 + '\nf = "1"\nanswer = 1\n',
+        "nested_x.toml": '[[question]]\nkind = "correlate"\nx = [[[[[1]]]]]\nf = "1"\nanswer = 1\n',
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        for extra in ([], ["--json"]):
+            result = run_cli("check", str(path), *extra)
+            assert result.exit_code == 2, (name, result.output[:300])
+            assert result.output.startswith("error:") and len(result.output) < 600, (name, result.output[:300])

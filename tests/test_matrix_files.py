@@ -154,3 +154,34 @@ def test_quiet_errors_give_the_place_not_the_text(tmp_path):
     assert "SECRET" not in str(info.value) and "row 2, column 2" in str(info.value)
     with pytest.raises(ConvCalcError, match="SECRET"):  # the user's own file on the command line: shown
         read_matrix_file(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1" * 10_000, r"a number of 10,000 characters; at most 100"),
+    ("-" + "7" * 5000 + " 1", r"a number of 5,001 characters"),
+    ("1e999999999 2", r"exponent 999999999; at most 100"),
+    ("1/3e-101", r"exponent"),
+    ("[" * 10_000 + "1" + "]" * 10_000, r"nested more than 4 deep"),
+    ("(" * 10_000, r"nested more than 4 deep"),
+    ("¹⁶ 2", r"'¹⁶' is not a number"),
+    ("١٢ 3", r"is not a number"),  # Arabic-Indic digits: not read as 12
+])
+def test_hostile_literals(text, message, run_cli):
+    with pytest.raises(ConvCalcError, match=message):
+        parse_matrix(text)
+    result = run_cli("correlate", text, "1")
+    assert result.exit_code == 2 and result.output.startswith("error:") and len(result.output) < 2000
+
+
+def test_hostile_files_and_stdin(tmp_path, run_cli):
+    (tmp_path / "huge_cell.txt").write_text("1" * 10_000 + " 2\n")
+    (tmp_path / "deep.txt").write_text("[" * 5000 + "1" + "]" * 5000)
+    for name in ("huge_cell.txt", "deep.txt"):
+        result = run_cli("correlate", str(tmp_path / name), "1")
+        assert result.exit_code == 2 and result.output.startswith("error:"), result.output
+    for data in (b"1 2 \xff\xfe", bytes(range(256))):
+        path = tmp_path / "stdin.bin"
+        path.write_bytes(data)
+        with path.open("r", encoding="utf-8") as handle:
+            with pytest.raises(ConvCalcError, match="standard input"):
+                parse_matrix("-", stdin=handle)

@@ -76,10 +76,10 @@ def check(
     spec: Annotated[Optional[str], _opt(
         "--spec", metavar="SPEC", help="Stack kinds: a preset (hw5, hw5-2conv, lenet5, alexnet, vgg16) or a "
                                        "layer list, e.g. --spec 'conv(8,3) conv(8,3)'.")] = None,
-    layer: Annotated[Optional[int], _opt(
+    layer: Annotated[Optional[str], _opt(
         "--layer", metavar="N", help="Stack kinds: the layer asked about, counted from 1 (default: the last; "
                                      "for params and macs the whole network), e.g. --layer 3.")] = None,
-    relative_to: Annotated[Optional[int], _opt(
+    relative_to: Annotated[Optional[str], _opt(
         "--relative-to", metavar="N", help="rf: measure on layer N's output instead of the input, "
                                            "e.g. --relative-to 1.")] = None,
     layout: Annotated[Optional[str], _opt(
@@ -89,7 +89,7 @@ def check(
         "--convention", metavar="NAME", help="params: keras (default: with BatchNorm's running mean/var), torch "
                                              "(parameters() only) or trainable; macs: torchvision (default), "
                                              "torchinfo, fvcore, ptflops, thop or flops; e.g. --convention torch.")] = None,
-    batch: Annotated[Optional[int], _opt("--batch", metavar="N", help="macs: batch size, e.g. --batch 32.")]
+    batch: Annotated[Optional[str], _opt("--batch", metavar="N", help="macs: batch size, e.g. --batch 32.")]
     = None,
     data_dir: Annotated[Optional[str], _opt(
         "--data-dir", metavar="DIR", help="Answer files: the folder the file's paths (x = \"x.csv\", spec = "
