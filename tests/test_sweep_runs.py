@@ -118,9 +118,15 @@ def test_the_cli_reports_failed_runs_and_exits_1(tmp_path: Path) -> None:
     empty.mkdir()
     result = runner.invoke(app, ["sweep", "--model", TINY, "--epochs", "1", "--limit", "20", "--data-dir",
                                  str(empty), "--grid", "data=mnist5k,fashion-mnist", "--jobs", "1", "--dir",
-                                 str(tmp_path / "s")])
+                                 str(tmp_path / "s"), "--markdown", str(tmp_path / "t.md")])
     assert result.exit_code == 1, result.output
     assert "failed: data=fashion-mnist:" in result.stdout and "best: data=mnist5k" in result.stdout
+    record = next(json.loads(p.read_text()) for p in (tmp_path / "s").glob("runs/*/result.json")
+                  if json.loads(p.read_text())["status"] == "finished")
+    table = (tmp_path / "t.md").read_text().splitlines()
+    assert table[0].startswith("| data | runs | status | test acc |")
+    assert table[2].startswith(f"| mnist5k | 1 | 1 finished | **{record['test_accuracy']:.4f}** |")
+    assert table[3].startswith("| fashion-mnist | 1 | 1 failed | -- |")
 
 
 def test_resume_reruns_only_what_did_not_finish(tmp_path: Path) -> None:

@@ -183,6 +183,8 @@ def sweep(
     = False,
     csv: Annotated[Optional[str], typer.Option("--csv", help="Write every epoch of every run here "
                                                "(default: DIR/epochs.csv).")] = None,
+    markdown: Annotated[Optional[str], typer.Option("--markdown", help="Also write the table as Markdown here "
+                                                    "(for a report).")] = None,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Draw the curves, grouped by the varied "
                                                 "parameters, into this PNG (needs convcalc[plot]).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: {runs: [...]}.")] = False,
@@ -197,7 +199,7 @@ def sweep(
 
     if max_runs < 1:
         raise invalid("max-runs", max_runs, "an int >= 1")
-    for option, path in (("--csv", csv), ("--plot", plot)):
+    for option, path in (("--csv", csv), ("--plot", plot), ("--markdown", markdown)):
         if path is not None:
             _check_output(option, path, (".png", ".svg", ".pdf", ".jpg", ".jpeg") if option == "--plot" else None)
     if plot is not None:
@@ -235,6 +237,11 @@ def sweep(
         progress.stop()
     if plot is not None:
         plot_sweep(result, plot)
+    if markdown is not None:
+        from convcalc.sweep.report import markdown_table, summarize
+        from convcalc.sweep.store import write_atomic
+
+        write_atomic(markdown, markdown_table(summarize(result)) + "\n")
     failed = [r for r in result.records.values() if r.get("status") == "failed"]
     if as_json:
         print_json(result.to_json())
@@ -251,6 +258,7 @@ def sweep(
             label = next((r.label for r in result.runs if r.id == record["id"]), record["id"])
             console.print(f"failed: {label}: {record.get('error')}", markup=False, soft_wrap=True)
         console.print(f"results: {result.directory}/runs/*/result.json; every epoch: {result.csv_path}"
-                      + (f"; curves: {plot}" if plot else ""), markup=False, soft_wrap=True)
+                      + (f"; curves: {plot}" if plot else "") + (f"; Markdown table: {markdown}" if markdown else ""),
+                      markup=False, soft_wrap=True)
     if failed:
         raise typer.Exit(code=1)

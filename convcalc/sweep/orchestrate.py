@@ -198,7 +198,7 @@ def run_sweep(spec: SweepSpec, *, directory: str | os.PathLike[str] | None = Non
                                     f"{error.strerror or error}; the runs saved so far are kept (--resume).") from None
             records[saved["id"]] = saved
             state.done += 1
-            state.running = max(state.running - 1, 0)
+            state.running = min(state.running, state.total - state.done)  # a queued run takes the free slot
             state.statuses[saved["status"]] = state.statuses.get(saved["status"], 0) + 1
             state.last, state.last_label = saved, labels.get(saved["id"], "")
             tell()

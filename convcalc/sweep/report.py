@@ -25,7 +25,7 @@ from typing import Any
 
 from convcalc.errors import ConvCalcError
 
-__all__ = ["ConfigRow", "summarize", "summarize_records", "plot_sweep"]
+__all__ = ["ConfigRow", "summarize", "summarize_records", "plot_sweep", "markdown_table"]
 
 
 @dataclass
@@ -167,3 +167,39 @@ def plot_sweep(result: Any, path: str | os.PathLike[str], *, metric: str = "val_
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return names
+
+
+def _number(value: float | None, digits: int = 4) -> str:
+    if value is None:
+        return "--"
+    return f"{value:.3g}" if abs(value) >= 1e4 else f"{value:.{digits}f}"
+
+
+def markdown_table(rows: list[ConfigRow]) -> str:
+    """The comparison table as Markdown (one row per configuration, the best in bold).
+
+    Examples
+    --------
+    >>> rows = summarize_records([({"lr": 0.1, "seed": 0}, {"status": "finished", "test_accuracy": 0.5,
+    ...                            "epochs": [{"loss": 1.0}]})])
+    >>> print(markdown_table(rows))
+    | lr | runs | status | test acc | ± std | min-max | train loss | epochs |
+    | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |
+    | 0.1 | 1 | 1 finished | **0.5000** | -- | -- | 1.0000 | 1 |
+    """
+    from convcalc.sweep.grid import _show
+
+    names = list(dict.fromkeys(k for row in rows for k in row.values)) or ["configuration"]
+    head = " | ".join(names)
+    lines = [f"| {head} | runs | status | test acc | ± std | min-max | train loss | epochs |",
+             "| " + " | ".join(["---"] * len(names)) + " | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        cells = [_show(row.values.get(n, "")) for n in names] if row.values else [row.label]
+        status = ", ".join(f"{n} {s}" for s, n in sorted(row.statuses.items(), key=lambda i: i[0] != "finished"))
+        mean = _number(row.mean)
+        spread = f"{_number(row.low)}-{_number(row.high)}" if len(row.accuracies) > 1 else "--"
+        epochs = "/".join(str(e) for e in sorted(set(row.epochs))) or "0"
+        cells = [c.replace("|", "\\|") for c in cells]
+        lines.append(f"| {' | '.join(cells)} | {row.runs} | {status} | {f'**{mean}**' if row.best else mean} | "
+                     f"{_number(row.std)} | {spread} | {_number(row.train_loss)} | {epochs} |")
+    return "\n".join(lines)
