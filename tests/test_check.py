@@ -187,7 +187,8 @@ def test_wrong_answers_show_their_diagnosis():
         aliases = {"transposed_run_backwards": "direct_formula_used", "transposed_padding_added": "padding_added",
                    "same_odd_pixel_first": "odd_pixel_first", "same_stride_ignored": "stride_ignored",
                    "bias_counted_in_macs": "bias_counted", "channels_last": "layout_nhwc",
-                   "rf_on_the_wrong_layer": "rf_wrong_reference"}
+                   "rf_on_the_wrong_layer": "rf_wrong_reference", "bn_buffers_forgotten": "buffers_forgotten",
+                   "bn_buffers_counted": "buffers_counted"}
         assert aliases.get(expected, expected) in codes, (v.id, codes)
 
 

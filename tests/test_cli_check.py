@@ -21,7 +21,7 @@ def test_hw5_file_all_right(run_cli, golden):
 def test_wrong_answers_file(run_cli, golden):
     result = run_cli("check", str(EXAMPLES / "wrong_answers.toml"))
     assert result.exit_code == 1
-    assert "0 of 21 right" in result.output
+    assert "0 of 23 right" in result.output
     golden("check_wrong_answers", result.output)
 
 
@@ -29,7 +29,7 @@ def test_file_json_for_autograders(run_cli):
     result = run_cli("check", str(EXAMPLES / "wrong_answers.toml"), "--json")
     assert result.exit_code == 1
     data = json.loads(result.output)
-    assert data["total"] == 21 and data["right"] == 0 and data["wrong"] == 21
+    assert data["total"] == 23 and data["right"] == 0 and data["wrong"] == 23
     first = data["questions"][0]
     assert first["id"] == "ceil-instead-of-floor" and first["verdict"] == "wrong"
     assert first["given"] == [8] and first["correct"] == [7]
