@@ -101,7 +101,9 @@ def _table(result: Any) -> Any:
     for name in names or ["configuration"]:
         table.add_column(escape(name))
     troubled = any(set(row.statuses) - {"finished"} for row in rows)
-    heads = ["runs", *(["status"] if troubled else []), "test acc", "± std", "min-max", "train loss", "epochs", "s/run"]
+    negated = any(row.negated for row in rows)
+    heads = ["runs", *(["status"] if troubled else []), "test acc", "± std", "min-max",
+             *(["negated acc"] if negated else []), "train loss", "epochs", "s/run"]
     for head in heads:
         table.add_column(head, justify="right")
     for row in rows:
@@ -112,7 +114,7 @@ def _table(result: Any) -> Any:
         status = [_status_text(row.statuses)] if troubled else []
         table.add_row("*" if row.best else "", *cells, str(row.runs), *status,
                       f"[bold]{_fmt(row.mean)}[/bold]" if row.best else _fmt(row.mean), _fmt(row.std), spread,
-                      _fmt(row.train_loss), "/".join(map(str, epochs)) if epochs else "0", _fmt(seconds, 1))
+                      *([_fmt(row.negated_mean)] if negated else []), _fmt(row.train_loss), "/".join(map(str, epochs)) if epochs else "0", _fmt(seconds, 1))
     return table, rows
 
 

@@ -40,6 +40,7 @@ class ConfigRow:
     losses: list[float] = field(default_factory=list)
     epochs: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    negated: list[float] = field(default_factory=list)
     best: bool = False
 
     @property
@@ -57,6 +58,11 @@ class ConfigRow:
     @property
     def high(self) -> float | None:
         return max(self.accuracies) if self.accuracies else None
+
+    @property
+    def negated_mean(self) -> float | None:
+        """Mean accuracy on the negated test set (runs with ``negate_test``), or None."""
+        return statistics.fmean(self.negated) if self.negated else None
 
     @property
     def train_loss(self) -> float | None:
@@ -87,6 +93,8 @@ def summarize_records(items: list[tuple[dict[str, Any], dict[str, Any]]]) -> lis
             row.losses.append(float(epochs[-1]["loss"]))
         if isinstance(record.get("seconds"), (int, float)):
             row.seconds.append(float(record["seconds"]))
+        if isinstance(record.get("negated_test_accuracy"), (int, float)):
+            row.negated.append(float(record["negated_test_accuracy"]))
     out = list(rows.values())
     scored = [(r.mean, i) for i, r in enumerate(out) if r.mean is not None]
     if scored:
@@ -191,8 +199,11 @@ def markdown_table(rows: list[ConfigRow]) -> str:
 
     names = list(dict.fromkeys(k for row in rows for k in row.values)) or ["configuration"]
     head = " | ".join(names)
-    lines = [f"| {head} | runs | status | test acc | ± std | min-max | train loss | epochs |",
-             "| " + " | ".join(["---"] * len(names)) + " | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    negated = any(row.negated for row in rows)
+    lines = [f"| {head} | runs | status | test acc | ± std | min-max |{' negated test acc |' if negated else ''}"
+             " train loss | epochs |",
+             "| " + " | ".join(["---"] * len(names)) + f" | ---: | --- | ---: | ---: | ---: |{' ---: |' if negated else ''}"
+             " ---: | ---: |"]
     for row in rows:
         cells = [_show(row.values.get(n, "")) for n in names] if row.values else [row.label]
         status = ", ".join(f"{n} {s}" for s, n in sorted(row.statuses.items(), key=lambda i: i[0] != "finished"))
@@ -200,6 +211,7 @@ def markdown_table(rows: list[ConfigRow]) -> str:
         spread = f"{_number(row.low)}-{_number(row.high)}" if len(row.accuracies) > 1 else "--"
         epochs = "/".join(str(e) for e in sorted(set(row.epochs))) or "0"
         cells = [c.replace("|", "\\|") for c in cells]
+        extra = f" {_number(row.negated_mean)} |" if negated else ""
         lines.append(f"| {' | '.join(cells)} | {row.runs} | {status} | {f'**{mean}**' if row.best else mean} | "
-                     f"{_number(row.std)} | {spread} | {_number(row.train_loss)} | {epochs} |")
+                     f"{_number(row.std)} | {spread} |{extra} {_number(row.train_loss)} | {epochs} |")
     return "\n".join(lines)
