@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from math import prod
 from typing import ClassVar
 
@@ -111,10 +112,8 @@ class _ConvND(_ConvBase):
         return resolve_padding(self.padding, spatial, k, s, d, framework)
 
     def output_shape(self, in_shape: Shape) -> Shape:
-        _, spatial = self._channels(in_shape)
-        k, s, d = self.window_geometry()
-        out = conv_output_size(spatial, k, s, self.padding_pairs(spatial), d)
-        return (self.filters, *out)
+        self._channels(in_shape)  # checked on every call (in_channels is not part of the cache key's equality)
+        return _conv_output(self, tuple(in_shape))
 
     def param_count(self, in_shape: Shape) -> Params:
         channels, _ = self._channels(in_shape)
@@ -130,7 +129,8 @@ class _ConvND(_ConvBase):
     def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
         """Weight MACs ``W`` (torchvision, fvcore, thop); ``(weights + bias) * out positions`` (torchinfo);
         ``W`` plus one add per output element for the bias (ptflops)."""
-        weights = self.macs(in_shape)
+        channels, _ = self._channels(in_shape)
+        weights = self.filters * (channels // self.groups) * prod(self.window_geometry()[0]) * prod(out_shape[1:])
         if convention in ("torchvision", "fvcore", "thop"):
             return weights
         if convention == "torchinfo":
@@ -143,6 +143,15 @@ class _ConvND(_ConvBase):
         _, spatial = self._channels(in_shape)
         k, s, d = self.window_geometry()
         return tuple(RFStep(kk, ss, lo, dd) for kk, ss, (lo, _), dd in zip(k, s, self.padding_pairs(spatial), d))
+
+
+@lru_cache(maxsize=4096)
+def _conv_output(layer: _ConvND, in_shape: Shape) -> Shape:
+    """Output shape of ``layer`` on ``in_shape``, cached: equal layers on equal shapes (a ResNet's repeated
+    blocks, a spec of thousands of identical layers) resolve their geometry once."""
+    spatial = in_shape[1:]
+    k, s, d = layer.window_geometry()
+    return (layer.filters, *conv_output_size(spatial, k, s, layer.padding_pairs(spatial), d))
 
 
 _guard_positional(_ConvND, ("filters", "kernel_size", "stride", "padding"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import MISSING, fields
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from convcalc import layers as L
@@ -60,6 +61,14 @@ def _suggest(key: str) -> str:
 
     close = difflib.get_close_matches(key, list(_TABLE), n=1, cutoff=0.75)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+@lru_cache(maxsize=None)
+def _fields(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A layer class's field names and its required ones (cached: a spec builds thousands of layers)."""
+    all_fields = fields(cls)
+    return (tuple(f.name for f in all_fields),
+            tuple(f.name for f in all_fields if f.default is MISSING and f.default_factory is MISSING))
 
 
 class _Builder:
@@ -155,7 +164,7 @@ class _Builder:
         self.refuse_ambiguous(item, entry, spelled, torch_style, args)
         extra = tuple(info.extra_args) if info else ()
         checked = [n for n in entry.torch_positional or entry.positional if n in _CHECKED]
-        names = [f.name for f in fields(entry.cls)] + checked + list(extra) + ["activation", "input_shape"]
+        names = [*_fields(entry.cls)[0], *checked, *extra, "activation", "input_shape"]
         given: dict[str, tuple[Any, _Token]] = {}
         if len(args) > len(order):
             raise self.fail(arg_tokens[len(order)], f"{item.name} takes at most {len(order)} positional "
@@ -210,8 +219,7 @@ class _Builder:
                 raise self.fail(item.token, str(error)) from None
             tokens = {k: tok for k, (_, tok) in given.items()}
             given = {k: (v, tokens.get(k, item.token)) for k, v in values.items()}
-        missing = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
-                   and f.name not in given]
+        missing = [name for name in _fields(cls)[1] if name not in given]
         if missing:
             last = max((order.index(m) for m in missing if m in order), default=-1)
             example = ", ".join(str(_EXAMPLES.get(n, 1)) for n in order[:last + 1])

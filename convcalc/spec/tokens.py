@@ -57,8 +57,8 @@ def _tokenize(text: str) -> list[_Token]:
         if match is None:
             raise _error(text, pos, f"unexpected character {text[pos]!r}")
         kind = match.lastgroup
-        if kind in ("number", "size") and max(len(part) for part in re.split(r"\s*[x×]\s*", match.group())) \
-                > MAX_NUMBER_CHARS:
+        if kind in ("number", "size") and match.end() - pos > MAX_NUMBER_CHARS and \
+                max(len(part) for part in re.split(r"\s*[x×]\s*", match.group())) > MAX_NUMBER_CHARS:
             raise _error(text, pos, f"a number longer than {MAX_NUMBER_CHARS} characters "
                          "(convcalc.spec.tokens.MAX_NUMBER_CHARS)")
         if kind not in ("space", "comment"):
