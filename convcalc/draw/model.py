@@ -30,7 +30,7 @@ from convcalc.arithmetic import adjoint_padding, ceil_window_dropped, effective_
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.exact import Geometry
 
-__all__ = ["Grid", "Frame", "Figure", "build_figure", "MAX_CELLS_PER_AXIS", "MAX_FRAMES", "KINDS", "VIEWS"]
+__all__ = ["Grid", "Frame", "Figure", "build_figure", "format_value", "MAX_CELLS_PER_AXIS", "MAX_FRAMES", "KINDS", "VIEWS"]
 
 #: Largest drawn extent per axis (input with its padding, stretched input, output, canvas).
 #: A wider picture is unreadable and slow, so it is refused rather than drawn.
@@ -149,10 +149,13 @@ def _grid(name: str, title: str, rows: range, cols: range, kind: Any, values: An
     return Grid(name, title, rows.start, cols.start, kinds, vals)
 
 
-def _fmt(v: Any) -> str:
-    from convcalc.exact.values import _term
+def format_value(v: Any) -> str:
+    """An exact value as text: ``3``, ``-1/2`` (a Fraction), or sympy's own form."""
+    from fractions import Fraction
 
-    return _term(v, bracket=False)
+    if isinstance(v, Fraction):
+        return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+    return str(v)
 
 
 def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, *,
@@ -253,9 +256,16 @@ def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, d
         from convcalc.exact import correlate
 
         y = correlate(xm, fm, stride=s2, dilation=d2, padding=pads2)
-        xv = lambda r, c: _fmt(xm[r][c]) if 0 <= r < n2[0] and 0 <= c < n2[1] else ("0" if input_kind(r, c) == "padding" else "")  # noqa: E731
-        fv = lambda r, c: _fmt(fm[r][c])  # noqa: E731
-        yv = lambda r, c: _fmt(y[r][c])  # noqa: E731
+        def xv(r: int, c: int) -> str:  # padding holds zeros; cells past it hold nothing
+            if 0 <= r < n2[0] and 0 <= c < n2[1]:
+                return format_value(xm[r][c])
+            return "0" if input_kind(r, c) == "padding" else ""
+
+        def fv(r: int, c: int) -> str:
+            return format_value(fm[r][c])
+
+        def yv(r: int, c: int) -> str:
+            return format_value(y[r][c])
     pad_text = _pad_title(pads, ndim)
     word = "pool window" if op == "pool" else "kernel"
     grids = [_grid("input", f"input {_axis_label(ndim, n)}{pad_text}", rows, cols, input_kind, xv)]
@@ -275,7 +285,7 @@ def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, d
 
             cell_working = explain(xm, fm, i, j, stride=s2, dilation=d2, padding=pads2)
             note = f"y{list((i, j)) if ndim == 2 else [j]} = " + cell_working.sum_text()
-            tags = tuple(("input", r, c, "×" + _fmt(cell_working.kernel[u][v]))
+            tags = tuple(("input", r, c, "×" + format_value(cell_working.kernel[u][v]))
                          for u, r in enumerate(cell_working.rows) for v, c in enumerate(cell_working.cols))
         frames.append(Frame(tuple(marks), f"output {(i, j) if ndim == 2 else (j,)}", note, tags))
     kind_name = {"conv": "convolution", "pool": "pooling" + (" (ceil mode)" if ceil_mode else "")}[op]

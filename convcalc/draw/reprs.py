@@ -119,7 +119,7 @@ def cell_html(cell: Any) -> str:
     >>> "= 68" in html
     True
     """
-    from convcalc.exact.values import _term
+    from convcalc.draw.model import format_value
 
     def grid(values: Any, padding: Any = None) -> str:
         body = []
@@ -127,7 +127,7 @@ def cell_html(cell: Any) -> str:
             cells = []
             for b, v in enumerate(row):
                 pad = padding is not None and padding[a][b]
-                cells.append(f"<td class='cc-m{' cc-pad' if pad else ''}'>{_e(_term(v, bracket=False))}</td>")
+                cells.append(f"<td class='cc-m{' cc-pad' if pad else ''}'>{_e(format_value(v))}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         return "<table class='cc-t'>" + "".join(body) + "</table>"
 
