@@ -51,3 +51,24 @@ def test_huge_numbers_are_refused_before_int_conversion(text: str) -> None:
 def test_non_ascii_digits_and_letters_are_unexpected_characters(text: str) -> None:
     with pytest.raises(ConvCalcError, match="unexpected character"):
         parse_spec(text)
+
+
+@pytest.mark.parametrize("text", ["conv(" * 5_000 + "8,3" + ")" * 5_000, "relu " * 200 + "foo(3)" + " relu" * 200,
+                                  "a" * 100_000, "conv(8, 3, " + "x" * 5_000 + "=1)",
+                                  "dense(10, activation='" + "z" * 3_000 + "')"])
+def test_errors_show_a_window_of_a_long_spec(text: str) -> None:
+    """The caret line shows at most CONTEXT_CHARS of the spec (plus '...'), and long names are shortened."""
+    from convcalc.spec.tokens import CONTEXT_CHARS
+
+    with pytest.raises(ConvCalcError) as caught:
+        parse_spec(text)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 3 and all(len(line) < 1_000 for line in lines), [len(line) for line in lines]
+    assert len(lines[1]) <= CONTEXT_CHARS + 2 + 6
+    shown = lines[1][2:]
+    column = int(lines[0].split("column ")[1].split(":")[0])
+    caret = lines[2].index("^") - 2
+    if shown.startswith("..."):  # the window starts inside the line: the caret stays on the same character
+        assert shown[caret] == text[column - 1]
+    else:
+        assert caret == column - 1

@@ -29,7 +29,7 @@ from convcalc.spec.names import (
 )
 from convcalc.layers._registry import normal
 from convcalc.spec.parser import _Call
-from convcalc.spec.tokens import _error, _Token
+from convcalc.spec.tokens import _error, _Token, shorten
 
 
 class ParsedSpec(NamedTuple):
@@ -59,6 +59,8 @@ class ParsedSpec(NamedTuple):
 def _suggest(key: str) -> str:
     import difflib
 
+    if len(key) > 40:
+        return ""
     close = difflib.get_close_matches(key, list(_TABLE), n=1, cutoff=0.75)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -113,7 +115,7 @@ class _Builder:
             return
         entry = _TABLE.get(key)
         if entry is None:
-            raise self.fail(item.token, f"unknown layer {item.name!r}{_suggest(key)}; known: "
+            raise self.fail(item.token, f"unknown layer {shorten(item.name)!r}{_suggest(key)}; known: "
                             f"{', '.join(sorted({e.info.names[0] for e in _TABLE.values() if e.info}))} (and their Keras/PyTorch names, docs/stacks.md)")
         self.build(item, entry)
 
@@ -147,7 +149,8 @@ class _Builder:
             return
         key = _normal(str(value))
         if key not in _ACTIVATIONS:
-            raise self.fail(token, f"unknown activation {value!r}; use one of {', '.join(sorted(_ACTIVATIONS))}")
+            raise self.fail(token, f"unknown activation {shorten(repr(value))}; use one of "
+                            f"{', '.join(sorted(_ACTIVATIONS))}")
         if _ACTIVATIONS[key] is not None:
             self.layers.append(_ACTIVATIONS[key]())
 
@@ -164,7 +167,7 @@ class _Builder:
         self.refuse_ambiguous(item, entry, spelled, torch_style, args)
         extra = tuple(info.extra_args) if info else ()
         checked = [n for n in entry.torch_positional or entry.positional if n in _CHECKED]
-        names = [*_fields(entry.cls)[0], *checked, *extra, "activation", "input_shape"]
+        names = list(dict.fromkeys([*_fields(entry.cls)[0], *checked, *extra, "activation", "input_shape"]))
         given: dict[str, tuple[Any, _Token]] = {}
         if len(args) > len(order):
             raise self.fail(arg_tokens[len(order)], f"{item.name} takes at most {len(order)} positional "
@@ -185,7 +188,7 @@ class _Builder:
                 if key in _IGNORED or key in _ONLY:
                     self.unmodelled(item, key, value, tok)
                     continue
-                raise self.fail(tok, f"{item.name} has no argument {tok.text!r}; it takes "
+                raise self.fail(tok, f"{item.name} has no argument {shorten(tok.text)!r}; it takes "
                                 f"{', '.join(n for n in names if n != 'input_shape')}")
             if target in given:
                 raise self.fail(tok, f"{item.name} got {target} twice")

@@ -32,14 +32,38 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE | re.ASCII)  # ASCII: a full-width '８' is an unexpected character, not silently 8
 
 
+#: Widest piece of the spec an error shows: the caret line is windowed around the column.
+CONTEXT_CHARS = 80
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` itself when short, else its start and end around ``...`` (error messages stay one line).
+
+    >>> shorten("conv" * 40, 20)
+    'convconv...convconv (160 characters)'
+    """
+    if len(text) <= limit:
+        return text
+    half = max(limit // 2 - 2, 1)
+    return f"{text[:half]}...{text[-half:]} ({len(text):,} characters)"
+
+
 def _error(text: str, pos: int, message: str, what: str = "spec syntax error") -> ConvCalcError:
+    """The error at ``pos``: line and column, the message, the line (a window of it when long) and a caret."""
     line_start = text.rfind("\n", 0, pos) + 1
     line_end = text.find("\n", pos)
     line_end = len(text) if line_end < 0 else line_end
     line_no = text.count("\n", 0, pos) + 1
     where = f"line {line_no}, column {pos - line_start + 1}" if "\n" in text.strip() else f"column {pos - line_start + 1}"
-    source = text[line_start:line_end]
-    return ConvCalcError(f"{what} at {where}: {message}\n  {source}\n  {' ' * (pos - line_start)}^")
+    first, last = line_start, line_end
+    if last - first > CONTEXT_CHARS:  # a window around the column, marked with ... where cut
+        first = max(line_start, pos - CONTEXT_CHARS // 2)
+        last = min(line_end, first + CONTEXT_CHARS)
+        first = max(line_start, last - CONTEXT_CHARS)
+    before = "..." if first > line_start else ""
+    after = "..." if last < line_end else ""
+    source = before + text[first:last] + after
+    return ConvCalcError(f"{what} at {where}: {message}\n  {source}\n  {' ' * (len(before) + pos - first)}^")
 
 
 def _tokenize(text: str) -> list[_Token]:
