@@ -73,7 +73,7 @@ def field_intervals(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
         raise invalid("unit", ",".join(map(str, unit)), "inside layer "
                       f"{top}'s output grid: " + " x ".join(f"0..{g - 1}" for g in grid))
     result = []
-    candidates = range(top + 1)
+    candidates: list[int] | range = range(top + 1)
     if top > ALL_GRIDS:  # a deep network: only the grids a picture can show (the last of each resolution)
         candidates = [m for m in range(top + 1) if m in (0, top) or sizes[m] != sizes[m + 1]]
     for m in candidates:
