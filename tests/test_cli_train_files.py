@@ -271,3 +271,17 @@ def test_plot_checks_its_labels_before_the_output_file(run_cli, tmp_path):
     out.write_bytes(b"old")
     result = run_cli("plot", str(hist), "--out", str(out), "--labels", "a,b")
     assert result.exit_code == 2 and "labels" in _lines(result)[0] and "already exists" not in result.output
+
+
+@pytest.mark.parametrize("option", ["--labels", "--title"])
+def test_plot_refuses_a_label_or_title_too_long_to_draw(run_cli, tmp_path, option):
+    hist = tmp_path / "h.json"
+    hist.write_text(json.dumps({"epochs": [{"loss": 1.0, "accuracy": 0.5}]}))
+    result = run_cli("plot", str(hist), "--out", str(tmp_path / "c.png"), option, "a" * 10_000)
+    assert result.exit_code == 2 and option.strip("-") in _lines(result)[0] and "200 characters" in result.output
+
+
+def test_a_data_dir_name_too_long_is_one_error_line(run_cli):
+    result = run_cli("train", *FAST, "--data", "mnist", "--data-dir", "a" * 100_000)
+    assert result.exit_code == 2 and "--data-dir" in result.output and "internal error" not in result.output
+    assert len(_lines(result)) == 1

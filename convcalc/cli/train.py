@@ -12,6 +12,8 @@ from convcalc.cli._console import console, err_console, print_json
 app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
 
 INTERRUPT_FILE = "convcalc-interrupted.npz"
+#: Longest legend entry or title `convcalc plot` draws (matplotlib's layout of a 10,000-character one takes minutes).
+MAX_LABEL = 200
 
 
 def _duration(seconds: float) -> str:
@@ -338,6 +340,10 @@ def plot(
     names = [s.strip() for s in labels.split(",")] if labels is not None else [_label(path) for path in histories]
     if len(names) != len(runs):
         raise invalid("labels", labels, f"{len(runs)} comma-separated labels, one per history file")
+    if any(len(name) > MAX_LABEL for name in names):
+        raise invalid("labels", labels, f"labels of at most {MAX_LABEL} characters each")
+    if title is not None and len(title) > MAX_LABEL:
+        raise invalid("title", title, f"a title of at most {MAX_LABEL} characters")
     check_output(out, "--out", overwrite=overwrite)  # after the options, before any drawing
     clean_stale_temps(out)
     plot_histories(runs, out, labels=names, metrics=metrics, validation=not no_val, title=title)

@@ -195,6 +195,16 @@ def _check_labels(key: str, where: Path, y_train: np.ndarray, y_test: np.ndarray
 def _roots(data_dir: str | os.PathLike[str] | None, looked: list[str]) -> list[tuple[Path, str]]:
     """The folders to search, in order, each with how it was chosen."""
     if data_dir is not None:
+        if "\x00" in str(data_dir):
+            raise ConvCalcError(f"data_dir (--data-dir) {str(data_dir)!r}: a folder name cannot contain a NUL "
+                                "character.")
+        try:
+            os.stat(Path(data_dir).expanduser())
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # reported with every place looked in
+        except OSError as error:  # a name too long, a loop of links, no permission
+            raise ConvCalcError(f"data_dir (--data-dir) '{data_dir}' cannot be searched: "
+                                f"{error.strerror or error}.") from None
         return [(Path(data_dir).expanduser(), "data_dir")]
     roots = []
     env = os.environ.get("CONVCALC_DATA", "")
