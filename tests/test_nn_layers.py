@@ -220,3 +220,13 @@ def test_fused_conv_pool_blocks_train_exactly_like_the_modules_as_written(specs,
     for module in model.modules:
         for key, param in module.params.items():
             assert rel_error(module.grads[key], numerical_gradient(f, param, np.array(1.0))) < TOL
+
+
+@pytest.mark.parametrize("options", [{"scale": False}, {"bias": False}, {"track_running_stats": False}])
+def test_a_batch_norm_without_its_affine_or_statistics_is_refused_not_trained_affine(options):
+    from convcalc import layers as L
+    from convcalc.errors import ConvCalcError
+    from convcalc.nn import Sequential
+
+    with pytest.raises(ConvCalcError, match=f"{next(iter(options))}=False is not supported"):
+        Sequential([L.Conv2D(4, 3), L.BatchNorm2D(**options), L.Flatten(), L.Dense(2)], (1, 6, 6))

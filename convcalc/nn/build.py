@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from convcalc import layers as specs
+from convcalc.errors import ConvCalcError
 from convcalc.nn import activations
 from convcalc.nn.layers import (AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Flatten, GlobalPool2d, MaxPool2d,
                                 ZeroPad2d, unsupported)
@@ -68,6 +69,11 @@ def build_module(spec: specs.Layer, in_shape: tuple[int, ...], *, rng: np.random
         return ZeroPad2d(spec)
     if kind in (specs.BatchNorm1D, specs.BatchNorm2D):
         spec.output_shape(in_shape)  # checks the rank
+        off = [f"{name}=False" for name in ("scale", "bias", "track_running_stats") if not getattr(spec, name, True)]
+        if off:  # the module has a learnable scale and shift and running statistics: never train another layer
+            raise ConvCalcError(f"The trainer cannot train {spec.describe()} yet: its batch norm always has a "
+                                f"learnable scale and shift and running statistics ({', '.join(off)} is not "
+                                "supported).")
         return BatchNorm(in_shape[0], dtype)
     if kind is specs.LeakyReLU:
         return activations.LeakyReLU(spec.negative_slope)
