@@ -338,3 +338,29 @@ def test_docs_name_table_is_the_registry_table() -> None:
     from convcalc.spec.names import name_table
 
     assert name_table() in (DOCS / "stacks.md").read_text(), "regenerate the table: print(name_table())"
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_nearest_upsampling_steps_as_the_transposed_convolution_it_is(scale: int) -> None:
+    """Nearest upsampling by s is ConvTranspose2d(C, C, kernel s, stride s, groups=C) with all-ones weights, so
+    its receptive-field step must be that layer's (the fractional step of convcalc.receptive); PixelShuffle(s)
+    reads input i // s the same way."""
+    from fractions import Fraction
+
+    up = L.Upsample(scale_factor=scale).rf_step((2, 5, 5))
+    assert up == L.ConvTranspose2D(2, scale, stride=scale, groups=2).rf_step((2, 5, 5))
+    assert up == L.PixelShuffle(scale).rf_step((2 * scale * scale, 5, 5))
+    assert up[0].stride == Fraction(1, scale)
+    module = nn.Upsample(scale_factor=scale)
+    x = torch.zeros(1, 1, 5, 5, requires_grad=True)
+    module(x)[0, 0, 0, scale - 1].backward()  # the last output unit that still reads input (0, 0)
+    assert x.grad[0, 0].nonzero().tolist() == [[0, 0]]
+
+
+def test_cropping_of_a_symbolic_size_is_symbolic() -> None:
+    import sympy
+
+    n = sympy.Symbol("n", positive=True, integer=True)
+    assert L.Cropping2D(((4, 4), (4, 4))).output_shape((8, n, n)) == (8, n - 8, n - 8)
+    with pytest.raises(ConvCalcError, match="leaves nothing"):
+        L.Cropping2D(((4, 4), (0, 0))).output_shape((8, 8, n))

@@ -61,7 +61,7 @@ class Upsample(_NoWeights, Layer):
     >>> Upsample(size=(10, 15), mode="bilinear").output_shape((3, 4, 5))
     (3, 10, 15)
     >>> Upsample(scale_factor=2).rf_step((1, 4, 4))[0]
-    RFStep(kernel=1, stride=Fraction(1, 2), padding_lo=0, dilation=1)
+    RFStep(kernel=1, stride=Fraction(1, 2), padding_lo=Fraction(1, 4), dilation=1)
     """
 
     size: int | tuple[int, ...] | None = None
@@ -121,9 +121,12 @@ class Upsample(_NoWeights, Layer):
             if o % n:
                 return None
             scale = o // n
+            # Output i's centre is input coordinate (i + 1/2)/s - 1/2 (half-pixel geometry): a first centre of
+            # 1/(2s) - 1/2 = (K - 1)/2 - P. Nearest reads 1 input (K = 1, P = (s - 1)/(2s), exactly a transposed
+            # convolution with kernel s and stride s); bilinear reads 2 (K = 2, P = 1 - 1/(2s)).
             if self.mode == "nearest" or scale == 1:
-                steps.append(RFStep(1, Fraction(1, scale), 0, 1))
-            else:  # output i reads inputs around (i + 1/2)/s - 1/2: two of them, centred 1/(2s) - 1/2 from 0
+                steps.append(RFStep(1, Fraction(1, scale), fraction_step(Fraction(scale - 1, 2 * scale)), 1))
+            else:
                 steps.append(RFStep(2, Fraction(1, scale), fraction_step(Fraction(1) - Fraction(1, 2 * scale)), 1))
         return tuple(steps)
 
@@ -180,7 +183,7 @@ class UpSampling2D(_NoWeights, Layer):
 class PixelShuffle(_Uncounted, Layer):
     """``(C*r*r, H, W) -> (C, H*r, W*r)``, as ``torch.nn.PixelShuffle(r)`` (TF's ``depth_to_space``).
 
-    Receptive-field step: each output reads one input, a step of ``1/r`` input units.
+    Receptive-field step: each output reads one input, a step of ``1/r`` input units (as nearest upsampling).
 
     Examples
     --------
@@ -202,8 +205,10 @@ class PixelShuffle(_Uncounted, Layer):
         return (channels // (r * r), *(n * r for n in spatial))
 
     def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
+        """As nearest upsampling by ``r``: output ``i`` reads input ``i // r`` (of another channel)."""
         self.output_shape(in_shape)
-        return (RFStep(1, Fraction(1, self.upscale_factor), 0, 1),) * 2
+        r = self.upscale_factor
+        return (RFStep(1, Fraction(1, r), fraction_step(Fraction(r - 1, 2 * r)), 1),) * 2
 
     def describe(self) -> str:
         return f"PixelShuffle({self.upscale_factor})"

@@ -7,6 +7,7 @@ from math import prod
 from typing import ClassVar
 
 from convcalc.arithmetic import resolve_padding
+from convcalc._typing import definitely
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers._base import _IDENTITY, Layer, RFStep, Shape, channels_first, channels_last
 from convcalc.layers._checks import _check_padding, _fmt, _is_int, _spatial, _tupled, _Uncounted
@@ -121,7 +122,7 @@ class _CroppingND(_Uncounted, Layer):
         channels, spatial = _spatial(self, in_shape, self.ndim)
         out = []
         for axis, (n, (lo, hi)) in enumerate(zip(spatial, self.cropping_pairs())):
-            if n - lo - hi < 1:
+            if definitely(n - lo - hi < 1):  # a symbolic size is refused only when it is surely too small
                 raise ConvCalcError(f"cropping {lo} + {hi} leaves nothing of the input {n} on axis {axis}; "
                                     f"crop at most {n - 1} in total")
             out.append(n - lo - hi)
