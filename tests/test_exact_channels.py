@@ -284,3 +284,18 @@ def test_cli_explain_all_is_bounded(run_cli):
     row = " ".join(["1"] * 60)
     result = run_cli("correlate", "; ".join([row] * 60), "1", "--explain", "all")
     assert result.exit_code == 2 and "at most 2,500 cells" in result.output
+
+
+def test_pool_window_of_padding_only_is_a_clear_error():
+    """PyTorch gives -inf (max) or nan (avg without the padding) where a window sees no input cell."""
+    torch = pytest.importorskip("torch")
+    from convcalc.exact import avg_pool, max_pool
+
+    ref = torch.nn.functional.max_pool2d(torch.tensor([[[0.0, 5.0]]]), 2, 1, 1, 2)
+    assert torch.isinf(ref).all()  # the geometry is legal; the value is not exact
+    with pytest.raises(ConvCalcError, match=r"cell \(0, 0\) covers only padding.*-inf"):
+        max_pool([[0, 5]], 2, 1, 1, 2)
+    # average pooling has no dilation and padding <= k // 2, so every window holds a real cell
+    assert avg_pool([[1]], 2, 2, 1, count_include_pad=False, ceil_mode=True) == [[1]]
+    legal = torch.nn.functional.max_pool2d(torch.tensor([[[0.0, 5.0]]]), 2, 1, 1, 1)
+    assert max_pool([[0, 5]], 2, 1, 1, 1) == legal[0].to(torch.int64).tolist() == [[0, 5, 5], [0, 5, 5]]

@@ -19,7 +19,8 @@ def _stack(q: dict[str, Any]) -> tuple[list[Any], tuple[int, ...]]:
         given = channels_first(tuple(given))
     source = getattr(q["spec"], "file", None)
     try:
-        layers, shape = load_stack(q["spec"], None if given is None else tuple(given), require_shape=False)
+        layers, shape = load_stack(q["spec"], None if given is None else tuple(given), require_shape=False,
+                                   files=False)  # an answer file's spec is text; check reads its files, confined
     except ConvCalcError as error:
         if source is None:
             raise

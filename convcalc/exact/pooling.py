@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from convcalc._typing import is_symbolic
-from convcalc.errors import invalid
+from convcalc.errors import ConvCalcError, invalid
 from convcalc.exact.geometry import Geometry, _check_cell, _ints, _pool_geometry
 from convcalc.exact.values import Matrix, Value, _term, _tuples, as_matrix
 from convcalc.exact.work import check_work
@@ -55,6 +55,12 @@ def _pool_cell(xm: Matrix, g: Geometry, i: int, j: int, op: str, count_include_p
     (top, bottom), (left, right) = g.padding
     window = [[xm[r][c] if 0 <= r < n_rows and 0 <= c < n_cols else None for c in cols] for r in rows]
     values = [v for row in window for v in row if v is not None]
+    if not values and (op == "max" or not count_include_pad):
+        what = "-inf (max pooling)" if op == "max" else "nan (0 / 0: average over no real cell)"
+        raise ConvCalcError(
+            f"The window of output cell ({i}, {j}) covers only padding (input rows {rows[0]}..{rows[-1]}, columns "
+            f"{cols[0]}..{cols[-1]} of a {n_rows}x{n_cols} input): PyTorch gives {what} there, which is not an "
+            "exact value; use less padding or dilation")
     if op == "max":
         return PoolWorking((i, j), tuple(rows), tuple(cols), _tuples(window), op, 1, max(values))  # type: ignore
     if count_include_pad:  # PyTorch: the window clipped to the padded input (ceil mode can overhang it)

@@ -93,6 +93,17 @@ def _tuples(m: Matrix) -> tuple[tuple[Value, ...], ...]:
     return tuple(tuple(row) for row in m)
 
 
+def term(v: Value, bracket: bool = True) -> str:
+    """A value as a term of a written-out sum: negative values and fractions in parentheses.
+
+    Examples
+    --------
+    >>> term(3), term(-2), term(Fraction(1, 3)), term(-2, bracket=False)
+    ('3', '(-2)', '(1/3)', '-2')
+    """
+    return _term(v, bracket)
+
+
 def _term(v: Value, bracket: bool = True) -> str:
     text = str(v)
     if bracket and (text.startswith("-") or (not isinstance(v, int) and ("/" in text or " " in text))):
