@@ -11,14 +11,15 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "convcalc"
 
 CORE = {"errors", "expression", "_typing"}
-ARITHMETIC = CORE | {"padding", "arithmetic"}
+ARITHMETIC = CORE | {"padding", "lengths", "arithmetic"}
 # What each top-level piece of convcalc may import from convcalc ("cli" may import anything).
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "expression": {"errors"},
     "_typing": {"errors", "expression"},
     "padding": CORE,
-    "arithmetic": CORE | {"padding"},
+    "lengths": CORE,
+    "arithmetic": CORE | {"padding", "lengths"},
     "inverse": ARITHMETIC,
     "working": ARITHMETIC,
     "parse": ARITHMETIC,
