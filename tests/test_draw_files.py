@@ -86,6 +86,21 @@ def test_missing_pillow_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_
     draw(5, 3).save(tmp_path / "x.svg")  # SVG needs nothing
 
 
+def test_pooling_a_matrix_draws_the_pooled_values() -> None:
+    import re
+
+    from convcalc.exact import avg_pool, max_pool
+
+    x = [[1, 2, 3, 4, 5], [5, 6, 7, 8, 9], [0, 1, 2, 3, 4], [9, 8, 7, 6, 5], [1, 1, 1, 1, 1]]
+    for pool_op, expected in (("max", max_pool(x, 2, 2, 1, 1, True)), ("avg", avg_pool(x, 2, 2, 1, True))):
+        svg = draw(None, 2, 2, 1, op="pool", ceil_mode=True, x=x, pool_op=pool_op, cell=(2, 2)).svg()
+        values = re.findall(r'data-grid="output" data-row="(\d)" data-col="(\d)" data-kind="output"/>', svg)
+        assert len(values) == 9
+        shown = re.findall(r'text-anchor="middle" fill="#111">([^<]*)</text>', svg)[-9:]
+        assert shown == [str(v) for row in expected for v in row]
+    assert "y[2, 2] = max(6, 5, 1, 1) = 6" in draw(None, 2, 2, 1, op="pool", ceil_mode=True, x=x, cell=(2, 2)).svg()
+
+
 # --------------------------------------------------------------------------- golden SVGs
 @pytest.mark.parametrize("name, caption, kwargs", CLASSICS + SEEDS, ids=[c[0] for c in CLASSICS + SEEDS])
 def test_golden_svg(name: str, caption: str, kwargs: dict, request: pytest.FixtureRequest) -> None:
@@ -233,6 +248,7 @@ def test_cli_options_of_outsize(run_cli, tmp_path: Path) -> None:
                  ["--in", "5", "--k", "2", "--s", "2", "--p", "same", "--framework", "keras"],
                  ["--in", "5,7", "--k", "3", "--p", "0:1"],
                  ["--x", "1 2 3; 4 5 6; 7 8 9", "--f", "1 0; 0 -1", "--cell", "1,1"],
+                 ["--pool", "--x", "1 2 3; 4 5 6; 7 8 9", "--k", "2", "--s", "1", "--avg"],
                  ["--stack", "hw5", "--unit", "6,6"],
                  ["--stack", "conv(8,3,p=1) pool(2)", "--in", "1x16x16", "--unit", "1,2", "--layer", "1"],
                  ["--stack", "conv(8,3) relu conv(8,3)", "--in", "1x12x12", "--unit", "3,3", "--effective"]):
@@ -257,6 +273,9 @@ def test_cli_options_of_outsize(run_cli, tmp_path: Path) -> None:
     (["--stack", "hw5", "--unit", "99,0"], "unit"),
     (["--stack", "nosuchnet", "--unit", "0,0"], "neither a preset"),
     (["--in", "5", "--k", "3", "--unit", "1,1"], "--stack"),
+    (["--in", "5", "--k", "3", "--avg"], "--avg goes with"),
+    (["--pool", "--x", "1 2; 3 4", "--f", "1", "--k", "2"], "one matrix"),
+    (["--transposed", "--x", "1 2; 3 4", "--f", "1"], "not for a transposed"),
     (["--in", "5", "--k", "3", "--effective"], "--stack"),
     (["--in", "40x40", "--k", "3", "-o", "x.gif"], "frames"),
 ])

@@ -34,6 +34,8 @@ def draw(
     output_padding: Annotated[str, typer.Option("--output-padding", help="Transposed only: extra size on the "
                                                                          "bottom/right.")] = "0",
     pool: Annotated[bool, typer.Option("--pool", help="Pooling (stride defaults to the kernel).")] = False,
+    avg: Annotated[bool, typer.Option("--avg", help="With --pool and --x: average pooling (max by default).")]
+    = False,
     ceil: Annotated[bool, typer.Option("--ceil", help="Pooling in ceil mode; the dropped window is drawn.")] = False,
     framework: Annotated[str, typer.Option("--framework", help="'same' rule: torch or keras.")] = "torch",
     cell: Annotated[Optional[str], typer.Option(
@@ -96,7 +98,19 @@ def draw(
         from convcalc.parse import parse_sizes
 
         xm = fm = None
-        if x is not None or f is not None:
+        if avg and not (pool and x is not None):
+            raise ConvCalcError("--avg goes with --pool --x MATRIX (average pooling of the numbers)")
+        if pool and x is not None:
+            from convcalc.matrix_input import parse_matrix
+
+            xm = parse_matrix(x, "X")
+            if f is not None:
+                raise ConvCalcError("--pool takes one matrix (--x); --f is a convolution's kernel")
+            shape_x = f"{len(xm)}x{len(xm[0])}"
+            if size is not None and parse_sizes(size, "--in") != parse_sizes(shape_x, "--in"):
+                raise ConvCalcError(f"--in {size} disagrees with the matrix shape {shape_x}; leave --in out")
+            size = shape_x
+        elif x is not None or f is not None:
             if x is None or f is None:
                 raise ConvCalcError("give both --x and --f (the input and the kernel matrix)")
             from convcalc.matrix_input import parse_matrix
@@ -116,7 +130,8 @@ def draw(
         picked = None if cell is None else _ints(cell, "cell", "I,J (0-indexed ints), e.g. 1,2; J in 1-D")
         picture = draw_picture(g["size"], g["kernel"], g["stride"], g["padding"], g["dilation"], op=op,
                                ceil_mode=ceil, output_padding=parse_sizes(output_padding, "output_padding"),
-                               framework=framework, cell=picked, view=view, x=xm, f=fm)
+                               framework=framework, cell=picked, view=view, x=xm, f=fm,
+                               pool_op="avg" if avg else "max")
         scene = picture.scene
     _write(scene, output)
 

@@ -110,14 +110,16 @@ def save(scene: Scene, path: str | os.PathLike) -> str:
 
 def draw(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, *, op: str = "conv",
          ceil_mode: bool = False, output_padding: Any = 0, framework: str = "torch",
-         cell: tuple[int, ...] | None = None, view: str = "direct", x: Any = None, f: Any = None) -> Picture:
+         cell: tuple[int, ...] | None = None, view: str = "direct", x: Any = None, f: Any = None,
+         pool_op: str = "max") -> Picture:
     """Draw a convolution (``op="conv"``), pooling (``"pool"``) or transposed convolution (``"transposed"``).
 
     Parameters are those of :func:`convcalc.explain_output_size`; ``cell`` is
     one output cell (``(i, j)``, or ``(j,)`` in 1-D), None for every position;
     ``view`` is ``"direct"`` (a transposed convolution as the equivalent direct
     convolution over the stretched, padded input) or ``"scatter"``; ``x`` and
-    ``f`` are matrices whose numbers are drawn (a convolution only).
+    ``f`` are matrices whose numbers are drawn (a convolution; pooling takes ``x`` only, with
+    ``pool_op`` ``"max"`` or ``"avg"``, values from :func:`convcalc.exact.max_pool` / ``avg_pool``).
 
     Raises
     ------
@@ -128,7 +130,7 @@ def draw(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, dilation:
     """
     return Picture(build_figure(size, kernel, stride, padding, dilation, op=op, ceil_mode=ceil_mode,
                                 output_padding=output_padding, framework=framework, cell=cell, view=view,
-                                x=x, f=f))
+                                x=x, f=f, pool_op=pool_op))
 
 
 def receptive_field(layers: Any, input_shape: Any, unit: tuple[int, ...], layer: int | None = None, *,

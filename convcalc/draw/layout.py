@@ -42,7 +42,7 @@ MARK_STYLES = {
     "field-outline": ("#0b2f6b", 0.0, "#0b2f6b", ""),
 }
 MARK_TEXT = {
-    "window": "kernel footprint", "target": "the output cell shown", "source": "input cell being scattered",
+    "window": "kernel (or pool window) footprint", "target": "the output cell shown", "source": "input cell being scattered",
     "write": "output cells it adds to", "dropped": "window ceil mode drops (starts in the right padding)",
 }
 TEXT = "#1d2733"

@@ -161,7 +161,7 @@ def format_value(v: Any) -> str:
 def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, *,
                  op: str = "conv", ceil_mode: bool = False, output_padding: Any = 0, framework: str = "torch",
                  cell: tuple[int, ...] | None = None, view: str = "direct", x: Any = None, f: Any = None,
-                 animate: bool = True) -> Figure:
+                 animate: bool = True, pool_op: str = "max") -> Figure:
     """The picture of one convolution, pooling or transposed convolution, as a :class:`Figure`.
 
     Parameters are those of :func:`convcalc.explain_output_size` (``op`` is its
@@ -184,10 +184,19 @@ def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, d
         raise invalid("op", op, "one of " + ", ".join(OPS))
     if view not in VIEWS:
         raise invalid("view", view, "one of " + ", ".join(VIEWS))
-    if x is not None or f is not None:
+    if pool_op not in ("max", "avg"):
+        raise invalid("pool_op", pool_op, "'max' or 'avg'")
+    if op == "pool" and x is not None:  # pooling a matrix: the window size is the kernel, not a matrix
+        if f is not None:
+            raise ConvCalcError("pooling takes one matrix (x), no kernel matrix f")
+        from convcalc.exact import as_matrix
+
+        xm = as_matrix(x, "x")
+        size = (len(xm), len(xm[0]))
+    elif x is not None or f is not None:
         if op != "conv" or x is None or f is None:
-            raise ConvCalcError("matrices need both x and f, and draw them for a convolution only "
-                                "(not --pool or --transposed)")
+            raise ConvCalcError("matrices are drawn for a convolution (x and f) or pooling (x); "
+                                "not for a transposed convolution")
         from convcalc.exact import as_matrix
 
         xm, fm = as_matrix(x, "x"), as_matrix(f, "f")
@@ -253,16 +262,22 @@ def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, d
 
     xv = fv = yv = None
     if x is not None:
-        from convcalc.exact import correlate
+        from convcalc.exact import avg_pool, correlate, max_pool
 
-        y = correlate(xm, fm, stride=s2, dilation=d2, padding=pads2)
-        def xv(r: int, c: int) -> str:  # padding holds zeros; cells past it hold nothing
+        if op == "pool":  # PyTorch: max pooling ignores padding; average counts it (count_include_pad)
+            y = (max_pool(xm, k2, s2, pads2, d2, ceil_mode) if pool_op == "max"
+                 else avg_pool(xm, k2, s2, pads2, ceil_mode))
+        else:
+            y = correlate(xm, fm, stride=s2, dilation=d2, padding=pads2)
+
+        def xv(r: int, c: int) -> str:  # padding holds zeros (ignored by max pooling); past it nothing
             if 0 <= r < n2[0] and 0 <= c < n2[1]:
                 return format_value(xm[r][c])
-            return "0" if input_kind(r, c) == "padding" else ""
+            return "0" if input_kind(r, c) == "padding" and not (op == "pool" and pool_op == "max") else ""
 
-        def fv(r: int, c: int) -> str:
-            return format_value(fm[r][c])
+        if op != "pool":
+            def fv(r: int, c: int) -> str:
+                return format_value(fm[r][c])
 
         def yv(r: int, c: int) -> str:
             return format_value(y[r][c])
@@ -280,7 +295,12 @@ def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, d
         marks = [("input", r, c, "window") for r in rws for c in cls]
         marks.append(("output", i, j, "target"))
         note, tags = "", ()  # type: tuple[str, tuple[tuple[str, int, int, str], ...]]
-        if x is not None:
+        if x is not None and op == "pool":
+            from convcalc.exact import explain_pool
+
+            note = f"y{list((i, j)) if ndim == 2 else [j]} = " + explain_pool(
+                xm, i, j, k2, s2, pads2, d2, ceil_mode, op=pool_op).text()
+        elif x is not None:
             from convcalc.exact import explain
 
             cell_working = explain(xm, fm, i, j, stride=s2, dilation=d2, padding=pads2)
