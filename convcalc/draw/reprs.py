@@ -131,10 +131,10 @@ def cell_html(cell: Any) -> str:
             body.append("<tr>" + "".join(cells) + "</tr>")
         return "<table class='cc-t'>" + "".join(body) + "</table>"
 
-    flip = " (flipped)" if cell.flipped else ""
+    flip = "<div class='cc-note'>the kernel is flipped (a convolution)</div>" if cell.flipped else ""
     cols = f"rows {cell.rows[0]}..{cell.rows[-1]}, columns {cell.cols[0]}..{cell.cols[-1]}"
     return (f"{_STYLE}<div><b>output cell {cell.cell}</b> <span class='cc-note'>window {cols}"
             f"{'; grey cells are padding' if cell.any_padding else ''}</span></div>"
             "<table><tr><td>" + grid(cell.window, cell.is_padding) + "</td><td>&times;</td><td>"
             + grid(cell.kernel) + f"</td><td>=</td><td>{grid(cell.products)}</td></tr></table>"
-            f"<div class='cc-m'>{_e(cell.sum_text())}</div><div class='cc-note'>kernel{flip}</div>")
+            f"<div class='cc-m'>{_e(cell.sum_text())}</div>{flip}")
