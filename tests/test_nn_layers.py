@@ -164,7 +164,8 @@ def test_whole_model_gradients_with_relu_deferred_into_max_pool():
     # overlapping windows: no fused convolution block, but the ReLU still moves after the pooling
     specs = [L.Conv2D(3, 3), L.ReLU(), L.MaxPool2D(3, stride=2), L.Flatten(), L.Dense(4), L.Softmax()]
     model = Sequential(specs, (1, 9, 9), dtype="float64", seed=0)
-    assert model.modules[1].deferred and model.modules[2].relu_after and model.modules[0].pool is None
+    assert [(type(s.module).__name__, s.first, s.stop) for s in model.steps[:2]] == \
+        [("Conv2d", 0, 1), ("ReluMaxPool2d", 1, 3)]
     model.compile("sgd", "sparse_categorical_crossentropy", lr=0.0)  # lr 0: the step leaves the weights alone
     x, y = _input((5, 1, 9, 9)), np.array([0, 1, 2, 3, 0])
     _step(model, x, y, model.named_parameters())
@@ -199,9 +200,10 @@ def test_fused_conv_pool_blocks_train_exactly_like_the_modules_as_written(specs,
 
     specs = specs + [L.Flatten(), L.Dense(3), L.Softmax()]
     models = [Sequential(specs, shape, dtype="float64", seed=1, fuse=fuse) for fuse in (True, False)]
-    convs = [m for m in models[0].modules if type(m).__name__ == "Conv2d"]
-    assert [c.pool is not None for c in convs] == fused
-    assert all(c.pool is None for c in models[1].modules if type(c).__name__ == "Conv2d")
+    kinds = [type(s.module).__name__ for s in models[0].steps if type(s.module).__name__ in ("Conv2d",
+                                                                                          "ConvMaxPool2d")]
+    assert [kind == "ConvMaxPool2d" for kind in kinds] == fused
+    assert [s.module for s in models[1].steps] == models[1].modules  # fuse=False runs the modules as written
     # seed 3: no two cells of a pooling window within the finite-difference step (seed 2 has one)
     x, y = _input((6,) + shape, seed=3), np.array([0, 1, 2, 0, 1, 2])
     np.testing.assert_allclose(models[0].predict(x), models[1].predict(x), rtol=1e-12)

@@ -60,3 +60,26 @@ def test_the_training_loop_reads_as_short_named_steps():
     steps = [n for n in ("reseed", "restore", "begin", "train", "begin_epoch", "train_batch", "end_epoch",
                          "state", "interrupted", "finish") if not hasattr(training._Run, n)]
     assert steps == []
+
+
+def test_fusion_is_explicit_steps_and_modules_keep_their_own_behaviour():
+    """Fused blocks are their own modules (nn/fusion.py); a model's modules are never switched off by flags."""
+    import numpy as np
+
+    from convcalc import layers as L
+    from convcalc.engine import max_pool2d_forward
+    from convcalc.nn import Sequential
+
+    model = Sequential([L.Conv2D(3, 3), L.ReLU(), L.MaxPool2D(2), L.Flatten(), L.Dense(2)], (1, 8, 8),
+                       dtype="float64")
+    fused = model.steps[0]
+    assert (type(fused.module).__name__, fused.first, fused.stop) == ("ConvMaxPool2d", 0, 3)
+    assert fused.module.params is model.modules[0].params and fused.module.grads is model.modules[0].grads
+    x = np.random.default_rng(0).standard_normal((2, 1, 8, 8))
+    conv = model.modules[0].forward(x)
+    np.testing.assert_array_equal(model.modules[1].forward(conv), np.maximum(conv, 0))  # the ReLU still applies
+    np.testing.assert_array_equal(model.modules[2].forward(conv), max_pool2d_forward(conv, 2)[0])  # and pools
+    # a stop inside the fused block runs its modules one by one
+    assert model.modules_to_run(2) == model.modules[:2]
+    np.testing.assert_array_equal(model.forward(x, stop=2), np.maximum(conv, 0))
+    np.testing.assert_allclose(model.forward(x, stop=3), max_pool2d_forward(np.maximum(conv, 0), 2)[0], rtol=1e-12)

@@ -86,23 +86,16 @@ class _Elementwise(Module):
 class ReLU(_Elementwise):
     """``max(x, 0)``; gradient 1 where the output is positive, else 0.
 
-    ``deferred`` (set by the model when a max pooling follows) makes this module
-    the identity: the pooling applies the ReLU to its 4x smaller output instead,
-    which gives the same values and gradients (``relu`` and ``max`` commute).
+    A model runs ``ReLU -> MaxPool2D`` as pool-then-ReLU (:mod:`convcalc.nn.fusion`), which gives
+    the same values and gradients (``relu`` and ``max`` commute); this module itself always applies it.
     """
 
-    deferred = False
-
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        if self.deferred:
-            return x
         out = relu(x)
         self._saved = out if training else None
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        if self.deferred:
-            return dout
         return dout * (self._saved > 0)
 
 

@@ -99,36 +99,15 @@ class Conv2d(Module):
         #: False for a network's first layer: no one needs the gradient on the input (set by Sequential).
         self.input_grad = True
 
-    #: ``(ph, pw)`` when the model has folded the max pooling that follows into this layer (see
-    #: :meth:`fuse_max_pool`); the layer then returns the pooled output.
-    pool: tuple[int, int] | None = None
-    #: with ``pool``: a ReLU sits between the convolution and the pooling (applied after the pooling).
-    relu_after = False
-
-    def fuse_max_pool(self, pool: tuple[int, int], relu: bool) -> None:
-        """Compute ``maxpool(conv)`` (``maxpool(relu(conv))`` with ``relu``) in one engine pass,
-        :func:`convcalc.engine.conv2d_maxpool2d_forward`. The model calls this for a
-        ``Conv2D -> [ReLU ->] MaxPool2D`` block whose pooling windows tile the convolution's output,
-        and makes the ReLU and pooling modules pass their input through."""
-        self.pool, self.relu_after = pool, relu
-
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         w, b = self.params["weight"], self.params.get("bias")
-        if self.pool is not None:
-            out, cache = engine.conv2d_maxpool2d_forward(x, w, b, pool=self.pool, stride=self.stride,
-                                                         padding=self.padding, dilation=self.dilation,
-                                                         relu=self.relu_after)
-        else:
-            out, cache = engine.conv2d_forward(x, w, b, stride=self.stride, padding=self.padding,
-                                               dilation=self.dilation, groups=self.groups)
+        out, cache = engine.conv2d_forward(x, w, b, stride=self.stride, padding=self.padding,
+                                           dilation=self.dilation, groups=self.groups)
         self._cache = cache if training else None
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        if self.pool is not None:
-            dx, dw, db = engine.conv2d_maxpool2d_backward(dout, self._cache, input_grad=self.input_grad)
-        else:
-            dx, dw, db = engine.conv2d_backward(dout, self._cache, input_grad=self.input_grad)
+        dx, dw, db = engine.conv2d_backward(dout, self._cache, input_grad=self.input_grad)
         self.grads["weight"] = dw
         if db is not None:
             self.grads["bias"] = db
@@ -153,40 +132,25 @@ class _Pool2d(Module):
 class MaxPool2d(_Pool2d):
     """Max pooling through :func:`convcalc.engine.max_pool2d_forward` (gradient to each window's first maximum).
 
-    With ``relu_after`` (set by the model for ``ReLU -> MaxPool2D``, whose ReLU it
-    then defers) it returns ``relu(maxpool(x))``, which equals ``maxpool(relu(x))``
-    in value and gradient: a window whose maximum is not positive passes no
-    gradient either way, and otherwise both pick the same first maximum.
+    A model may run it fused with a ReLU before it or a convolution before that
+    (:mod:`convcalc.nn.fusion`); this module itself always pools.
     """
-
-    relu_after = False
-    #: Set by the model when the convolution before it computes this pooling (then the identity).
-    absorbed = False
 
     def tiles(self, in_shape: Shape) -> bool:
         """Do the windows tile the input's ``(H, W)`` from the corner with nothing left over but trailing
         rows and columns that floor mode drops (window = stride, no padding or dilation)? Then a convolution
-        can compute this pooling itself (:meth:`Conv2d.fuse_max_pool`)."""
+        can compute this pooling itself (:class:`convcalc.nn.fusion.ConvMaxPool2d`)."""
         exact = all(n % k == 0 for n, k in zip(in_shape[-2:], self.kernel))
         return (tuple(self.kernel) == tuple(self.stride) and tuple(self.dilation) == (1, 1)
                 and all(p == (0, 0) for p in self.padding) and (exact or not self.ceil_mode))
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        if self.absorbed:
-            return x
         out, cache = engine.max_pool2d_forward(x, self.kernel, self.stride, self.padding, self.dilation,
                                                self.ceil_mode)
         self._cache = cache if training else None
-        if self.relu_after:
-            out = np.maximum(out, out.dtype.type(0), out=out if not training else None)
-            self._relu_out = out if training else None
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        if self.absorbed:
-            return dout
-        if self.relu_after:
-            dout = dout * (self._relu_out > 0)
         return engine.max_pool2d_backward(dout, self._cache)
 
 

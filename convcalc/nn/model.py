@@ -38,17 +38,18 @@ import numpy as np
 from convcalc import layers as specs
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.nn import training
-from convcalc.nn.activations import ReLU, Softmax
+from convcalc.nn.activations import Softmax
 from convcalc.nn.build import build_module
 from convcalc.nn.callbacks import Callback, History
+from convcalc.nn.fusion import plan
 from convcalc.nn.init import get_initializer
-from convcalc.nn.layers import Conv2d, MaxPool2d
 from convcalc.nn.layers import Dense as DenseModule
 from convcalc.nn.losses import CrossEntropy, Loss, get_loss
 from convcalc.nn.module import Module
 from convcalc.nn.optim import Optimizer, get_optimizer
 from convcalc.nn.regularizers import Regularizer, get_regularizer
-from convcalc.nn.serialize import check_declared_sizes, check_train_state, read_archive, spec_from_dict, spec_to_dict, write_archive
+from convcalc.nn.serialize import (check_declared_sizes, check_train_state, read_archive, spec_from_dict,
+                                   spec_to_dict, write_archive)
 
 __all__ = ["Sequential"]
 
@@ -76,13 +77,15 @@ class Sequential:
         ``"float32"`` (the default, for speed) or ``"float64"`` (for gradient checks).
     fuse : bool
         Compute ``Conv2D -> [ReLU ->] MaxPool2D`` blocks in one engine pass and ``ReLU -> MaxPool2D``
-        as pool-then-ReLU (same values and gradients, less work). ``False`` runs every module as
-        written (for comparisons). Defaults to True.
+        as pool-then-ReLU (same values and gradients, less work; :mod:`convcalc.nn.fusion`).
+        ``False`` runs every module as written (for comparisons). Defaults to True.
 
     Attributes
     ----------
     modules : list of Module
-        One trainable module per spec.
+        One trainable module per spec (the model's weights, by index).
+    steps : list of convcalc.nn.fusion.Step
+        What the model runs: its modules, with fused blocks in place of the modules they stand for.
     stop_training : bool
         Set by a callback to end :meth:`fit` after the current epoch.
     resume_state : dict or None
@@ -125,7 +128,7 @@ class Sequential:
             self.shapes.append(out_shape)
         if self.modules and hasattr(self.modules[0], "input_grad"):  # nothing upstream of the first layer
             self.modules[0].input_grad = False
-        self._plan_fusions(fuse)
+        self.steps = plan(self.modules, self.shapes[:-1], fuse)  # fused blocks, decided once (nn/fusion.py)
         self.optimizer: Optimizer | None = None
         self.loss: Loss | None = None
         self.metrics: tuple[str, ...] = ()
@@ -133,34 +136,6 @@ class Sequential:
         self.resume_state: dict[str, Any] | None = None
         self.loaded_from: str | None = None  # the file :meth:`load` read, for messages
         self.extra: dict[str, Any] = {}
-
-    def _plan_fusions(self, fuse: bool) -> None:
-        """Rewrite blocks of modules into cheaper equivalents (same values and gradients).
-
-        ``Conv2D -> [ReLU ->] MaxPool2D`` whose pooling tiles the convolution's output: the
-        convolution computes ``relu(maxpool(conv))`` in one engine pass (only the output cells
-        the pooling reads, the gradient straight to each window's winner) and the ReLU and
-        pooling modules pass their input through. Otherwise ``ReLU -> MaxPool2D``: the pooling
-        applies the ReLU to its 4x smaller output. ``relu`` and ``max`` commute in value and in
-        gradient (a window whose maximum is not positive passes no gradient either way).
-        """
-        mods, i = self.modules, 0
-        while i < len(mods):
-            first = mods[i]
-            relu = i + 1 < len(mods) and type(mods[i + 1]) is ReLU
-            j = i + 1 + relu  # the module a Conv2D block would pool with
-            pool = mods[j] if j < len(mods) else None
-            if (fuse and type(first) is Conv2d and first.groups == 1 and type(pool) is MaxPool2d
-                    and pool.tiles(self.shapes[j])):
-                first.fuse_max_pool(pool.kernel, relu)
-                pool.absorbed = True
-                if relu:
-                    mods[i + 1].deferred = True
-                i = j + 1
-                continue
-            if fuse and type(first) is ReLU and i + 1 < len(mods) and type(mods[i + 1]) is MaxPool2d:
-                first.deferred, mods[i + 1].relu_after = True, True
-            i += 1
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
@@ -283,9 +258,21 @@ class Sequential:
                                 f"{name} has shape {x.shape}.")
         return x.astype(self.dtype, copy=False)
 
+    def modules_to_run(self, stop: int | None = None) -> list[Module]:
+        """What computes modules ``[0, stop)``: the fused steps (:mod:`convcalc.nn.fusion`), and a fused block
+        that ``stop`` cuts through as its modules one by one."""
+        end = len(self.modules) if stop is None else range(len(self.modules))[:stop].stop
+        run: list[Module] = []
+        for step in self.steps:
+            if step.stop <= end:
+                run.append(step.module)
+            elif step.first < end:
+                run.extend(self.modules[step.first:end])
+        return run
+
     def forward(self, x: np.ndarray, training: bool = False, *, stop: int | None = None) -> np.ndarray:
         """Run modules ``[0, stop)`` (all by default) on a batch."""
-        for module in self.modules[:stop]:
+        for module in self.modules_to_run(stop):
             x = module.forward(x, training)
         return x
 
