@@ -1,0 +1,927 @@
+"""The bad-input suite: every command, every option, every class of hostile value (issues 15, 17).
+
+One test per command and option (or file kind). Each runs its table of hostile values through a
+worker process (``tests/hostile.py``: in-process ``CliRunner``, a time limit per case, a memory
+cap) and asserts, for every value: it ends within the time limit, with exit status 0, 1 or 2
+(never 3 = internal error), with no traceback, and, when it exits 2, with one ``error:`` line that
+names the parameter. Values that are not integers where an integer goes, and code, must be
+refused (exit 2). File cases also check that nothing outside the answer folder is read or
+echoed, that no code runs (a marker file would appear), and that outputs are not overwritten.
+
+Set ``HOSTILE_REPORT=path.json`` to also write every problem found to a file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import pickle
+import struct
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pytest
+
+from tests import hostile
+from tests.hostile import ALL_VALUES, EDGE, INJECTIONS, NOT_INTEGERS, Outcome, Worker
+
+SECRET = "SECRET-7f3a9c"  # in files outside the answer folder: must never appear in any output
+
+
+@dataclass
+class Case:
+    """One command line and what it must do."""
+
+    label: str
+    args: list[str]
+    names: tuple[str, ...] = ()
+    expect: int | frozenset[int] | None = None  # None: any of 0, 1, 2
+    stdin: str | bytes | None = None
+    after: Callable[[Outcome], list[str]] | None = None  # extra checks once it ran
+    timeout: float = hostile.TIME_LIMIT
+
+
+# ---------------------------------------------------------------------------------------------
+# Value tables per kind of option
+# ---------------------------------------------------------------------------------------------
+
+#: The value classes of the reduced table (options whose values go through the same parser as an
+#: option that gets the full table, and the slow train command).
+SMALL_REFUSE = {"fraction", "exponent float", "nan", "inf", "True", "None", "complex", "NUL inside", "empty",
+                "power tower 9**9**9", "deep parentheses", "__import__", "attribute access", "conditional", "generator"}
+SMALL_EDGE = {"10,000 digits", "zero", "minus one", "long string 1 MB", "arabic-indic digits", "fullwidth digits",
+              "many dimensions", "power tower 2**2**2**2**2"}
+
+
+def int_values(names: Iterable[str], build: Callable[[str], list[str]], *, small: bool = False) -> list[Case]:
+    """Cases for an option that takes integer sizes (or symbolic sizes): every class.
+
+    ``small`` keeps the reduced set (:data:`SMALL_REFUSE`, :data:`SMALL_EDGE`)."""
+    names = tuple(names)
+    cases = []
+    refuse = {**NOT_INTEGERS, **INJECTIONS}
+    edge = EDGE
+    if small:
+        refuse = {k: v for k, v in refuse.items() if k in SMALL_REFUSE}
+        edge = {k: v for k, v in EDGE.items() if k in SMALL_EDGE}
+    for label, value in refuse.items():
+        cases.append(Case(label, build(value), names, expect=2))
+    for label, value in edge.items():
+        cases.append(Case(label, build(value), names))
+    return cases
+
+
+def float_values(names: Iterable[str], build: Callable[[str], list[str]]) -> list[Case]:
+    """Cases for a float option (learning rate, momentum, ...): nan/inf and non-numbers refused."""
+    names = tuple(names)
+    refuse = {"nan": "nan", "minus nan": "-nan", "inf": "inf", "minus inf": "-inf", "True": "True",
+              "None": "None", "complex": "1j", "fraction": "1/2", "NUL": "0.1\x00", "empty": "",
+              "__import__": INJECTIONS["__import__"], "power tower": "9**9**9",
+              "10,000 digits": hostile.HUGE_DIGITS}
+    cases = [Case(label, build(value), names, expect=2) for label, value in refuse.items()]
+    for label, value in {"minus one": "-1", "huge": "1e308", "tiny": "1e-320", "arabic-indic": "\u0661",
+                         "1 MB": "1" * 1_000_000}.items():
+        cases.append(Case(label, build(value), names))
+    return cases
+
+
+def word_values(names: Iterable[str], build: Callable[[str], list[str]], *, refuse_all: bool = True) -> list[Case]:
+    """Cases for an option that takes a word from a list (enum) or a free string."""
+    names = tuple(names)
+    keep = ["empty", "NUL inside", "nan", "True", "None", "emoji", "__import__", "attribute access", "eval",
+            "long string 1 MB", "newline inside", "RTL mark", "deep parentheses", "10,000 digits"]
+    return [Case(k, build(ALL_VALUES[k]), names, expect=2 if refuse_all else None) for k in keep]
+
+
+def run_cases(worker: Worker, cases: list[Case], cwd: Path) -> list[str]:
+    """Run ``cases``; one line per problem found."""
+    report = []
+    for case in cases:
+        outcome = worker.run(case.args, cwd=cwd, stdin=case.stdin, timeout=case.timeout)
+        found = hostile.problems(outcome, case.names, case.expect)
+        for stream in (outcome.stdout, outcome.stderr):
+            if SECRET in stream:
+                found.append("prints the contents of a file outside the answer folder")
+        if not outcome.timed_out and case.after is not None:
+            found += case.after(outcome)
+        if (cwd / "PWNED").exists():
+            found.append("CODE RAN: the marker file PWNED was written")
+            (cwd / "PWNED").unlink()
+        for problem in found:
+            report.append(f"[{case.label}] {hostile.describe(outcome)} -> {problem}")
+        if outcome.seconds > SLOW and not outcome.timed_out and os.environ.get("HOSTILE_REPORT"):
+            with open(os.environ["HOSTILE_REPORT"], "a", encoding="utf-8") as f:
+                f.write(json.dumps({"group": "slow", "problem": f"[{case.label}] {hostile.describe(outcome)} -> "
+                                    f"slow: {outcome.seconds:.1f} s (not a failure; the limit is {case.timeout:g} s)"}) + "\n")
+    return report
+
+
+#: Seconds past which a case is reported as slow in ``HOSTILE_REPORT`` (not a failure).
+SLOW = 2.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The arena: every hostile file, written once per module
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def worker() -> Iterable[Worker]:
+    w = Worker()
+    yield w
+    w.kill()
+
+
+@pytest.fixture(scope="module")
+def arena(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of hostile files, written once; ``arena/answers`` is an answer folder and
+    ``arena/outside`` holds a secret that answer files must not reach."""
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "answers").mkdir()
+    (root / "outside").mkdir()
+    (root / "outside" / "secret.txt").write_text(f"{SECRET}\n1 2; 3 4\n")
+    (root / "outside" / "secret.csv").write_text(f"1,2\n3,4\n{SECRET}\n")
+    (root / "outside" / "secret.toml").write_text(f'[[question]]\nkind = "outsize"\nin = 16\nk = 3\nanswer = "{SECRET}"\n')
+    (root / "a_directory").mkdir()
+    (root / "invalid_utf8.txt").write_bytes(hostile.invalid_utf8("1 2; 3 4\n"))
+    (root / "nul.txt").write_bytes(b"1 2;\x00 3 4\n")
+    (root / "binary.bin").write_bytes(bytes(range(256)) * 64)
+    (root / "long_line.txt").write_text("1 " * 500_000)
+    np.save(root / "m2x2.npy", np.array([[1, 2], [3, 4]]))
+    np.save(root / "one_d.npy", np.arange(5))
+    np.save(root / "three_d.npy", np.zeros((2, 2, 2), dtype=np.int64))
+    np.save(root / "floats_nan.npy", np.array([[np.nan, 1.0], [np.inf, 2.0]]))
+    np.save(root / "complex.npy", np.array([[1j, 2], [3, 4]]))
+    np.save(root / "bools.npy", np.array([[True, False], [False, True]]))
+    np.save(root / "objects.npy", np.array([[1, "a"], [{}, None]], dtype=object), allow_pickle=True)
+    np.save(root / "empty.npy", np.zeros((0, 0)))
+    # An .npy header that declares 10^12 x 10^12 int64 and carries nothing after it.
+    header = "{'descr': '<i8', 'fortran_order': False, 'shape': (1000000000000, 1000000000000), }"
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    (root / "declares_huge.npy").write_bytes(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+    np.savez(root / "m2x2.npz", x=np.array([[1, 2], [3, 4]]))
+    (root / "npz_named.npy").write_bytes((root / "m2x2.npz").read_bytes())
+    (root / "truncated.npy").write_bytes((root / "m2x2.npy").read_bytes()[:-20])
+    (root / "big.csv").write_bytes(b"1," * 10_000 + b"1\n")  # one 10,001-wide row
+    # Matrices whose cells are huge or hostile
+    (root / "huge_cell.txt").write_text(f"{hostile.HUGE_DIGITS} 1; 1 1")
+    (root / "deep.txt").write_text("[" * 5000 + "1" + "]" * 5000)
+    (root / "code.txt").write_text("[[__import__('os').system('touch PWNED'), 1], [1, 1]]")
+    # Spec files
+    (root / "spec_utf8.txt").write_bytes(hostile.invalid_utf8("conv(8,3) "))
+    (root / "spec_nul.txt").write_bytes(b"conv(8,3)\x00 relu")
+    (root / "spec_deep.txt").write_text(hostile.nested_conv(5000))
+    (root / "spec_brackets.txt").write_text("res[" * 5000 + "conv(8,3)" + "]" * 5000)
+    (root / "spec_long.txt").write_text("relu " * 200_001)  # just over MAX_SPEC_CHARS
+    (root / "spec_20k_layers.txt").write_text("relu " * 20_000)
+    (root / "spec_code.py").write_text("import os\nos.system('touch PWNED')\nopen('PWNED', 'w')\n"
+                                      "model = __import__('os').system('touch PWNED')\n")
+    (root / "spec_deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (root / "spec_garbage.onnx").write_bytes(b"\x08\x07\x12\x04" + bytes(range(256)) * 8)
+    hostile.zip_bomb(root / "bomb.keras", inflated=3 * 1024**3, member="config.json")
+    (root / "trunc.keras").write_bytes((root / "bomb.keras").read_bytes()[:500])
+    return root
+
+
+@pytest.fixture(scope="module")
+def checkpoints(arena: Path, worker: Worker) -> Path:
+    """A real checkpoint (one epoch on 64 samples) and damaged or hostile variants of it."""
+    folder = arena / "ckpt"
+    folder.mkdir()
+    out = worker.run(["train", "--epochs", "1", "--limit", "64", "--save", str(folder / "good.npz"), "--json"],
+                     cwd=folder, timeout=120)
+    assert out.code == 0, (out.stdout[-500:], out.stderr[-500:], out.traceback[-2000:])
+    good = (folder / "good.npz").read_bytes()
+    (folder / "half.npz").write_bytes(good[: len(good) // 2])
+    (folder / "empty.npz").write_bytes(b"")
+    np.save(folder / "array.npy", np.zeros((3, 3)))
+    (folder / "npy_renamed.npz").write_bytes((folder / "array.npy").read_bytes())
+    hostile.zip_bomb(folder / "bomb.npz", inflated=3 * 1024**3, member="__meta__.npy")
+    with np.load(folder / "good.npz", allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    meta = json.loads(str(arrays["__meta__"]))
+
+    def variant(name: str, meta_value: object = None, drop: str | None = None, **replace: np.ndarray) -> None:
+        parts = dict(arrays)
+        if meta_value is not None:
+            parts["__meta__"] = np.array(meta_value if isinstance(meta_value, str) else json.dumps(meta_value))
+        if drop:
+            parts.pop(drop)
+        parts.update(replace)
+        with open(folder / name, "wb") as f:
+            np.savez(f, **parts)
+
+    variant("missing_key.npz", drop="param/4.weight")
+    variant("no_meta.npz", drop="__meta__")
+    huge = json.loads(json.dumps(meta))
+    huge["layers"][0]["filters"] = 10**12
+    variant("huge_layer.npz", huge)
+    huge_units = json.loads(json.dumps(meta))
+    huge_units["layers"][4]["units"] = 10**12
+    variant("huge_units.npz", huge_units)
+    bad_shape = json.loads(json.dumps(meta))
+    bad_shape["input_shape"] = [1, 10**9, 10**9]
+    variant("huge_input.npz", bad_shape)
+    variant("deep_meta.npz", "[" * 100_000 + "]" * 100_000)
+    variant("meta_not_dict.npz", '"convcalc-model"')
+    wrong = json.loads(json.dumps(meta))
+    wrong["layers"] = "conv(8,3)"
+    variant("layers_string.npz", wrong)
+    variant("wrong_shape.npz", **{"param/0.weight": np.zeros((3, 3), dtype=np.float32)})
+    variant("nan_weights.npz", **{"param/0.weight": np.full((32, 1, 3, 3), np.nan, dtype=np.float32)})
+    with zipfile.ZipFile(folder / "pickled.npz", "w") as archive:  # an object array: needs a pickle
+        import io
+
+        buffer = io.BytesIO()
+        np.save(buffer, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+        archive.writestr("__meta__.npy", buffer.getvalue())
+    state = json.loads(json.dumps(meta))
+    state["train_state"] = {"epoch": 10**12, "permutation": [5, 5, 5], "rng": "garbage"}
+    variant("bad_train_state.npz", state)
+    return folder
+
+
+# ---------------------------------------------------------------------------------------------
+# Groups: (command, option) -> cases
+# ---------------------------------------------------------------------------------------------
+
+OUTSIZE = {"--in": "16", "--k": "3"}
+
+
+def _with(base: dict[str, str], option: str, value: str, *extra: str, command: tuple[str, ...]) -> list[str]:
+    args = [*command]
+    for key, val in {**base, option: value}.items():
+        args += [key, val]
+    return args + list(extra)
+
+
+def _names(option: str, *more: str) -> tuple[str, ...]:
+    return (option, option.lstrip("-"), option.lstrip("-").replace("-", "_"), *more)
+
+
+SIZE_NAMES = {
+    "--in": ("size", "input", "in_size", "shape"),
+    "--out": ("output", "size", "out_size"),
+    "--target": ("target", "output", "size"),
+    "--k": ("kernel", "kernel_size", "window", "pool_size"),
+    "--s": ("stride",),
+    "--p": ("padding", "padded"),
+    "--d": ("dilation", "dilated"),
+    "--output-padding": ("output_padding", "output padding"),
+}
+
+
+def _group_outsize() -> dict[str, Callable[..., list[Case]]]:
+    groups: dict[str, Callable[..., list[Case]]] = {}
+    variants = {"outsize": (), "outsize-transposed": ("--transposed",), "outsize-pool": ("--pool", "--ceil")}
+    for name, flags in variants.items():
+        options = ["--in", "--k", "--s", "--p", "--d"] + (["--output-padding"] if flags == ("--transposed",) else [])
+        for option in options:
+            def make(arena: Path, checkpoints: Path | None = None, option=option, flags=flags) -> list[Case]:
+                return int_values(_names(option, *SIZE_NAMES[option]),
+                                  lambda v: _with(OUTSIZE, option, v, *flags, command=("outsize",)),
+                                  small=bool(flags) and option != "--output-padding")
+            groups[f"{name} {option}"] = make
+    groups["outsize --framework"] = lambda arena, checkpoints=None: word_values(
+        _names("--framework"), lambda v: _with({**OUTSIZE, "--p": "same"}, "--framework", v, command=("outsize",)))
+    groups["outsize --json"] = lambda arena, checkpoints=None: int_values(
+        _names("--in", *SIZE_NAMES["--in"]), lambda v: _with(OUTSIZE, "--in", v, "--json", command=("outsize",)), small=True)
+    return groups
+
+
+def _group_solve() -> dict[str, Callable[..., list[Case]]]:
+    groups: dict[str, Callable[..., list[Case]]] = {}
+    bases = {
+        "padding": {"--in": "29x45", "--k": "2", "--s": "2", "--target": "15x23"},
+        "input": {"--out": "7", "--k": "2", "--s": "2", "--p": "1", "--d": "4"},
+        "output-padding": {"--in": "28", "--k": "3", "--s": "2", "--p": "1"},
+    }
+    extra_options = {"padding": ["--d"], "input": [], "output-padding": ["--d"]}
+    for sub, base in bases.items():
+        for option in [*base, *extra_options[sub]]:
+            def make(arena: Path, checkpoints: Path | None = None, sub=sub, base=base, option=option) -> list[Case]:
+                # solve padding's errors may be about the padding no value of the option allows
+                extra = ("padding", "output") if sub == "padding" else ()
+                return int_values(_names(option, *SIZE_NAMES[option], *extra),
+                                  lambda v: _with(base, option, v, command=("solve", sub)),
+                                  small=option not in ("--in", "--out", "--s", "--target"))
+            groups[f"solve {sub} {option}"] = make
+    return groups
+
+
+SPEC = "conv(8,3) relu pool(2) flatten dense(10)"
+
+
+SMALL_SPECS = {"nested conv 5,000", "repeat 10^12", "filters 10^12", "kernel power tower", "fraction kernel", "nan",
+               "unbalanced", "fullwidth", "NUL", "1 MB", "__import__", "attribute access", "eval"}
+
+
+def _spec_values(build: Callable[[str], list[str]], names: tuple[str, ...], *, small: bool = False) -> list[Case]:
+    """Hostile layer lists: nesting, repetition, huge sizes, code (``small``: :data:`SMALL_SPECS` only)."""
+    specs = {
+        "nested conv 5,000": hostile.nested_conv(5000),
+        "nested res 5,000": "res[" * 5000 + "conv(8,3)" + "]" * 5000,
+        "nested cat 3,000": "cat[" * 3000 + "conv(8,3)" + "]" * 3000,
+        "repeat 10^12": "1000000000000*[conv(8,3)]",
+        "nested repeats": "1000*[" * 50 + "conv(8,3)" + "]" * 50,
+        "10,000 layers": " ".join(["conv(8,3,p=1)"] * 10_000),
+        "filters 10^12": "conv(1000000000000,3) flatten dense(10)",
+        "filters 10,000 digits": f"conv({hostile.HUGE_DIGITS},3)",
+        "kernel power tower": "conv(8, 9**9**9)",
+        "dense 10^15": "flatten dense(1000000000000000)",
+        "float kernel": "conv(8, 1.5)",
+        "fraction kernel": "conv(8, 1/2)",
+        "nan": "conv(nan, 3)",
+        "True": "conv(True, 3)",
+        "keyword injection": "conv(8, 3, __class__=1)",
+        "unknown layer": "import_os(1)",
+        "unbalanced": "conv(8,3" * 1000,
+        "unicode digits": "conv(\u0668,\u0663)",
+        "fullwidth": "conv\uff08\uff18,\uff13\uff09",
+        "NUL": "conv(8,3)\x00",
+        "1 MB": "a" * 1_000_000,
+    }
+    cases = [Case(label, build(value), names) for label, value in specs.items()]
+    for label in ("__import__", "attribute access", "lambda", "eval", "exec", "open", "list comprehension"):
+        cases.append(Case(label, build(INJECTIONS[label]), names, expect=2))
+    return [c for c in cases if c.label in SMALL_SPECS] if small else cases
+
+
+SPEC_NAMES = ("spec", "layer", "model", "preset", "conv", "res", "cat", "line", "column", "depth", "nesting", "input",
+              "layers", "filters", "kernel", "units", "repeat", "SPEC")
+
+
+def _group_stack() -> dict[str, Callable[..., list[Case]]]:
+    groups: dict[str, Callable[..., list[Case]]] = {}
+    for command in ("stack", "rf"):
+        base_in = ["--in", "1x28x28"]
+        groups[f"{command} SPEC"] = lambda arena, checkpoints=None, command=command: _spec_values(
+            lambda v: [command, v, *base_in], SPEC_NAMES, small=command == "rf")
+        groups[f"{command} --in"] = lambda arena, checkpoints=None, command=command: int_values(
+            _names("--in", "shape", "input", "size"), lambda v: [command, SPEC, "--in", v], small=command == "rf")
+        groups[f"{command} --rf-from"] = lambda arena, checkpoints=None, command=command: int_values(
+            _names("--rf-from", "rf_from", "layer"), lambda v: [command, SPEC, *base_in, "--rf-from", v], small=True)
+        groups[f"{command} --layout"] = lambda arena, checkpoints=None, command=command: word_values(
+            _names("--layout"), lambda v: [command, SPEC, *base_in, "--layout", v])
+        groups[f"{command} files"] = lambda arena, checkpoints=None, command=command: _spec_files(arena, command)
+    groups["stack --batch"] = lambda arena, checkpoints=None: int_values(
+        _names("--batch", "batch_size"), lambda v: ["stack", SPEC, "--in", "1x28x28", "--batch", v], small=True)
+    groups["stack --dtype"] = lambda arena, checkpoints=None: word_values(
+        _names("--dtype"), lambda v: ["stack", SPEC, "--in", "1x28x28", "--dtype", v])
+    groups["stack --convention"] = lambda arena, checkpoints=None: word_values(
+        _names("--convention"), lambda v: ["stack", SPEC, "--in", "1x28x28", "--convention", v])
+    return groups
+
+
+def _spec_files(arena: Path, command: str) -> list[Case]:
+    files = ["spec_utf8.txt", "spec_nul.txt", "spec_deep.txt", "spec_brackets.txt", "spec_long.txt", "spec_20k_layers.txt",
+             "spec_code.py",
+             "spec_deep.json", "spec_garbage.onnx", "bomb.keras", "trunc.keras", "binary.bin", "a_directory",
+             "missing.txt", "invalid_utf8.txt"]
+    cases = []
+    for name in files:
+        path = str(arena / name)
+        names = (name, "spec", "file", "SPEC")
+        cases.append(Case(f"file {name}", [command, path, "--in", "1x28x28"], names))
+        cases.append(Case(f"@file {name}", [command, "@" + path, "--in", "1x28x28"], names))
+    for label, data in {"stdin invalid utf-8": hostile.invalid_utf8("conv(8,3)"), "stdin NUL": b"conv(8,3)\x00",
+                        "stdin deep": hostile.nested_conv(5000).encode(), "stdin code": b"__import__('os').system('touch PWNED')",
+                        "stdin over 1 MB": b"relu " * 200_001, "stdin empty": b""}.items():
+        cases.append(Case(label, [command, "-", "--in", "1x28x28"], ("stdin", "spec", "-", "input", "SPEC", "model"),
+                          stdin=data))
+    return cases
+
+
+MATRIX_NAMES = ("x", "f", "matrix", "input", "kernel", "X", "F", "filter", "row", "cell", "file")
+X3 = "1 0 -2; 2 9 5; 0 -3 1"
+F2 = "1 0; 0 1"
+
+
+SMALL_MATRICES = {"inline NUL", "inline fraction cells", "inline nan", "inline True", "inline ragged", "inline huge cell",
+                  "inline power tower cell", "inline deep brackets", "inline code", "inline over MAX_CELLS", "inline unicode digits",
+                  "file invalid_utf8.txt", "file one_d.npy", "file objects.npy", "file declares_huge.npy",
+                  "file npz_named.npy", "file a_directory", "file code.txt"}
+
+
+def _matrix_values(arena: Path, build: Callable[[str], list[str]], names: tuple[str, ...], *, small: bool = False) -> list[Case]:
+    """Hostile matrices, inline and as files (``small``: :data:`SMALL_MATRICES` only)."""
+    inline = {
+        "empty": "", "NUL": "1 2; 3\x00 4", "fraction cells": "1/2 1; 1 1", "float cells": "1.5 1; 1 1",
+        "nan": "nan 1; 1 1", "inf": "inf 1; 1 1", "True": "True 1; 1 1", "complex": "1j 1; 1 1",
+        "ragged": "1 2 3; 4 5", "one row": "1 2 3", "huge cell": f"{hostile.HUGE_DIGITS} 1; 1 1",
+        "power tower cell": "9**9**9 1; 1 1", "deep brackets": "[" * 5000 + "1" + "]" * 5000,
+        "code": "[[__import__('os').system('touch PWNED'), 1], [1, 1]]", "attribute": "[[(1).__class__, 1], [1, 1]]",
+        "lambda": "[[(lambda: 1)(), 1]]", "1 MB": "1 " * 500_000, "over MAX_CELLS": "1," * 1_100_000, "100x100": "; ".join([" ".join(["1"] * 100)] * 100),
+        "unicode digits": "\u0661 \u0662; \u0663 \u0664", "fullwidth": "\uff11 \uff12; \uff13 \uff14",
+        "emoji": "\U0001f600 1; 1 1", "only separators": ";;;; ,,,,",
+    }
+    cases = [Case(f"inline {label}", build(value), names) for label, value in inline.items()]
+    for label in ("code", "attribute", "lambda", "nan", "True", "complex", "NUL", "power tower cell"):
+        for case in cases:
+            if case.label == f"inline {label}":
+                case.expect = 2
+    files = ["invalid_utf8.txt", "nul.txt", "binary.bin", "long_line.txt", "one_d.npy", "three_d.npy",
+             "floats_nan.npy", "complex.npy", "bools.npy", "objects.npy", "empty.npy", "declares_huge.npy",
+             "m2x2.npz", "npz_named.npy", "truncated.npy", "big.csv", "huge_cell.txt", "deep.txt", "code.txt",
+             "a_directory", "missing.csv"]
+    for name in files:
+        path = str(arena / name)
+        expect = 2 if name in {"objects.npy", "declares_huge.npy", "code.txt", "a_directory", "missing.csv",
+                               "truncated.npy", "complex.npy", "floats_nan.npy"} else None
+        cases.append(Case(f"file {name}", build(path), (*names, name), expect=expect))
+    return [c for c in cases if c.label in SMALL_MATRICES] if small else cases
+
+
+def _group_matrices() -> dict[str, Callable[..., list[Case]]]:
+    groups: dict[str, Callable[..., list[Case]]] = {}
+    groups["correlate X"] = lambda arena, checkpoints=None: _matrix_values(arena, lambda v: ["correlate", v, F2], MATRIX_NAMES)
+    groups["correlate F"] = lambda arena, checkpoints=None: _matrix_values(arena, lambda v: ["correlate", X3, v], MATRIX_NAMES,
+                                                                         small=True)
+    groups["pool X"] = lambda arena, checkpoints=None: _matrix_values(arena, lambda v: ["pool", v, "--k", "2"], MATRIX_NAMES,
+                                                                    small=True)
+    for option, names in {"--stride": ("stride", "s"), "--dilation": ("dilation", "d"), "--padding": ("padding", "p"),
+                          "--explain": ("explain", "cell")}.items():
+        groups[f"correlate {option}"] = lambda arena, checkpoints=None, option=option, names=names: int_values(
+            _names(option, *names), lambda v: ["correlate", X3, F2, option, v], small=option != "--stride")
+    for option in ("--mode", "--framework"):
+        groups[f"correlate {option}"] = lambda arena, checkpoints=None, option=option: word_values(
+            _names(option), lambda v: ["correlate", X3, F2, option, v])
+    for option, names in {"--k": ("kernel", "window", "k"), "--s": ("stride",), "--p": ("padding",),
+                          "--d": ("dilation", "dilated"), "--explain": ("cell", "explain")}.items():
+        base = ["pool", "1 5 2 0; 3 4 8 1; 0 2 7 6; 9 1 3 3"]
+        groups[f"pool {option}"] = lambda arena, checkpoints=None, option=option, names=names, base=base: int_values(
+            _names(option, *names), lambda v: [*base, *(["--k", "2"] if option != "--k" else []), option, v],
+            small=option != "--k")
+    groups["correlate stdin"] = lambda arena, checkpoints=None: [
+        Case(label, ["correlate", "-", F2], ("stdin", "-", "x", "matrix", "input", "X"), stdin=data)
+        for label, data in {"invalid utf-8": hostile.invalid_utf8("1 2; 3 4"), "NUL": b"1 2; 3\x00 4",
+                            "empty": b"", "1 MB": b"1 " * 500_000, "binary": bytes(range(256))}.items()]
+    return groups
+
+
+CHECK_BASES: dict[str, dict[str, str]] = {
+    "outsize": {"--in": "16", "--k": "2", "--s": "2", "--p": "1", "--d": "4", "--answer": "7"},
+    "transposed": {"--in": "7", "--k": "3", "--s": "2", "--p": "1", "--output-padding": "1", "--answer": "14"},
+    "pool": {"--in": "16", "--k": "2", "--answer": "8"},
+    "same_padding": {"--in": "16", "--k": "3", "--answer": "1"},
+    "stack_shape": {"--spec": "conv(8,3) conv(8,3)", "--in": "1x16x16", "--layer": "1", "--answer": "8x14x14"},
+    "params": {"--spec": "hw5", "--answer": "542230"},
+    "macs": {"--spec": "hw5", "--batch": "1", "--answer": "1"},
+    "rf": {"--spec": "conv(8,3) conv(8,3) conv(8,3)", "--in": "1x16x16", "--relative-to": "1", "--answer": "5"},
+    "correlate": {"--x": X3, "--f": F2, "--answer": "10 5; 0 8"},
+    "pool_exact": {"--x": "1 5 2 0; 3 4 8 1; 0 2 7 6; 9 1 3 3", "--k": "2", "--answer": "5 8; 9 7"},
+}
+CHECK_NAMES = {"--answer": ("answer", "given"), "--layer": ("layer",), "--relative-to": ("relative_to", "relative-to", "layer"),
+               "--batch": ("batch",), "--cell": ("cell",), "--x": MATRIX_NAMES, "--f": MATRIX_NAMES,
+               "--spec": SPEC_NAMES, **SIZE_NAMES}
+
+
+def _group_check() -> dict[str, Callable[..., list[Case]]]:
+    groups: dict[str, Callable[..., list[Case]]] = {}
+    for kind, base in CHECK_BASES.items():
+        for option in base:
+            names = _names(option, *CHECK_NAMES.get(option, ()))
+            if option in ("--x", "--f"):
+                groups[f"check {kind} {option}"] = lambda arena, checkpoints=None, kind=kind, base=base, option=option, names=names: \
+                    _matrix_values(arena, lambda v: _with(base, option, v, command=("check", kind)), names, small=True)
+            elif option == "--spec":
+                groups[f"check {kind} {option}"] = lambda arena, checkpoints=None, kind=kind, base=base, option=option, names=names: \
+                    _spec_values(lambda v: _with(base, option, v, command=("check", kind)), names,
+                                 small=kind != "stack_shape")
+            elif option == "--answer":
+                # A hostile answer is wrong (1) or refused (2); code never runs.
+                groups[f"check {kind} {option}"] = lambda arena, checkpoints=None, kind=kind, base=base, names=names: [
+                    Case(label, _with(base, "--answer", value, command=("check", kind)), names,
+                         expect=frozenset({1, 2}))
+                    for label, value in ALL_VALUES.items()
+                    if kind in ("outsize", "correlate") or label in SMALL_REFUSE | SMALL_EDGE]
+            else:
+                groups[f"check {kind} {option}"] = lambda arena, checkpoints=None, kind=kind, base=base, option=option, names=names: \
+                    int_values(names, lambda v: _with(base, option, v, command=("check", kind)), small=kind != "outsize")
+    groups["check correlate --cell"] = lambda arena, checkpoints=None: int_values(
+        _names("--cell"), lambda v: _with({**CHECK_BASES["correlate"], "--answer": "10"}, "--cell", v, command=("check", "correlate")),
+        small=True)
+    for option in ("--mode", "--framework", "--layout", "--convention"):
+        kind = {"--mode": "correlate", "--framework": "same_padding", "--layout": "stack_shape", "--convention": "macs"}[option]
+        groups[f"check {kind} {option}"] = lambda arena, checkpoints=None, kind=kind, option=option: word_values(
+            _names(option), lambda v: _with(CHECK_BASES[kind], option, v, command=("check", kind)))
+    groups["check KIND"] = lambda arena, checkpoints=None: [
+        Case(label, ["check", value, "--answer", "7"], ("kind", "file", "answer", "FILE|KIND", "FILE", "KIND"))
+        for label, value in ALL_VALUES.items()]
+    groups["check FILE"] = _answer_files
+    return groups
+
+
+def _toml(*questions: str, title: str = "") -> str:
+    head = f'title = "{title}"\n' if title else ""
+    return head + "".join(f"\n[[question]]\n{q}\n" for q in questions)
+
+
+def _answer_files(arena: Path, checkpoints: Path | None = None) -> list[Case]:
+    folder = arena / "answers"
+    outside = arena / "outside"
+    q = 'kind = "outsize"\nin = 16\nk = 3\nanswer = 14'
+    files: dict[str, bytes | str] = {
+        "invalid_utf8.toml": hostile.invalid_utf8(_toml(q)),
+        "nul.toml": _toml(q).replace("answer", "ans\x00wer"),
+        "binary.toml": bytes(range(256)) * 16,
+        "empty.toml": "",
+        "no_questions.toml": 'title = "x"\n',
+        "questions_not_list.toml": 'question = "abc"\n',
+        "huge_int.toml": _toml(f'kind = "outsize"\nin = {hostile.HUGE_DIGITS}\nk = 3\nanswer = 14'),
+        "huge_answer.toml": _toml(f'kind = "outsize"\nin = 16\nk = 3\nanswer = {hostile.HUGE_DIGITS}'),
+        "tower.toml": _toml('kind = "outsize"\nin = "9**9**9"\nk = 3\nanswer = 14'),
+        "float.toml": _toml('kind = "outsize"\nin = 16.5\nk = 3\nanswer = 14'),
+        "nan.toml": _toml('kind = "outsize"\nin = nan\nk = 3\nanswer = 14'),
+        "bool.toml": _toml('kind = "outsize"\nin = true\nk = 3\nanswer = 14'),
+        "date.toml": _toml('kind = "outsize"\nin = 1979-05-27\nk = 3\nanswer = 14'),
+        "table_value.toml": _toml('kind = "outsize"\nk = 3\nanswer = 14\n[question.in]\na = 1'),
+        "deep_array.toml": _toml('kind = "correlate"\nx = ' + "[" * 5000 + "1" + "]" * 5000 + '\nf = "1"\nanswer = 1'),
+        "deep_inline_table.toml": "a = " + "{b = " * 3000 + "1" + "}" * 3000 + "\n",
+        "long_string.toml": _toml('kind = "outsize"\nin = 16\nk = 3\nanswer = 14\ntext = "' + "a" * 1_000_000 + '"'),
+        "long_id.toml": _toml('id = "' + "i" * 1_000_000 + '"\n' + q),
+        "code_in.toml": _toml('kind = "outsize"\nin = "__import__(\'os\').system(\'touch PWNED\')"\nk = 3\nanswer = 14'),
+        "code_answer.toml": _toml('kind = "outsize"\nin = 16\nk = 3\nanswer = "__import__(\'os\').system(\'touch PWNED\')"'),
+        "code_spec.toml": _toml('kind = "params"\nspec = "__import__(\'os\').system(\'touch PWNED\')"\nanswer = 1'),
+        "unknown_kind.toml": _toml('kind = "__import__"\nanswer = 1'),
+        "kind_missing.toml": _toml("answer = 1"),
+        "secret_spec_abs.toml": _toml(f'kind = "params"\nspec = "{outside / "secret.txt"}"\nanswer = 1'),
+        "secret_spec_at.toml": _toml(f'kind = "params"\nspec = "@{outside / "secret.txt"}"\nanswer = 1'),
+        "secret_spec_rel.toml": _toml('kind = "params"\nspec = "../outside/secret.txt"\nanswer = 1'),
+        "secret_x_abs.toml": _toml(f'kind = "correlate"\nx = "{outside / "secret.csv"}"\nf = "1"\nanswer = 1'),
+        "secret_x_rel.toml": _toml('kind = "correlate"\nx = "../outside/secret.csv"\nf = "1"\nanswer = 1'),
+        "etc_passwd.toml": _toml('kind = "correlate"\nx = "/etc/passwd"\nf = "1"\nanswer = 1'),
+        "etc_passwd_spec.toml": _toml('kind = "params"\nspec = "/etc/passwd"\nanswer = 1'),
+        "proc_self.toml": _toml('kind = "correlate"\nx = "/proc/self/environ"\nf = "1"\nanswer = 1'),
+        "dev_zero.toml": _toml('kind = "correlate"\nx = "/dev/zero"\nf = "1"\nanswer = 1'),
+        "deep_spec.toml": _toml(f'kind = "params"\nspec = "{hostile.nested_conv(5000)}"\nanswer = 1'),
+        "huge_layer.toml": _toml('kind = "macs"\nspec = "conv(1000000000000,3) flatten dense(10)"\nin = "1x28x28"\nanswer = 1'),
+        "many_dims.toml": _toml('kind = "outsize"\nin = "' + "x".join(["2"] * 5000) + '"\nk = 1\nanswer = 2'),
+    }
+    for name, content in files.items():
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", errors="surrogatepass")
+    must_refuse = {"invalid_utf8.toml", "nul.toml", "binary.toml", "tower.toml", "float.toml", "nan.toml", "bool.toml",
+                   "date.toml", "table_value.toml", "code_in.toml", "code_spec.toml", "unknown_kind.toml",
+                   "kind_missing.toml", "secret_spec_abs.toml", "secret_spec_at.toml", "secret_spec_rel.toml",
+                   "secret_x_abs.toml", "secret_x_rel.toml", "etc_passwd.toml", "etc_passwd_spec.toml",
+                   "proc_self.toml", "dev_zero.toml", "questions_not_list.toml"}
+    cases = []
+    for name in files:
+        names = (name, "question", "file", "answer file")
+        expect = 2 if name in must_refuse else None
+        cases.append(Case(f"answer file {name}", ["check", str(folder / name)], names, expect=expect))
+        cases.append(Case(f"answer file {name} --json", ["check", str(folder / name), "--json"], names, expect=expect))
+    # 20,000 simple questions: well under the time limit (issue 15: "a few seconds").
+    many = folder / "many.toml"
+    many.write_text(_toml(*[f'kind = "outsize"\nin = {16 + i % 50}\nk = 3\nanswer = {14 + i % 50}' for i in range(10_000)]))
+    cases.append(Case("10,000 questions", ["check", str(many)], ("many.toml",), expect=0))
+    # A 100 MB answer file (a comment): refused or read, but quickly.
+    big = folder / "big.toml"
+    with open(big, "wb") as f:
+        f.write(b"#" + b"x" * (100 * 1024**2) + b"\n")
+    cases.append(Case("100 MB answer file", ["check", str(big)], ("big.toml", "file", "size", "MB", "bytes"),
+                      after=lambda outcome: [big.unlink()] and []))
+    for label, path, names in [
+        ("a directory", arena / "a_directory", ("a_directory",)),
+        ("missing file", folder / "missing.toml", ("missing.toml",)),
+        ("over-long name", folder / ("n" * 300 + ".toml"), ("file", "name", "long", "nnnnnnnn")),
+        ("/etc/passwd as the file", Path("/etc/passwd"), ("passwd",)),
+        ("/dev/zero as the file", Path("/dev/zero"), ("zero", "file")),
+        ("NUL in the path", Path(str(folder) + "/a\x00b.toml"), ("file", "path", "NUL", "null")),
+    ]:
+        cases.append(Case(label, ["check", str(path)], names, expect=2))
+    # The leaking of file contents: a line of the file must never be echoed.
+    (folder / "not_toml.toml").write_text(f"{SECRET} = = =\n")
+    cases.append(Case("contents never echoed", ["check", str(folder / "not_toml.toml")], ("not_toml.toml",), expect=2))
+    return cases
+
+
+TRAIN_BASE = ["train", "--epochs", "1", "--limit", "64"]
+
+
+def _group_train() -> dict[str, Callable[..., list[Case]]]:
+    groups: dict[str, Callable[..., list[Case]]] = {}
+    for option in ("--epochs", "--batch-size", "--early-stopping", "--limit", "--seed"):
+        def build(v: str, option: str = option) -> list[str]:
+            base = [a for a in TRAIN_BASE]
+            if option in base:
+                i = base.index(option)
+                base[i + 1] = v
+                return base
+            return [*base, option, v]
+        groups[f"train {option}"] = lambda arena, checkpoints=None, option=option, build=build: [
+            c for c in int_values(_names(option), build, small=True)
+            # --epochs: a huge value is a long run by request (docs/limits.md), not a hostile one; 16
+            # written in other digits would be 16 epochs (or 16 epochs' patience): too slow here
+            if not (option in ("--epochs", "--early-stopping") and c.label in {"10,000 digits", "arabic-indic digits",
+                                                                               "fullwidth digits"})]
+    for option in ("--lr", "--momentum", "--l2", "--dropout"):
+        groups[f"train {option}"] = lambda arena, checkpoints=None, option=option: [
+            c for c in float_values(_names(option), lambda v: [*TRAIN_BASE, option, v]) if c.label != "tiny"]
+    for option in ("--optimizer", "--init", "--data"):
+        groups[f"train {option}"] = lambda arena, checkpoints=None, option=option: word_values(
+            _names(option, "dataset"), lambda v: [*TRAIN_BASE, option, v])
+    groups["train --model"] = lambda arena, checkpoints=None: [
+        c for c in _spec_values(lambda v: [*TRAIN_BASE, "--model", v], SPEC_NAMES, small=True)]
+    groups["train --data-dir"] = _train_data_dirs
+    groups["train outputs"] = _train_outputs
+    groups["train --resume"] = lambda arena, checkpoints: _checkpoint_cases(
+        checkpoints, lambda p: [*TRAIN_BASE, "--resume", p], ("resume", "checkpoint", "model"))
+    return groups
+
+
+def _train_data_dirs(arena: Path, checkpoints: Path | None = None) -> list[Case]:
+    """Hostile dataset folders: CIFAR batches declaring 16 GB, a zip bomb mnist.npz, IDX files
+    declaring huge sizes, text where binary goes."""
+    root = arena / "datasets"
+    cifar = root / "cifar" / "cifar-10-batches-py"
+    cifar.mkdir(parents=True)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        hostile.cifar_batch_declaring(cifar / name, rows=5_600_000)  # 5.6M x 3072 B = 16 GB
+    evil = root / "cifar_evil" / "cifar-10-batches-py"
+    evil.mkdir(parents=True)
+
+    class Evil:
+        def __reduce__(self):  # noqa: D401 - the classic pickle payload
+            return (os.system, ("touch PWNED",))
+
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        (evil / name).write_bytes(pickle.dumps({b"data": Evil(), b"labels": [0]}, protocol=2))
+    # A pickle whose bytes object declares 16 GB (BINBYTES8) and holds 3 bytes: the C unpickler
+    # allocates the declared size before reading.
+    binbytes = root / "cifar_binbytes" / "cifar-10-batches-py"
+    binbytes.mkdir(parents=True)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        (binbytes / name).write_bytes(b"\x80\x04\x8e" + struct.pack("<Q", 16 * 1024**3) + b"abc.")
+    keras = root / "keras_bomb"
+    keras.mkdir()
+    hostile.zip_bomb(keras / "mnist.npz", inflated=3 * 1024**3, member="x_train.npy")
+    idx = root / "idx"
+    idx.mkdir()
+    huge_idx = struct.pack(">BBBB", 0, 0, 0x08, 3) + struct.pack(">III", 4_000_000_000, 28, 28) + bytes(1000)
+    for name in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"):
+        (idx / name).write_bytes(huge_idx)
+        with gzip.open(idx / (name + ".gz"), "wb") as f:
+            f.write(huge_idx)
+    labels = struct.pack(">BBBB", 0, 0, 0x08, 1) + struct.pack(">I", 2**31 - 1) + bytes(10)
+    for name in ("train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"):
+        (idx / name).write_bytes(labels)
+    text = root / "text"
+    text.mkdir()
+    (text / "mnist.npz").write_text("not a zip\n")
+    names = ("data", "data-dir", "data_dir", "cifar", "file", "batch", "mnist", "dataset", "folder")
+    cases = [
+        Case("CIFAR batches declaring 16 GB", [*TRAIN_BASE, "--data", "cifar10", "--data-dir", str(root / "cifar")], names, expect=2),
+        Case("CIFAR bytes declaring 16 GB", [*TRAIN_BASE, "--data", "cifar10", "--data-dir", str(root / "cifar_binbytes")],
+             names, expect=2),
+        Case("CIFAR batches with code", [*TRAIN_BASE, "--data", "cifar10", "--data-dir", str(root / "cifar_evil")], names, expect=2),
+        Case("mnist.npz zip bomb", [*TRAIN_BASE, "--data", "mnist", "--data-dir", str(keras)], names, expect=2),
+        Case("IDX declaring 4e9 images", [*TRAIN_BASE, "--data", "fashion-mnist", "--data-dir", str(idx)], names, expect=2),
+        Case("mnist.npz is text", [*TRAIN_BASE, "--data", "mnist", "--data-dir", str(text)], names, expect=2),
+        Case("data-dir is a file", [*TRAIN_BASE, "--data", "mnist", "--data-dir", "/etc/passwd"], names, expect=2),
+        Case("data-dir missing", [*TRAIN_BASE, "--data", "mnist", "--data-dir", str(root / "nope")], names, expect=2),
+        Case("data-dir NUL", [*TRAIN_BASE, "--data", "mnist", "--data-dir", "a\x00b"], names, expect=2),
+        Case("data-dir 1 MB", [*TRAIN_BASE, "--data", "mnist", "--data-dir", "a" * 1_000_000], names, expect=2),
+    ]
+    return cases
+
+
+def _unchanged(path: Path, content: bytes) -> Callable[[Outcome], list[str]]:
+    def check(outcome: Outcome) -> list[str]:
+        if not path.exists():
+            return [f"{path.name} was deleted"]
+        if path.read_bytes() != content:
+            return [f"{path.name} was overwritten without --overwrite"]
+        return []
+    return check
+
+
+def _nothing_left(folder: Path) -> Callable[[Outcome], list[str]]:
+    def check(outcome: Outcome) -> list[str]:
+        left = [p.name for p in folder.iterdir() if "tmp" in p.name]
+        return [f"temp files left behind: {left}"] if left else []
+    return check
+
+
+def _train_outputs(arena: Path, checkpoints: Path | None = None) -> list[Case]:
+    """Output paths are checked before the first batch; existing outputs are not overwritten."""
+    out = arena / "outputs"
+    out.mkdir()
+    (out / "a_dir.json").mkdir()
+    (out / "kept.json").write_text('{"epochs": "keep me"}')
+    (out / "kept.npz").write_bytes(b"keep me")
+    (out / "kept.png").write_bytes(b"keep me")
+    cases = []
+    for option, suffix in (("--history", "json"), ("--save", "npz"), ("--plot", "png")):
+        names = _names(option, "file", "folder", "directory", "path")
+        for label, path in {"missing folder": out / "nodir" / f"h.{suffix}", "a directory": out / f"a_dir.json",
+                            "under a file": out / "kept.json" / f"h.{suffix}", "NUL": f"h\x00.{suffix}",
+                            "over-long name": out / ("n" * 300 + f".{suffix}"), "1 MB name": "a" * 1_000_000,
+                            "/proc": f"/proc/h.{suffix}"}.items():
+            cases.append(Case(f"{option} {label}", [*TRAIN_BASE, option, str(path)], (*names, Path(str(path)).name[:40]),
+                              expect=2, timeout=5))
+        kept = out / f"kept.{suffix}"
+        cases.append(Case(f"{option} existing file kept", [*TRAIN_BASE, option, str(kept)], (*names, kept.name),
+                          expect=2, after=_unchanged(kept, kept.read_bytes())))
+    cases.append(Case("all outputs fine, no temp files left", [*TRAIN_BASE, "--history", str(out / "new.json"),
+                                                                 "--save", str(out / "new.npz")], (), expect=0,
+                      after=_nothing_left(out)))
+    return cases
+
+
+def _checkpoint_cases(folder: Path, build: Callable[[str], list[str]], names: tuple[str, ...]) -> list[Case]:
+    files = ["half.npz", "empty.npz", "npy_renamed.npz", "array.npy", "bomb.npz", "missing_key.npz", "no_meta.npz",
+             "huge_layer.npz", "huge_units.npz", "huge_input.npz", "deep_meta.npz", "meta_not_dict.npz",
+             "layers_string.npz", "wrong_shape.npz", "pickled.npz", "bad_train_state.npz"]
+    cases = [Case(name, build(str(folder / name)), (*names, name), expect=2) for name in files]
+    cases.append(Case("nan weights", build(str(folder / "nan_weights.npz")), (*names, "nan_weights.npz")))
+    for label, path in {"a directory": str(folder), "missing": str(folder / "missing.npz"), "/etc/passwd": "/etc/passwd",
+                        "/dev/zero": "/dev/zero", "NUL": "m\x00.npz", "over-long": "n" * 300 + ".npz"}.items():
+        cases.append(Case(label, build(path), (*names, Path(path).name[:40], "file", "model"), expect=2))
+    return cases
+
+
+def _group_evaluate_plot() -> dict[str, Callable[..., list[Case]]]:
+    groups: dict[str, Callable[..., list[Case]]] = {}
+    groups["evaluate MODEL"] = lambda arena, checkpoints: _checkpoint_cases(
+        checkpoints, lambda p: ["evaluate", p], ("model", "MODEL", "checkpoint"))
+    groups["evaluate --data"] = lambda arena, checkpoints: word_values(
+        _names("--data", "dataset"), lambda v: ["evaluate", str(checkpoints / "good.npz"), "--data", v])
+    groups["evaluate --data-dir"] = lambda arena, checkpoints: [
+        Case(label, ["evaluate", str(checkpoints / "good.npz"), "--data", "mnist", "--data-dir", path],
+             ("data", "data-dir", "data_dir", "mnist", "dataset", "folder", "file"), expect=2)
+        for label, path in {"a file": "/etc/passwd", "missing": str(arena / "nope"), "NUL": "a\x00b"}.items()]
+    groups["plot HISTORIES"] = _plot_cases
+    return groups
+
+
+def _plot_cases(arena: Path, checkpoints: Path | None = None) -> list[Case]:
+    folder = arena / "plots"
+    folder.mkdir()
+    good = {"epochs": [{"loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4}]}
+    files: dict[str, bytes | str] = {
+        "invalid_utf8.json": hostile.invalid_utf8('{"epochs": []}'),
+        "nul.json": '{"epochs": [\x00]}',
+        "deep.json": "[" * 100_000 + "]" * 100_000,
+        "deep_dict.json": '{"a":' * 50_000 + "1" + "}" * 50_000,
+        "nan.json": '{"epochs": [{"loss": NaN, "accuracy": Infinity}]}',
+        "strings.json": '{"epochs": [{"loss": "1", "accuracy": "__import__"}]}',
+        "huge_number.json": '{"epochs": [{"loss": ' + hostile.HUGE_DIGITS + ', "accuracy": 1e999}]}',
+        "list.json": "[1, 2, 3]",
+        "empty.json": "",
+        "many_epochs.json": json.dumps({"epochs": [good["epochs"][0]] * 20_000}),
+        "binary.json": bytes(range(256)) * 16,
+        "secret.json": f'{{"epochs": "{SECRET}"',
+    }
+    for name, content in files.items():
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", errors="surrogatepass")
+    (folder / "good.json").write_text(json.dumps(good))
+    (folder / "kept.png").write_bytes(b"keep me")
+    out = ["--out", str(folder / "out.svg"), "--overwrite"]
+    names = ("history", "histories", "HISTORIES", "file", "json")
+    cases = [Case(name, ["plot", str(folder / name), *out], (*names, name),
+                  expect=None if name in {"many_epochs.json", "huge_number.json"} else 2) for name in files]
+    for label, path in {"a directory": str(folder), "missing": str(folder / "missing.json"), "/etc/passwd": "/etc/passwd",
+                        "/dev/zero": "/dev/zero", "NUL": "h\x00.json"}.items():
+        cases.append(Case(label, ["plot", path, *out], (*names, Path(path).name), expect=2))
+    good_path = str(folder / "good.json")
+    for label, path in {"missing folder": str(folder / "nodir" / "o.png"), "a directory": str(folder),
+                        "unknown suffix": str(folder / "o.exe"), "NUL": "o\x00.png", "no suffix": str(folder / "o")}.items():
+        cases.append(Case(f"--out {label}", ["plot", good_path, "--out", path], ("out", "--out", "-o", "file", "folder",
+                                                                                  Path(path).name, "format", "suffix", "directory"),
+                          expect=2 if label != "no suffix" else None))
+    kept = folder / "kept.png"
+    cases.append(Case("--out existing file kept", ["plot", good_path, "--out", str(kept)], ("out", kept.name), expect=2,
+                      after=_unchanged(kept, b"keep me")))
+    for option in ("--labels", "--title"):
+        for case in word_values(_names(option), lambda v, option=option: ["plot", good_path, *out, option, v], refuse_all=False):
+            if case.label in {"NUL inside", "newline inside", "long string 1 MB", "RTL mark", "empty"}:
+                cases.append(case)
+    cases += word_values(_names("--metric"), lambda v: ["plot", good_path, *out, "--metric", v])
+    cases.append(Case("10,000 labels", ["plot", good_path, *out, "--labels", ",".join(["a"] * 10_000)], ("labels",)))
+    return cases
+
+
+GROUPS: dict[str, Callable[..., list[Case]]] = {
+    **_group_outsize(), **_group_solve(), **_group_stack(), **_group_matrices(), **_group_check(),
+    **_group_train(), **_group_evaluate_plot(),
+}
+NEEDS_CHECKPOINTS = {"train --resume", "evaluate MODEL", "evaluate --data", "evaluate --data-dir"}
+_REPORT: list[str] = []
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_bad_input(group: str, worker: Worker, arena: Path, request: pytest.FixtureRequest) -> None:
+    checkpoints = request.getfixturevalue("checkpoints") if group in NEEDS_CHECKPOINTS else None
+    cases = GROUPS[group](arena, checkpoints)
+    assert cases, group
+    cwd = arena / "cwd"
+    cwd.mkdir(exist_ok=True)
+    report = run_cases(worker, cases, cwd)
+    if os.environ.get("HOSTILE_REPORT"):
+        with open(os.environ["HOSTILE_REPORT"], "a", encoding="utf-8") as f:
+            for line in report:
+                f.write(json.dumps({"group": group, "problem": line}) + "\n")
+    assert not report, f"{len(report)} of {len(cases)} cases of {group!r} misbehave:\n" + "\n".join(report)
+
+
+def test_no_case_left_a_file_behind(arena: Path) -> None:
+    """After every group ran (this test comes last in the file): no marker of code execution."""
+    assert not list(arena.rglob("PWNED")), "code ran: a PWNED marker file was written"
+
+
+def test_the_table_covers_every_command() -> None:
+    """Every command that `convcalc --help` lists has at least one group here."""
+    from convcalc.cli.main import COMMANDS
+
+    covered = {name.split()[0] for name in GROUPS}
+    missing = set(COMMANDS) - covered - {"draw", "serve", "sweep"}  # H6/H7's commands have their own suites
+    assert not missing, f"commands without bad-input cases: {sorted(missing)}"
+
+
+def test_unreadable_file_is_reported_as_unreadable(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """An answer file that exists but cannot be read: exit 2, 'cannot be read' (not 'does not exist')."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="convcalc-unreadable-"))
+    try:
+        folder.chmod(0o755)
+        path, prefix = hostile.unreadable(folder / "answers.toml")
+        outcome = hostile.run_process(["check", str(path)], cwd=folder, prefix=prefix)
+        assert not hostile.problems(outcome, ["answers.toml"], expect=2), (outcome.stderr, outcome.stdout)
+        assert "not exist" not in outcome.stderr and "no such" not in outcome.stderr.lower(), outcome.stderr
+        assert any(w in outcome.stderr.lower() for w in ("read", "permission")), outcome.stderr
+    finally:
+        (folder / "answers.toml").chmod(0o644)
+        for p in folder.iterdir():
+            p.unlink()
+        folder.rmdir()
+
+
+# ---------------------------------------------------------------------------------------------
+# docs/limits.md states the values the code uses
+# ---------------------------------------------------------------------------------------------
+
+LIMITS_DOC = Path(__file__).resolve().parent.parent / "docs" / "limits.md"
+_ROW = __import__("re").compile(r"^\| `(convcalc(?:\.\w+)+)\.(\w+)` \| `([^`]+)` \|", __import__("re").M)
+#: Module-level MAX_* names that are not limits on input (nothing is refused past them).
+NOT_INPUT_LIMITS = {"convcalc.engine._batch_inner.MAX_COLS_BYTES"}  # a chunk size for the engine's column arrays
+
+
+def _documented() -> dict[str, str]:
+    return {f"{module}.{name}": value for module, name, value in _ROW.findall(LIMITS_DOC.read_text(encoding="utf-8"))}
+
+
+def test_limits_doc_matches_the_code() -> None:
+    """Every constant in docs/limits.md's tables exists and has the value the page states."""
+    import ast
+    import importlib
+
+    documented = _documented()
+    assert len(documented) >= 20, "docs/limits.md lists too few limits (table format changed?)"
+    wrong = []
+    for dotted, text in documented.items():
+        module, name = dotted.rsplit(".", 1)
+        actual = getattr(importlib.import_module(module), name)
+        if actual != ast.literal_eval(text):
+            wrong.append(f"{dotted}: docs/limits.md says {text}, the code has {actual!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_limit_in_the_code_is_documented() -> None:
+    """Every module-level ``MAX_*`` / ``DEFAULT_MAX_*`` constant of convcalc is in docs/limits.md."""
+    import ast
+
+    package = Path(__file__).resolve().parent.parent / "convcalc"
+    documented = _documented()
+    missing = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        module = ".".join(path.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__")
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id.startswith(("MAX_", "DEFAULT_MAX_")):
+                    dotted = f"{module}.{target.id}"
+                    if dotted not in documented and dotted not in NOT_INPUT_LIMITS:
+                        missing.append(dotted)
+    assert not missing, f"limits missing from docs/limits.md: {missing}"
+
+
+def test_exit_statuses_are_the_documented_ones() -> None:
+    from convcalc.cli.main import EXIT_INTERNAL, EXIT_INTERRUPTED
+
+    text = LIMITS_DOC.read_text(encoding="utf-8")
+    for status in (0, 1, 2, EXIT_INTERNAL, EXIT_INTERRUPTED):
+        assert f"\n| {status} |" in text, f"exit status {status} is not in docs/limits.md's table"
