@@ -160,7 +160,7 @@ def plot_sweep(result: Any, path: str | os.PathLike[str], *, metric: str = "val_
             value = _show(members[0].values.get(name))
             colour = cmap(values.index(value) % 10)
             ax.plot(xs, mean, color=colour, marker="o", markersize=3, linewidth=1.4,
-                    label=f"{name}={value}" if value not in shown else None)
+                    label=(value if name == "variant" else f"{name}={value}") if value not in shown else None)
             shown.add(value)
             if len(members) > 1:
                 ax.fill_between(xs, [min(c) if c else math.nan for c in columns],
