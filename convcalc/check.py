@@ -141,6 +141,9 @@ def _field(where: str, key: str, parse: Callable[[], Any]) -> Any:
 def check_question(table: dict[str, Any], index: int = 1, base: Path | None = None) -> Verdict:
     """Parse, compute and compare one question (a dict as in a ``[[question]]`` table).
 
+    File names in it (matrices, spec files) resolve inside ``base`` (default:
+    the working directory) and never outside it (:mod:`convcalc.check_paths`).
+
     Raises
     ------
     ConvCalcError

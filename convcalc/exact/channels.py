@@ -48,7 +48,8 @@ def as_channels(x: object, name: str = "x") -> list[Matrix]:
         return [as_matrix(x, name)]
     if depth != 3:
         raise ConvCalcError(f"The {name!r} input must be 2-D (H x W) or 3-D (C x H x W); it is {depth}-D.")
-    channels = [as_matrix(c, f"{name}[{k}]") for k, c in enumerate(x)]  # type: ignore[union-attr]
+    assert isinstance(x, (list, tuple))
+    channels = [as_matrix(c, f"{name}[{k}]") for k, c in enumerate(x)]
     _same_size(channels, name, "channel")
     return channels
 
@@ -69,7 +70,8 @@ def as_filters(f: object, name: str = "f") -> tuple[list[list[Matrix]], int]:
     if depth != 4:
         raise ConvCalcError(f"The {name!r} filters must be 2-D, 3-D (C x kh x kw) or 4-D (O x C x kh x kw); "
                             f"they are {depth}-D.")
-    filters = [as_channels(one, f"{name}[{o}]") for o, one in enumerate(f)]  # type: ignore[union-attr]
+    assert isinstance(f, (list, tuple))
+    filters = [as_channels(one, f"{name}[{o}]") for o, one in enumerate(f)]
     for o, one in enumerate(filters[1:], start=1):
         if len(one) != len(filters[0]) or (len(one[0]), len(one[0][0])) != (len(filters[0][0]),
                                                                           len(filters[0][0][0])):
