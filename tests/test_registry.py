@@ -99,7 +99,9 @@ def test_a_registered_layer_has_every_piece(name: str) -> None:
     cls = info.cls
     assert info.names, "no spec names"
     fields = {f.name for f in dataclasses.fields(cls)}
-    assert set(info.positional) <= fields | set(info.extra_args) | {"activation"}, info.positional
+    for order in (info.positional, *info.name_positional.values()):
+        assert {n for n in order if not n.startswith("_")} <= fields | set(info.extra_args) | {"activation"}, order
+    assert set(info.name_positional) <= set(info.names)
     if info.torch_positional is not None:
         assert set(info.torch_positional) <= fields | set(info.extra_args) | {"in_channels", "in_features"} \
             | {n for n in info.torch_positional if n.startswith("_")}, info.torch_positional
@@ -255,6 +257,12 @@ SPELLINGS = [
     ("layers.PReLU()", L.PReLU("element")),
     ("PReLU(shared_axes=[1, 2])", L.PReLU("channel")),
     ("ReLU(max_value=6)", L.ReLU6()),
+    ("layers.ReLU(6) keras.layers.ReLU(None, 0.2) nn.ReLU(True)", [L.ReLU6(), L.LeakyReLU(0.2), L.ReLU()]),
+    ("BatchNormalization(-1) LayerNormalization(-1) GroupNormalization(4, -1)",
+     [L.BatchNorm2D(), L.LayerNorm(), L.GroupNorm(4)]),
+    ("UpSampling2D((2, 2), None, 'bilinear')", L.UpSampling2D((2, 2), interpolation="bilinear")),
+    ("nn.Softmax(1) nn.Dropout(0.5, True) nn.LeakyReLU(0.1, True) nn.Flatten(1, -1)",
+     [L.Softmax(), L.Dropout(0.5), L.LeakyReLU(0.1), L.Flatten()]),
     ("ReLU(negative_slope=0.0, threshold=0.0, max_value=None)", L.ReLU()),
     ("ReLU(negative_slope=0.2)", L.LeakyReLU(0.2)),
     ("Dropout2d(p=0.1, inplace=False) SpatialDropout2D(0.2)", [L.Dropout2D(0.1), L.Dropout2D(0.2)]),
@@ -275,6 +283,9 @@ def test_new_spellings(text: str, expected: object) -> None:
 
 REFUSED = [
     ("PReLU()", r"reads two ways: PyTorch's nn.PReLU\(\) has 1 parameter"),
+    ("ReLU(6)", r"ReLU\(6\) reads two ways: PyTorch's ReLU\(inplace\) and Keras's ReLU\(max_value"),
+    ("BatchNormalization(1)", "axis=1 is not modelled"),
+    ("UpSampling2D(2, 'bilinear')", "data_format='bilinear' is not modelled"),
     ("conv2d(3, 8, 3)", r"ambiguous: in Keras's order it reads filters=3, kernel_size=8, stride=3; in PyTorch's it "
                         r"reads in_channels=3, filters=8, kernel_size=3"),
     ("linear(784, 10)", r"ambiguous.*in_features=784, units=10"),

@@ -76,7 +76,7 @@ REFUSED = [
     ("conv(8, 3, track_running_stats=False)", "track_running_stats=False is not modelled"),
     ("dense(8, affine=False)", "affine=False is not modelled"),
     ("BatchNormalization(renorm=True)", "renorm=True is not modelled"),
-    ("nn.Flatten(2)", "startdim=2 is not modelled"),
+    ("nn.Flatten(2)", "start_dim=2 is not modelled"),
     ("nn.Flatten(start_dim=2)", "start_dim=2 is not modelled"),
     ("nn.Flatten(end_dim=2)", "end_dim=2 is not modelled"),
     ("Dense(10, lora_rank=4)", "lora_rank=4 is not modelled"),

@@ -9,7 +9,8 @@ every counting convention, ``activation_size``, ``rf_step``, ``describe``); the
 - ``names``: its names in the spec language, normalised (lower case, no underscores,
   no ``nn.``/``layers.`` prefix): Keras's, PyTorch's and the short ones;
 - ``positional``: the positional order of those names (Keras's order for Keras and
-  short names);
+  short names), and ``name_positional`` for a name whose framework orders them otherwise
+  (Keras's ``BatchNormalization(axis, ...)``);
 - ``torch_names`` and ``torch_positional``: PyTorch's exact spellings (``Conv2d``,
   ``LazyConv2d``, ...), which take PyTorch's positional order, starting with the
   input channels/features (checked against the real shape);
@@ -61,6 +62,7 @@ class LayerInfo:
     extra_args: tuple[str, ...] = ()
     adapt: Callable[[str, dict[str, Any]], tuple[type, dict[str, Any]]] | None = None
     activation: bool = False
+    name_positional: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -89,7 +91,8 @@ def register(*, names: tuple[str, ...], positional: tuple[str, ...] = (), torch_
              torch_positional: tuple[str, ...] | None = None, defaults: dict[str, Any] | None = None,
              trains: str | None = None, not_trained: str = "", summary: str = "", extra_args: tuple[str, ...] = (),
              adapt: Callable[[str, dict[str, Any]], tuple[type, dict[str, Any]]] | None = None,
-             activation: bool = False) -> Callable[[T], T]:
+             activation: bool = False, name_positional: dict[str, tuple[str, ...]] | None = None
+             ) -> Callable[[T], T]:
     """Class decorator: add the class to :data:`REGISTRY` with its spec names and trainer.
 
     Raises
@@ -102,7 +105,8 @@ def register(*, names: tuple[str, ...], positional: tuple[str, ...] = (), torch_
         info = LayerInfo(cls, tuple(normal(n) for n in names), tuple(positional), tuple(torch_names),
                          None if torch_positional is None else tuple(torch_positional), dict(defaults or {}),
                          trains, not_trained, summary or (cls.__doc__ or "").strip().splitlines()[0],
-                         tuple(extra_args), adapt, activation)
+                         tuple(extra_args), adapt, activation,
+                         {normal(k): tuple(v) for k, v in (name_positional or {}).items()})
         if torch_names and torch_positional is None:
             raise ConvCalcError(f"{cls.__name__}: PyTorch spellings need torch_positional")
         if trains is None and not not_trained:

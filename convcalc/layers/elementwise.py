@@ -48,7 +48,7 @@ class _Pointwise(Layer):
         return (RFStep(1, 1, 0),) * (len(in_shape) - 1)
 
 
-@register(names=("dropout", "drop"), positional=("rate",), torch_names=("Dropout",), torch_positional=("rate",),
+@register(names=("dropout", "drop"), positional=("rate",), torch_names=("Dropout",), torch_positional=("rate", "_inplace"),
           trains="convcalc.nn.layers.Dropout")
 @dataclass(frozen=True)
 class Dropout(_Pointwise):
@@ -64,7 +64,7 @@ class Dropout(_Pointwise):
 
 
 @register(names=("dropout2d", "spatialdropout2d"), positional=("rate",), torch_names=("Dropout2d",),
-          torch_positional=("rate",), not_trained="the trainer drops single elements only (Dropout)")
+          torch_positional=("rate", "_inplace"), not_trained="the trainer drops single elements only (Dropout)")
 @dataclass(frozen=True)
 class Dropout2D(_Pointwise):
     """Channel dropout (whole feature maps), as ``torch.nn.Dropout2d`` / ``keras.layers.SpatialDropout2D``."""
@@ -112,15 +112,15 @@ def _keras_relu(name: str, given: dict[str, Any]) -> tuple[type, dict[str, Any]]
                         "max_value=6 (ReLU6) or None")
 
 
-@register(names=("relu",), torch_names=("ReLU",), torch_positional=(), extra_args=("max_value", "negative_slope",
-          "threshold"), adapt=_keras_relu, trains="convcalc.nn.activations.ReLU", activation=True)
+@register(names=("relu",), positional=("max_value", "negative_slope", "threshold"), torch_names=("ReLU",),
+          torch_positional=("_inplace",), extra_args=("max_value", "negative_slope", "threshold"), adapt=_keras_relu, trains="convcalc.nn.activations.ReLU", activation=True)
 class ReLU(_Activation):
     """``max(x, 0)``, elementwise."""
 
     per_element = {"ptflops": 2}
 
 
-@register(names=("relu6",), torch_names=("ReLU6",), torch_positional=(),
+@register(names=("relu6",), torch_names=("ReLU6",), torch_positional=("_inplace",),
           not_trained="the trainer has no ReLU6 yet", activation=True)
 class ReLU6(_Activation):
     """``min(max(x, 0), 6)``, elementwise (MobileNet v2), as ``torch.nn.ReLU6`` / Keras ``ReLU(max_value=6)``."""
@@ -129,7 +129,7 @@ class ReLU6(_Activation):
 
 
 @register(names=("leakyrelu", "lrelu"), positional=("negative_slope",), torch_names=("LeakyReLU",),
-          torch_positional=("negative_slope",), trains="convcalc.nn.activations.LeakyReLU", activation=True)
+          torch_positional=("negative_slope", "_inplace"), trains="convcalc.nn.activations.LeakyReLU", activation=True)
 @dataclass(frozen=True)
 class LeakyReLU(_Activation):
     """``x if x > 0 else negative_slope*x`` (PyTorch default 0.01; Keras 3 default 0.3)."""
@@ -145,7 +145,7 @@ class LeakyReLU(_Activation):
         return f"LeakyReLU({self.negative_slope:g})"
 
 
-@register(names=("elu",), positional=("alpha",), torch_names=("ELU",), torch_positional=("alpha",),
+@register(names=("elu",), positional=("alpha",), torch_names=("ELU",), torch_positional=("alpha", "_inplace"),
           trains="convcalc.nn.activations.ELU", activation=True)
 @dataclass(frozen=True)
 class ELU(_Activation):
@@ -180,7 +180,7 @@ class GELU(_Activation):
         return "GELU" if self.approximate == "none" else "GELU(tanh)"
 
 
-@register(names=("silu", "swish"), torch_names=("SiLU",), torch_positional=(),
+@register(names=("silu", "swish"), torch_names=("SiLU",), torch_positional=("_inplace",),
           not_trained="the trainer has no SiLU yet", activation=True)
 class SiLU(_Activation):
     """``x * sigmoid(x)`` (Swish), as ``torch.nn.SiLU`` / Keras ``'silu'``, ``'swish'``."""
@@ -188,7 +188,7 @@ class SiLU(_Activation):
     per_element = {"ptflops": 1}
 
 
-@register(names=("hardswish", "hswish"), torch_names=("Hardswish",), torch_positional=(),
+@register(names=("hardswish", "hswish"), torch_names=("Hardswish",), torch_positional=("_inplace",),
           not_trained="the trainer has no Hardswish yet", activation=True)
 class Hardswish(_Activation):
     """``x * relu6(x + 3) / 6``, as ``torch.nn.Hardswish`` / Keras ``'hard_swish'`` (MobileNet v3)."""
@@ -204,7 +204,7 @@ class Tanh(_Activation):
     """``tanh(x)``, elementwise."""
 
 
-@register(names=("softmax",), torch_names=("Softmax",), torch_positional=(), trains="convcalc.nn.activations.Softmax", activation=True)
+@register(names=("softmax",), positional=("_axis",), torch_names=("Softmax",), torch_positional=("_dim",), trains="convcalc.nn.activations.Softmax", activation=True)
 class Softmax(_Activation):
     """Softmax over the feature/channel axis (axis 0 without batch; PyTorch ``dim=1``)."""
 

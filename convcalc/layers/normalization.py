@@ -132,6 +132,7 @@ class BatchNorm1D(_BatchNormND):
 
 
 @register(names=("batchnorm2d", "bn2d", "batchnorm", "bn", "batchnormalization"), positional=("num_features",),
+          name_positional={"batchnormalization": ("_axis",)},
           torch_names=("BatchNorm2d", "LazyBatchNorm2d"), torch_positional=_BN_TORCH, extra_args=("affine",),
           trains="convcalc.nn.layers.BatchNorm")
 class BatchNorm2D(_BatchNormND):
@@ -206,6 +207,7 @@ class InstanceNorm3D(_InstanceNormND):
 
 
 @register(names=("layernorm", "layernormalization", "ln"), positional=("normalized_shape",),
+          name_positional={"layernormalization": ("_axis",)},
           torch_names=("LayerNorm",), torch_positional=("normalized_shape", "_eps", "elementwise_affine", "bias"),
           extra_args=("elementwise_affine",), not_trained="the trainer has no layer normalisation yet")
 @dataclass(frozen=True)
@@ -262,6 +264,7 @@ class LayerNorm(_Normalization):
 
 
 @register(names=("groupnorm", "groupnormalization", "gn"), positional=("groups",),
+          name_positional={"groupnormalization": ("groups", "_axis")},
           torch_names=("GroupNorm",), torch_positional=("groups", "num_channels", "_eps", "affine"),
           extra_args=("affine",), not_trained="the trainer has no group normalisation yet")
 @dataclass(frozen=True)

@@ -135,7 +135,8 @@ class Upsample(_NoWeights, Layer):
         return f"Upsample({what}" + (")" if self.mode == "nearest" else f", {self.mode})")
 
 
-@register(names=("upsampling2d",), positional=("size", "interpolation"), not_trained="the trainer has no upsampling yet")
+@register(names=("upsampling2d",), positional=("size", "_data_format", "interpolation"),
+          not_trained="the trainer has no upsampling yet")
 @dataclass(frozen=True)
 class UpSampling2D(_NoWeights, Layer):
     """Keras's ``UpSampling2D(size=(2, 2), interpolation='nearest')``: ``size`` is the integer scale per axis.

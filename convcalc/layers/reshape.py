@@ -168,7 +168,8 @@ class Cropping3D(_CroppingND):
     ndim = 3
 
 
-@register(names=("flatten",), torch_names=("Flatten",), torch_positional=("_start_dim", "_end_dim"),
+@register(names=("flatten",), positional=("_data_format",), torch_names=("Flatten",),
+          torch_positional=("_start_dim", "_end_dim"),
           trains="convcalc.nn.layers.Flatten")
 @dataclass(frozen=True)
 class Flatten(_Uncounted, Layer):

@@ -21,6 +21,7 @@ from convcalc.spec.names import (
     _ONLY,
     _AFFINE,
     _TABLE,
+    _SHARED_SPELLINGS,
     _TORCH_SPELLINGS,
     _WRAPPERS,
     _Entry,
@@ -157,7 +158,16 @@ class _Builder:
     def build(self, item: _Call, entry: _Entry) -> None:
         info = entry.info
         spelled = item.name.rsplit(".", 1)[-1]
+        prefix = item.name.rsplit(".", 1)[0].lower() if "." in item.name else ""
         torch_style = spelled in _TORCH_SPELLINGS and _TORCH_SPELLINGS[spelled].cls is entry.cls
+        if prefix.endswith(("layers", "keras")):  # keras.layers.ReLU: Keras's order even where PyTorch spells alike
+            torch_style = False
+        elif spelled in _SHARED_SPELLINGS and item.args and not prefix.endswith("nn"):
+            keras_order = entry.positional
+            raise self.fail(item.token, f"{item.name}({', '.join(repr(a) for a in item.args)}) reads two ways: "
+                            f"PyTorch's {spelled}({', '.join(n.lstrip('_') for n in entry.torch_positional or ())}) "
+                            f"and Keras's {spelled}({', '.join(n.lstrip('_') for n in keras_order)}); write "
+                            f"nn.{spelled}(...) or layers.{spelled}(...), or name the arguments")
         order = entry.torch_positional if torch_style else entry.positional
         args, arg_tokens = list(item.args), list(item.arg_tokens)
         if torch_style and spelled.startswith("Lazy"):
@@ -175,7 +185,7 @@ class _Builder:
         channels_last = True
         for name, value, tok in zip(order, args, arg_tokens):
             if name.startswith("_"):  # a PyTorch positional convcalc does not model: checked like its keyword
-                self.unmodelled(item, normal(name), value, tok)
+                self.unmodelled(item, normal(name), value, tok, name.lstrip("_"))
                 continue
             given["affine" if normal(name) in _AFFINE else name] = (value, tok)
         for key, (value, tok) in item.kwargs.items():
@@ -239,11 +249,11 @@ class _Builder:
             self.set_input(shape[0], shape[1], keras=channels_last)
         self.activation(*activation)
 
-    def unmodelled(self, item: _Call, key: str, value: Any, tok: _Token) -> None:
+    def unmodelled(self, item: _Call, key: str, value: Any, tok: _Token, shown: str = "") -> None:
         """An argument convcalc does not model: dropped when it changes no count, else only its modelled value."""
         if key in _ONLY and value not in _ONLY[key]:
             allowed = _ONLY[key]
-            raise self.fail(tok, f"{item.name}: {tok.text if tok.kind == 'name' else key}={value!r} is not "
+            raise self.fail(tok, f"{item.name}: {shown or tok.text}={shorten(repr(value))} is not "
                             f"modelled; convcalc reads only {' or '.join(repr(v) for v in allowed)} "
                             "(it would change what is counted)")
         if key not in _ONLY and key not in _IGNORED:

@@ -67,7 +67,7 @@ _ONLY: dict[str, tuple[object, ...]] = {
     "affine": (True,), "center": (True,), "scale": (True,), "trackrunningstats": (True,), "trainable": (True,),
     "lorarank": (None,), "startdim": (1,), "enddim": (-1,), "axis": (-1,), "dim": (1, -1),
     "paddingmode": ("zeros", "reflect", "replicate", "circular"),
-    "dataformat": ("channels_last", "channels_first"),
+    "dataformat": ("channels_last", "channels_first", None),
     "renorm": (False,),
 }
 _CHECKED = ("in_channels", "in_features", "num_features", "num_channels")
@@ -102,7 +102,8 @@ def _sync() -> None:
         table.clear()
     for info in REGISTRY.values():
         for name in info.names:
-            _TABLE[name] = _Entry(info.cls, info.positional, info.torch_positional, info)
+            _TABLE[name] = _Entry(info.cls, info.name_positional.get(name, info.positional), info.torch_positional,
+                                  info)
         if info.activation:
             _ACTIVATIONS.update(dict.fromkeys(info.names, info.cls))
     for info in REGISTRY.values():
@@ -115,6 +116,10 @@ def _sync() -> None:
 
 
 _sync()
+#: Spellings Keras and PyTorch share but whose positional arguments mean different things (Keras's
+#: ReLU(max_value, ...) vs PyTorch's ReLU(inplace); Flatten(data_format) vs Flatten(start_dim, end_dim)):
+#: without nn./layers. and with positional arguments they are refused as ambiguous.
+_SHARED_SPELLINGS = {"ReLU", "Flatten"}
 _WRAPPERS = {"sequential"}
 _MODEL_ADD = "add"  # model.add(layer) unwraps; Keras's Add() merge layer is refused (see _MERGES)
 _INPUTS = {"input", "in", "inputlayer"}
@@ -145,8 +150,10 @@ def name_table() -> str:
         names = ", ".join(f"`{n}`" for n in info.names)
         if info.torch_names:
             names += "; PyTorch: " + ", ".join(f"`{n}`" for n in info.torch_names)
-        keras = list(info.positional)
+        keras = [n for n in info.positional if not n.startswith("_")]
+        own = "".join(f"; `{name}`: {', '.join(n.lstrip('_') for n in order) or 'none'}"
+                      for name, order in info.name_positional.items())
         torch = ", ".join(n for n in info.torch_positional or () if not n.startswith("_")) or \
             ("none" if info.torch_positional is not None else "")
-        rows.append(f"| `{info.name}` | {names} | {', '.join(keras)} | {torch} |")
+        rows.append(f"| `{info.name}` | {names} | {', '.join(keras)}{own} | {torch} |")
     return "\n".join(rows)
