@@ -93,3 +93,16 @@ def test_the_readme_epoch_time_is_what_bench_train_printed():
     for text, measured in zip(said, row.groups()):
         digits = len(text.split(".")[1]) if "." in text else 0
         assert float(text) == round(float(measured), digits), (text, measured)
+
+
+def test_with_json_the_heavy_note_goes_to_stderr(monkeypatch, capsys):
+    import json
+
+    from convcalc.cli.main import app
+
+    monkeypatch.setattr(budget, "HEAVY_EPOCH_SECONDS", 0.0)
+    with pytest.raises(SystemExit) as info:
+        app(["train", "--model", TINY, "--limit", "100", "--epochs", "1", "--batch-size", "50", "--json"])
+    assert info.value.code == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["epochs"] and err.startswith("note: heavy for the CPU trainer")

@@ -41,6 +41,20 @@ def heavy_note(forward_macs: int, samples: int, batch_size: int) -> Optional[str
             "then. Use --limit N, a smaller --batch-size or a smaller model for a quick run.")
 
 
+def _heavy_note_callback() -> Any:
+    """With --json (stdout is the JSON object): say on stderr, before the first batch, that a model is heavy."""
+    from convcalc.nn import Callback
+
+    class HeavyNote(Callback):
+        def on_train_begin(self, logs: dict) -> None:
+            note = heavy_note(self.model.summary().total_macs, logs["samples"], logs.get("batch_size", 32))
+            if note is not None:
+                sys.stderr.write(f"note: {note}\n")
+                sys.stderr.flush()
+
+    return HeavyNote()
+
+
 def _stats(logs: Optional[dict], rate: float) -> str:
     """The progress bar's numbers: ``starting`` until the epoch's first batch has ended."""
     if logs is None:
@@ -196,7 +210,7 @@ def train(
     tune_malloc()
     interrupt_path = _check_outputs(save, history, plot, resume, overwrite)
     progress = _progress_callback(plain=as_json or not sys.stdout.isatty())
-    callbacks = [] if as_json else [progress]
+    callbacks = [_heavy_note_callback()] if as_json else [progress]  # --json: the note goes to stderr
     try:
         if resume is not None:
             result = session.resume(resume, callbacks, epochs=epochs, checkpoint=save, max_memory=max_memory)
