@@ -66,6 +66,8 @@ __all__ = [
     "PerAxis",
     "per_axis",
     "resolve_geometry",
+    "framework_keywords",
+    "UNSET",
 ]
 
 # --------------------------------------------------------------------------- multi-axis API
@@ -86,6 +88,29 @@ def _required(name: str, value: Any, alias: str) -> Any:
     if value is _UNSET:
         raise ConvCalcTypeError(f"The {name!r} parameter is required (also accepted as {alias}=).")
     return value
+
+
+#: The default of a parameter that may also be given under a framework's keyword name.
+UNSET: Any = _UNSET
+
+
+def framework_keywords(kernel: Any, stride: Any, dilation: Any, kernel_size: Any = _UNSET, strides: Any = _UNSET,
+                       dilation_rate: Any = _UNSET, *, stride_default: Any = 1) -> tuple[Any, Any, Any]:
+    """``(kernel, stride, dilation)`` from convcalc's names or PyTorch's/Keras's (``kernel_size=``,
+    ``strides=``, ``dilation_rate=``); one parameter given under two names is an error.
+
+    Examples
+    --------
+    >>> framework_keywords(UNSET, UNSET, UNSET, kernel_size=3, strides=2)
+    (3, 2, 1)
+    >>> framework_keywords(3, 2, UNSET, strides=2)
+    Traceback (most recent call last):
+    ...
+    convcalc.errors.ConvCalcError: Give stride= or strides= (the same parameter under another framework's name), not both; got stride=2 and strides=2.
+    """
+    kernel = _required("kernel", _one_of("kernel", kernel, "kernel_size", kernel_size, _UNSET), "kernel_size")
+    return (kernel, _one_of("stride", stride, "strides", strides, stride_default),
+            _one_of("dilation", dilation, "dilation_rate", dilation_rate, 1))
 
 
 def _ndim(*args: object) -> int | None:
@@ -390,9 +415,7 @@ def conv_output_size(size: Any, kernel: Any = _UNSET, stride: Any = _UNSET, padd
     >>> conv_output_size(10, kernel_size=3, strides=2, padding="causal")
     5
     """
-    kernel = _required("kernel", _one_of("kernel", kernel, "kernel_size", kernel_size, _UNSET), "kernel_size")
-    stride = _one_of("stride", stride, "strides", strides, 1)
-    dilation = _one_of("dilation", dilation, "dilation_rate", dilation_rate, 1)
+    kernel, stride, dilation = framework_keywords(kernel, stride, dilation, kernel_size, strides, dilation_rate)
     padding = 0 if padding is _UNSET else padding
     return resolve_geometry("conv", size, kernel, stride, padding, dilation, framework=framework).result()
 
@@ -445,10 +468,9 @@ def pool_output_size(size: Any, kernel: Any = _UNSET, stride: Any = _UNSET, padd
     >>> pool_output_size(28, pool_size=2, strides=2, padding="same", framework="keras")
     14
     """
-    kernel = _one_of("kernel", kernel, "kernel_size", kernel_size, _UNSET)
-    kernel = _required("kernel", _one_of("kernel", kernel, "pool_size", pool_size, _UNSET), "kernel_size or pool_size")
-    stride = _one_of("stride", stride, "strides", strides, None)
-    dilation = _one_of("dilation", dilation, "dilation_rate", dilation_rate, 1)
+    kernel = _one_of("kernel", kernel, "pool_size", pool_size, _UNSET)
+    kernel, stride, dilation = framework_keywords(kernel, stride, dilation, kernel_size, strides, dilation_rate,
+                                                  stride_default=None)
     padding = 0 if padding is _UNSET else padding
     return resolve_geometry("pool", size, kernel, stride, padding, dilation, ceil_mode=ceil_mode,
                             framework=framework).result()
@@ -493,16 +515,15 @@ def transposed_output_size(size: Any, kernel: Any = _UNSET, stride: Any = _UNSET
     >>> transposed_output_size((4, 5), 4, stride=2, padding=1)
     (8, 10)
     """
-    kernel = _required("kernel", _one_of("kernel", kernel, "kernel_size", kernel_size, _UNSET), "kernel_size")
-    stride = _one_of("stride", stride, "strides", strides, 1)
-    dilation = _one_of("dilation", dilation, "dilation_rate", dilation_rate, 1)
+    kernel, stride, dilation = framework_keywords(kernel, stride, dilation, kernel_size, strides, dilation_rate)
     padding = 0 if padding is _UNSET else padding
     return resolve_geometry("transposed", size, kernel, stride, padding, dilation,
                             output_padding=output_padding).result()
 
 
-def same_padding(size: IntOrTuple, kernel: IntOrTuple, stride: IntOrTuple = 1, dilation: IntOrTuple = 1,
-                 *, framework: str = "torch") -> Pair | tuple[Pair, ...]:
+def same_padding(size: IntOrTuple, kernel: IntOrTuple = UNSET, stride: IntOrTuple = UNSET,
+                 dilation: IntOrTuple = UNSET, *, framework: str = "torch", kernel_size: IntOrTuple = UNSET,
+                 strides: IntOrTuple = UNSET, dilation_rate: IntOrTuple = UNSET) -> Pair | tuple[Pair, ...]:
     """The ``(lo, hi)`` padding of 'same', per axis.
 
     PyTorch (stride 1 only): ``total = d*(k - 1)``, odd pixel on the right.
@@ -517,6 +538,7 @@ def same_padding(size: IntOrTuple, kernel: IntOrTuple, stride: IntOrTuple = 1, d
     >>> same_padding((224, 224), 7, 2, framework="keras")
     ((2, 3), (2, 3))
     """
+    kernel, stride, dilation = framework_keywords(kernel, stride, dilation, kernel_size, strides, dilation_rate)
     axes = per_axis({"size": size, "kernel": kernel, "stride": stride, "dilation": dilation})
     v = axes.values
     pairs = [same_padding_pair(*args, framework=framework)
@@ -524,7 +546,8 @@ def same_padding(size: IntOrTuple, kernel: IntOrTuple, stride: IntOrTuple = 1, d
     return tuple(pairs) if axes.as_seq else pairs[0]
 
 
-def full_padding(kernel: IntOrTuple, dilation: IntOrTuple = 1) -> Size | tuple[Size, ...]:
+def full_padding(kernel: IntOrTuple = UNSET, dilation: IntOrTuple = UNSET, *, kernel_size: IntOrTuple = UNSET,
+                 dilation_rate: IntOrTuple = UNSET) -> Size | tuple[Size, ...]:
     """Padding per side of a 'full' convolution: ``d*(k - 1)`` (Dumoulin & Visin rel. 4).
 
     Examples
@@ -532,6 +555,7 @@ def full_padding(kernel: IntOrTuple, dilation: IntOrTuple = 1) -> Size | tuple[S
     >>> full_padding(3), full_padding((3, 5), 2)
     (2, (4, 8))
     """
+    kernel, _, dilation = framework_keywords(kernel, 1, dilation, kernel_size, dilation_rate=dilation_rate)
     axes = per_axis({"kernel": kernel, "dilation": dilation})
     out = [effective_kernel(kk, dd) - 1 for kk, dd in zip(axes.values["kernel"], axes.values["dilation"])]
     return tuple(out) if axes.as_seq else out[0]

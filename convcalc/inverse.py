@@ -15,7 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc._typing import IntOrTuple
-from convcalc.arithmetic import conv_length, effective_kernel, per_axis, resolve_padding, transposed_length
+from convcalc.arithmetic import (
+    UNSET,
+    conv_length,
+    effective_kernel,
+    framework_keywords,
+    per_axis,
+    resolve_padding,
+    transposed_length,
+)
 from convcalc.errors import ConvCalcError, invalid
 
 __all__ = ["solve_padding", "input_sizes", "inverse_output_padding", "MAX_LISTED"]
@@ -77,12 +85,15 @@ def padding_pairs_1d(n: int, k: int, target: int, s: int = 1, d: int = 1) -> lis
     return [p for p in pairs if conv_length(n, k, s, p[0], p[1], d) == target]
 
 
-def solve_padding(size: IntOrTuple, kernel: IntOrTuple, target: IntOrTuple, stride: IntOrTuple = 1,
-                  dilation: IntOrTuple = 1) -> list[tuple[int, int]] | tuple[list[tuple[int, int]], ...]:
+def solve_padding(size: IntOrTuple, kernel: IntOrTuple = UNSET, target: IntOrTuple = UNSET,
+                  stride: IntOrTuple = UNSET, dilation: IntOrTuple = UNSET, *, kernel_size: IntOrTuple = UNSET,
+                  strides: IntOrTuple = UNSET,
+                  dilation_rate: IntOrTuple = UNSET) -> list[tuple[int, int]] | tuple[list[tuple[int, int]], ...]:
     """Every symmetric or ``(lo, hi)`` padding that gives ``target``, per axis.
 
     Symmetric solutions are the pairs with ``lo == hi``; the rest need
     asymmetric padding (``F.pad`` in PyTorch, explicit lists in TensorFlow).
+    Every inverse solver takes ``kernel_size=``, ``strides=``, ``dilation_rate=`` too.
 
     Examples
     --------
@@ -91,13 +102,17 @@ def solve_padding(size: IntOrTuple, kernel: IntOrTuple, target: IntOrTuple, stri
     >>> [p for p in solve_padding(32, 3, 16, stride=2) if p[0] == p[1]]
     [(1, 1)]
     """
+    kernel, stride, dilation = framework_keywords(kernel, stride, dilation, kernel_size, strides, dilation_rate)
+    if target is UNSET:
+        raise invalid("target", None, "the output size wanted (an int, or one per axis)")
     as_seq, axes = _ints({"size": size, "kernel": kernel, "target": target, "stride": stride, "dilation": dilation})
     result = [padding_pairs_1d(a["size"], a["kernel"], a["target"], a["stride"], a["dilation"]) for a in axes]
     return tuple(result) if as_seq else result[0]
 
 
-def input_sizes(output: IntOrTuple, kernel: IntOrTuple, stride: IntOrTuple = 1, padding: Any = 0,
-                dilation: IntOrTuple = 1) -> list[int] | tuple[list[int], ...]:
+def input_sizes(output: IntOrTuple, kernel: IntOrTuple = UNSET, stride: IntOrTuple = UNSET, padding: Any = 0,
+                dilation: IntOrTuple = UNSET, *, kernel_size: IntOrTuple = UNSET, strides: IntOrTuple = UNSET,
+                dilation_rate: IntOrTuple = UNSET) -> list[int] | tuple[list[int], ...]:
     """All input sizes that a convolution maps to ``output``, per axis.
 
     ``n`` ranges over ``[(o-1)*s + d*(k-1) + 1 - p_lo - p_hi, that + s - 1]``
@@ -110,6 +125,7 @@ def input_sizes(output: IntOrTuple, kernel: IntOrTuple, stride: IntOrTuple = 1, 
     >>> input_sizes(8, 3, stride=2, padding=1)
     [15, 16]
     """
+    kernel, stride, dilation = framework_keywords(kernel, stride, dilation, kernel_size, strides, dilation_rate)
     as_seq, axes = _ints({"output": output, "kernel": kernel, "stride": stride, "dilation": dilation}, padding)
     pads = resolve_padding(padding, [1] * len(axes), [a["kernel"] for a in axes], [a["stride"] for a in axes],
                            [a["dilation"] for a in axes], modes=("valid",), where="inverse solving")
@@ -125,8 +141,9 @@ def input_sizes(output: IntOrTuple, kernel: IntOrTuple, stride: IntOrTuple = 1, 
     return tuple(result) if as_seq else result[0]
 
 
-def inverse_output_padding(size: IntOrTuple, kernel: IntOrTuple, stride: IntOrTuple = 1, padding: Any = 0,
-                           dilation: IntOrTuple = 1) -> int | tuple[int, ...]:
+def inverse_output_padding(size: IntOrTuple, kernel: IntOrTuple = UNSET, stride: IntOrTuple = UNSET,
+                           padding: Any = 0, dilation: IntOrTuple = UNSET, *, kernel_size: IntOrTuple = UNSET,
+                           strides: IntOrTuple = UNSET, dilation_rate: IntOrTuple = UNSET) -> int | tuple[int, ...]:
     """The ``output_padding`` with which ``ConvTranspose`` restores ``size``.
 
     For a convolution ``n -> o``, the transposed convolution with the same
@@ -141,6 +158,7 @@ def inverse_output_padding(size: IntOrTuple, kernel: IntOrTuple, stride: IntOrTu
     >>> inverse_output_padding((27, 28), 3, stride=2, padding=1)
     (0, 1)
     """
+    kernel, stride, dilation = framework_keywords(kernel, stride, dilation, kernel_size, strides, dilation_rate)
     as_seq, axes = _ints({"size": size, "kernel": kernel, "stride": stride, "dilation": dilation}, padding)
     n, k, s, d = ([a[key] for a in axes] for key in ("size", "kernel", "stride", "dilation"))
     pads = resolve_padding(padding, n, k, s, d)

@@ -321,3 +321,40 @@ def test_injection_is_refused_and_runs_nothing(tmp_path) -> None:
         with pytest.raises(ConvCalcError):
             conv_output_size(text, 3)
     assert not marker.exists()
+
+
+# --------------------------------------------------------------------------- framework keyword names (issue 10)
+def test_pytorch_and_keras_keyword_names_are_accepted() -> None:
+    from convcalc import full_padding, input_sizes, inverse_output_padding, same_padding, solve_padding
+
+    assert conv_output_size(16, kernel_size=2, stride=2, padding=1, dilation=4) == 7  # PyTorch's names
+    assert conv_output_size(16, kernel_size=2, strides=2, padding=1, dilation_rate=4) == 7  # Keras's names
+    assert pool_output_size(28, kernel_size=2) == pool_output_size(28, pool_size=2) == 14
+    assert pool_output_size(28, pool_size=3, strides=1, padding="same", framework="keras") == 28
+    assert transposed_output_size(7, kernel_size=3, strides=2, padding=1, output_padding=1) == 14
+    assert same_padding(28, kernel_size=4) == (1, 2) and full_padding(kernel_size=3, dilation_rate=2) == 4
+    assert solve_padding(29, kernel_size=2, target=15, strides=2) == solve_padding(29, 2, 15, 2)
+    assert input_sizes(7, kernel_size=2, strides=2, padding=1, dilation_rate=4) == [15, 16]
+    assert inverse_output_padding(28, kernel_size=3, strides=2, padding=1) == 1
+
+
+BOTH_SPELLINGS = [
+    (conv_output_size, {"kernel": 3, "kernel_size": 3}, "kernel= or kernel_size="),
+    (conv_output_size, {"kernel": 3, "stride": 2, "strides": 2}, "stride= or strides="),
+    (conv_output_size, {"kernel": 3, "dilation": 2, "dilation_rate": 1}, "dilation= or dilation_rate="),
+    (pool_output_size, {"kernel": 2, "pool_size": 2}, "kernel= or pool_size="),
+    (pool_output_size, {"kernel_size": 2, "pool_size": 2}, "kernel_size="),
+    (transposed_output_size, {"kernel": 3, "strides": 2, "stride": 1}, "stride= or strides="),
+]
+
+
+@pytest.mark.parametrize("function,kwargs,message", BOTH_SPELLINGS, ids=[m for _, _, m in BOTH_SPELLINGS])
+def test_one_parameter_under_two_names_is_an_error(function, kwargs: dict, message: str) -> None:
+    with pytest.raises(ConvCalcError, match=message.replace("=", "=")):
+        function(16, **kwargs)
+
+
+def test_a_missing_kernel_says_so() -> None:
+    for function in SIZE_FUNCTIONS:
+        with pytest.raises(ConvCalcTypeError, match="'kernel' parameter is required"):
+            function(16)
