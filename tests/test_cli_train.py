@@ -171,3 +171,10 @@ def test_divergence_names_the_option_to_lower(run_cli):
     result = run_cli("train", *FAST, "--l2", "1e300")
     assert result.exit_code == 2 and "regularization factor l2=1e+300" in result.output, result.output
     assert "learning rate lr=0.01" in result.output
+
+
+@pytest.mark.parametrize("option", ["--epochs", "--batch-size", "--seed", "--limit", "--early-stopping"])
+@pytest.mark.parametrize("value", ["\u0661\u0666", "\uff11\uff16"])  # Arabic-Indic and fullwidth 16
+def test_int_options_take_ascii_digits_only(run_cli, option, value):
+    result = run_cli("train", *FAST, option, value)
+    assert result.exit_code == 2 and option in result.output and "digits 0-9" in result.output

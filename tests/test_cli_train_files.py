@@ -285,3 +285,10 @@ def test_a_data_dir_name_too_long_is_one_error_line(run_cli):
     result = run_cli("train", *FAST, "--data", "mnist", "--data-dir", "a" * 100_000)
     assert result.exit_code == 2 and "--data-dir" in result.output and "internal error" not in result.output
     assert len(_lines(result)) == 1
+
+
+def test_a_history_of_too_many_epochs_is_refused_quickly(run_cli, tmp_path):
+    hist = tmp_path / "h.json"
+    hist.write_text(json.dumps({"epochs": [{"loss": 1.0, "accuracy": 0.5}] * 200_000}))
+    result = run_cli("plot", str(hist), "--out", str(tmp_path / "c.png"))
+    assert result.exit_code == 2 and "200,000 epochs" in result.output and "10,000" in result.output

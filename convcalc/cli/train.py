@@ -9,7 +9,24 @@ import typer
 
 from convcalc.cli._console import console, err_console, print_json
 
+try:  # Typer >= 0.26 vendors click
+    from typer._click.types import IntRange
+except ImportError:  # pragma: no cover - older Typer uses click itself
+    from click.types import IntRange
+
 app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
+
+
+class AsciiInt(IntRange):
+    """An int option written with the ASCII digits 0-9 only, as every size in convcalc: Python's ``int()``
+    would also read Arabic-Indic or fullwidth digits (``--epochs ١٦`` would train 16 epochs)."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, str) and not value.strip().isascii():
+            self.fail(f"{value!r} is not an integer written with the digits 0-9.", param, ctx)
+        return super().convert(value, param, ctx)
 
 INTERRUPT_FILE = "convcalc-interrupted.npz"
 #: Longest legend entry or title `convcalc plot` draws (matplotlib's layout of a 10,000-character one takes minutes).
@@ -166,8 +183,8 @@ def train(
     data: Annotated[str, typer.Option("--data", "-d", help="mnist5k (embedded), fashion-mnist, mnist, cifar10.")]
     = "mnist5k",
     data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Folder holding the dataset.")] = None,
-    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", min=1, help="Epochs (default 5).")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Samples per step.")] = 32,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", click_type=AsciiInt(min=1), help="Epochs (default 5).")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", click_type=AsciiInt(min=1), help="Samples per step.")] = 32,
     optimizer: Annotated[str, typer.Option("--optimizer", help="sgd or adam.")] = "sgd",
     lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate (default: sgd 0.01, adam 0.001).")]
     = None,
@@ -177,15 +194,15 @@ def train(
                                       "zeros.")] = "glorot_uniform",
     l2: Annotated[float, typer.Option("--l2", help="Keras L2(l2) on every kernel.")] = 0.0,
     dropout: Annotated[float, typer.Option("--dropout", help="Dropout rate before the last dense layer.")] = 0.0,
-    early_stopping: Annotated[Optional[int], typer.Option("--early-stopping", min=0,
+    early_stopping: Annotated[Optional[int], typer.Option("--early-stopping", click_type=AsciiInt(min=0),
                                                           help="Stop after N epochs without a better val_loss.")]
     = None,
     augment_negative: Annotated[bool, typer.Option("--augment-negative",
                                                    help="Negate a random half of each training class.")] = False,
     negate_test: Annotated[bool, typer.Option("--negate-test", help="Also test on negated images.")] = False,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Train on a stratified subset of N samples.")]
+    limit: Annotated[Optional[int], typer.Option("--limit", click_type=AsciiInt(min=10), help="Train on a stratified subset of N samples.")]
     = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of weights, shuffling, dropout, augmentation.")]
+    seed: Annotated[int, typer.Option("--seed", click_type=AsciiInt(min=0), help="Seed of weights, shuffling, dropout, augmentation.")]
     = 0,
     save: Annotated[Optional[str], typer.Option("--save", help="Save the model here (also a checkpoint each epoch).")]
     = None,

@@ -185,6 +185,9 @@ class History:
             raise ConvCalcError(f"Cannot read the history file '{path}': {reason}") from None
         if not isinstance(data, dict) or not isinstance(data.get("epochs"), list):
             raise ConvCalcError(f"The history file '{path}' has no 'epochs' list; write it with convcalc train --history.")
+        if len(data["epochs"]) > _MAX_HISTORY_EPOCHS:
+            raise ConvCalcError(f"The history file '{path}' has {len(data['epochs']):,} epochs; convcalc reads "
+                                f"histories of at most {_MAX_HISTORY_EPOCHS:,}.")
         for i, epoch in enumerate(data["epochs"], 1):
             if not isinstance(epoch, dict) or not all(
                     isinstance(v, (int, float)) and not isinstance(v, bool) for v in epoch.values()):
@@ -198,6 +201,8 @@ class History:
 
 #: Largest history file :meth:`History.load` reads (a 1,000-epoch history is about 200 kB).
 _MAX_HISTORY_BYTES = 64 * 2**20
+#: Most epochs :meth:`History.load` reads (plotting 200,000 took about 10 s).
+_MAX_HISTORY_EPOCHS = 10_000
 
 
 def _json_default(value: Any) -> Any:
