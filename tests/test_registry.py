@@ -375,3 +375,23 @@ def test_cropping_of_a_symbolic_size_is_symbolic() -> None:
     assert L.Cropping2D(((4, 4), (4, 4))).output_shape((8, n, n)) == (8, n - 8, n - 8)
     with pytest.raises(ConvCalcError, match="leaves nothing"):
         L.Cropping2D(((4, 4), (0, 0))).output_shape((8, 8, n))
+
+
+# Measured with benchmarks/measure_conventions.py (batch 1): upsampling beyond whole 2-d scales.
+UPSAMPLE_MEASURED = [
+    (L.Upsample(scale_factor=1.5), (3, 5, 7), dict(ptflops=446, fvcore=210, thop=210, torchinfo=0)),
+    (L.Upsample(scale_factor=1.5, mode="bilinear"), (2, 5, 7), dict(ptflops=297, fvcore=560, thop=1540)),
+    (L.Upsample(scale_factor=(1.5, 2)), (2, 5, 7), dict(ptflops=336, fvcore=196, thop=196)),
+    (L.Upsample(size=(9, 11)), (2, 5, 7), dict(ptflops=396, fvcore=198, thop=198)),
+    (L.Upsample(scale_factor=2), (3, 5), dict(ptflops=60, fvcore=0, thop=30)),
+    (L.Upsample(scale_factor=2), (2, 3, 4, 5), dict(ptflops=1920, fvcore=0, thop=960)),
+]
+
+
+@pytest.mark.parametrize(("layer", "shape", "expected"), UPSAMPLE_MEASURED, ids=[str(u[0]) + str(u[1])
+                                                                                  for u in UPSAMPLE_MEASURED])
+def test_upsampling_counts_reproduce_the_tools(layer: Layer, shape: tuple[int, ...], expected: dict) -> None:
+    """ptflops adds its F.interpolate hook (prod(in) * scale**ndim, int64 scales for a tuple); fvcore has
+    handles for 2-d upsampling only."""
+    for convention, count in expected.items():
+        assert summarize([layer], shape, convention=convention).total_macs == count, convention

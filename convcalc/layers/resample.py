@@ -23,7 +23,7 @@ from convcalc.layers._registry import LAYER_CONVENTIONS, normal, register, unkno
 
 _MODES = ("nearest", "bilinear")
 #: Count per output element, by mode (measured with benchmarks/measure_conventions.py).
-_PER_OUTPUT = {"nearest": {"fvcore": 1, "ptflops": 2, "thop": 1}, "bilinear": {"fvcore": 4, "ptflops": 2, "thop": 11}}
+_PER_OUTPUT = {"nearest": {"fvcore": 1, "thop": 1}, "bilinear": {"fvcore": 4, "thop": 11}}
 
 
 def _factor(value: object) -> Fraction:
@@ -108,9 +108,23 @@ class Upsample(_NoWeights, Layer):
         return (in_shape[0], *out)
 
     def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
-        """Per output element: fvcore 1 (nearest) / 4 (bilinear); ptflops 2; thop 1 / 11; torchvision, torchinfo 0."""
+        """Per output element: fvcore 1 (nearest) / 4 (bilinear), 2-d only (it has no handle for 1-d/3-d
+        upsampling); thop 1 / 11; torchvision, torchinfo 0. ptflops: 1 per output element (its module hook)
+        plus its ``F.interpolate`` hook, ``prod(size) * C`` or ``prod(in) * scale**ndim`` (a tuple of scales:
+        ``prod(in) * prod(int(scale))``, numpy's int64 product), floored (ptflops 0.7.5
+        ``_interpolate_functional_flops_hook``)."""
         if convention not in LAYER_CONVENTIONS:
             raise unknown_convention(self, convention)
+        if convention == "fvcore" and len(in_shape) != 3:
+            return 0
+        if convention == "ptflops":
+            if self.size is not None:
+                functional = Fraction(prod(out_shape))
+            elif isinstance(self.scale_factor, tuple):
+                functional = Fraction(prod(in_shape) * prod(floor(_factor(v)) for v in self.scale_factor))
+            else:
+                functional = prod(in_shape) * _factor(self.scale_factor) ** (len(in_shape) - 1)
+            return floor(prod(out_shape) + functional)
         return _PER_OUTPUT[self.mode].get(convention, 0) * prod(out_shape)
 
     def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
