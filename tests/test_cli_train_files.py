@@ -292,3 +292,27 @@ def test_a_history_of_too_many_epochs_is_refused_quickly(run_cli, tmp_path):
     hist.write_text(json.dumps({"epochs": [{"loss": 1.0, "accuracy": 0.5}] * 200_000}))
     result = run_cli("plot", str(hist), "--out", str(tmp_path / "c.png"))
     assert result.exit_code == 2 and "200,000 epochs" in result.output and "10,000" in result.output
+
+
+def test_ctrl_c_on_a_full_disk_says_the_checkpoint_could_not_be_written(run_cli, tmp_path, monkeypatch):
+    from convcalc.nn import training
+
+    real_step, calls = training._step, []
+
+    def step_then_ctrl_c(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_step(*args)
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(training, "_step", step_then_ctrl_c)
+    monkeypatch.setattr(files.os, "fsync", full)
+    path = tmp_path / "m.npz"
+    result = run_cli("train", *FAST, "--save", str(path))
+    assert result.exit_code == 130
+    out = result.output.replace("\n", "")
+    assert "no checkpoint could be written" in out and "no space left on the device" in out
+    assert os.listdir(tmp_path) == []

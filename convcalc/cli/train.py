@@ -244,7 +244,8 @@ def train(
         where = stop.checkpoint
         done = f"epoch {stop.state['epoch'] + 1}, batch {stop.state['batch']}" if stop.state else "mid-step"
         if where is None:
-            err_console.print(f"Interrupted ({done}); no checkpoint could be written.")
+            why = "".join(f" {problem}" for problem in stop.history.problems)
+            err_console.print(f"Interrupted ({done}); no checkpoint could be written.{why}")
         else:
             err_console.print(f"Interrupted at {done}; checkpoint saved to {where}.\n"
                               f"Continue with: convcalc train --resume {where}")

@@ -367,8 +367,13 @@ class _Run:
             return TrainingInterrupted(None, None, self.history)
         point = self.state(*self.boundary)
         self.model.resume_state = point
-        if self.checkpoint is not None:
+        if self.checkpoint is None:
+            return TrainingInterrupted(None, point, self.history)
+        try:
             self.model.save(self.checkpoint, state=point, extra=self.model.extra)
+        except ConvCalcError as error:  # e.g. a full disk: the resume point stays in model.resume_state
+            self.history.problems.append(str(error))
+            return TrainingInterrupted(None, point, self.history)
         return TrainingInterrupted(self.checkpoint, point, self.history)
 
     def finish(self) -> History:
