@@ -148,6 +148,7 @@ def test_bad_sweep_files_name_the_problem(tmp_path: Path, text: str, message: st
     (["--grid", "lr=0.1,1", "--csv", "/no/such/folder/e.csv"], "the folder '/no/such/folder' does not exist"),
     (["--grid", "lr=0.1,1", "--plot", "curves.txt"], "--plot 'curves.txt': the file name must end in one of .png"),
     (["--grid", "seed=" + ",".join(map(str, range(20000))), "--max-runs", "10"], "The grid has 20,000 runs"),
+    (["--grid", "lr=0.1,1", "--max-memory", "lots"], "The 'max_memory' parameter must be a size such as 8G"),
 ])
 def test_cli_bad_input_is_one_error_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     result = runner.invoke(app, ["sweep", *args, "--dir", str(tmp_path / "s")])

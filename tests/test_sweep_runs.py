@@ -243,3 +243,13 @@ def test_ctrl_c_keeps_what_finished_and_resume_runs_the_rest(tmp_path: Path) -> 
     assert [r["status"] for r in runs] == ["finished"] * 4
     direct = _direct({"model": TINY, "epochs": 2, "limit": 2000, "lr": 0.08})
     assert _numbers(runs[3]["epochs"]) == _numbers(direct["epochs"])
+
+
+def test_a_run_over_max_memory_fails_with_the_estimate_and_the_sweep_goes_on(tmp_path: Path) -> None:
+    spec = SweepSpec(base={"model": TINY, "epochs": 1, "limit": 20}, grid={"lr": [0.1, 0.2]})
+    result = run_sweep(spec, directory=tmp_path / "s", jobs=1, max_memory="1K")
+    for run in result.runs:
+        record = result.records[run.id]
+        with pytest.raises(Exception) as oracle:  # convcalc train's own refusal, called directly
+            session.run(session.TrainConfig(**run.config), max_memory="1K")
+        assert record["status"] == "failed" and record["error"] == f"ConvCalcError: {oracle.value}"

@@ -168,6 +168,9 @@ def sweep(
     limit: Annotated[Optional[int], typer.Option("--limit", help="Train on a stratified subset of N samples.")]
     = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed (use --grid seed=0,1,2 for repeats).")] = None,
+    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Each run's memory limit, as convcalc "
+                                                      "train (default: what is available when it starts).")]
+    = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Runs at once on this machine (default: "
                                                 "the number of cores); with --scheduler local, Dask workers.")]
     = None,
@@ -225,7 +228,7 @@ def sweep(
     try:
         result = run_sweep(spec, directory=directory, jobs=jobs, scheduler=scheduler, resume=resume,
                            overwrite=overwrite, max_runs=max_runs, checkpoints=not no_checkpoints,
-                           progress=progress, csv_path=csv)
+                           progress=progress, csv_path=csv, max_memory=max_memory)
     except KeyboardInterrupt:
         progress.stop()
         again = [a for a in sys.argv[1:] if a not in ("--resume", "--overwrite")] + ["--resume"]

@@ -132,7 +132,7 @@ def run_sweep(spec: SweepSpec, *, directory: str | os.PathLike[str] | None = Non
               scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
               max_runs: int = DEFAULT_MAX_RUNS, checkpoints: bool = True,
               progress: Callable[[SweepState], None] | None = None,
-              csv_path: str | os.PathLike[str] | None = None) -> SweepResult:
+              csv_path: str | os.PathLike[str] | None = None, max_memory: int | str | None = None) -> SweepResult:
     """Run every configuration of ``spec`` and store each result in ``directory`` as it finishes.
 
     Parameters
@@ -156,6 +156,9 @@ def run_sweep(spec: SweepSpec, *, directory: str | os.PathLike[str] | None = Non
         Called with a :class:`SweepState`.
     csv_path : path, optional
         Where to write the CSV of every epoch. Defaults to ``directory/epochs.csv``.
+    max_memory : int or str, optional
+        Each run's memory limit, as ``convcalc train --max-memory`` (a run over it fails with the
+        estimate). Defaults to the memory available when the run starts.
 
     Raises
     ------
@@ -167,6 +170,10 @@ def run_sweep(spec: SweepSpec, *, directory: str | os.PathLike[str] | None = Non
     if isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 1:
         raise invalid("max_runs", max_runs, "an int >= 1")
     jobs = _check_jobs(jobs)
+    if max_memory is not None:
+        from convcalc.nn.budget import parse_size
+
+        max_memory = parse_size(max_memory)  # a bad size is refused now, not in every run
     scheduler = _check_scheduler(scheduler)
     total = spec.check_size(max_runs)
     runs = spec.runs()
@@ -212,7 +219,7 @@ def run_sweep(spec: SweepSpec, *, directory: str | os.PathLike[str] | None = Non
         for run in todo:
             store.run_dir(run.id).mkdir(parents=True, exist_ok=True)
             checkpoint = str(store.model_path(run.id)) if scheduler is None and checkpoints else None
-            payloads.append({"id": run.id, "config": run.config, "checkpoint": checkpoint})
+            payloads.append({"id": run.id, "config": run.config, "checkpoint": checkpoint, "max_memory": max_memory})
         try:
             if payloads and backend is not None:
                 backend.run(payloads, on_done, on_tick)

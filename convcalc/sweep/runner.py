@@ -74,17 +74,18 @@ def _epoch_recorder() -> Any:
     return EpochRecorder()
 
 
-def _train(config_dict: dict[str, Any], checkpoint: str | None, recorder: Any) -> Any:
+def _train(config_dict: dict[str, Any], checkpoint: str | None, recorder: Any, max_memory: Any) -> Any:
     from convcalc.errors import ConvCalcError
     from convcalc.nn import session
 
     config = session.TrainConfig(**config_dict)
     if checkpoint and os.path.exists(checkpoint):
         try:  # continue an interrupted run from its last finished epoch, bit for bit
-            return session.resume(checkpoint, [recorder], epochs=config.epochs, checkpoint=checkpoint), True
+            return session.resume(checkpoint, [recorder], epochs=config.epochs, checkpoint=checkpoint,
+                                  max_memory=max_memory), True
         except (ConvCalcError, OSError, KeyError, ValueError):
             recorder.epochs.clear()  # unreadable or already finished: train afresh
-    return session.run(config, [recorder], checkpoint=checkpoint), False
+    return session.run(config, [recorder], checkpoint=checkpoint, max_memory=max_memory), False
 
 
 def execute(payload: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +97,9 @@ def execute(payload: dict[str, Any]) -> dict[str, Any]:
         ``id``; ``config`` (TrainConfig fields); ``checkpoint``: the path of the run's model
         file (written after every epoch, the finished model at the end), or None to write it
         to a temporary file and return its bytes as ``model_bytes`` (a worker on another
-        machine cannot write into the sweep directory).
+        machine cannot write into the sweep directory); ``max_memory``, as ``convcalc train
+        --max-memory`` (None: the memory available when the run starts, which the runs already
+        going have taken their share of).
 
     Returns
     -------
@@ -131,7 +134,7 @@ def execute(payload: dict[str, Any]) -> dict[str, Any]:
         try:
             record["config"] = session.TrainConfig(**config_dict).to_dict()
             with threadpool_limits(limits=1, user_api="blas"):
-                result, record["resumed"] = _train(config_dict, checkpoint, recorder)
+                result, record["resumed"] = _train(config_dict, checkpoint, recorder, payload.get("max_memory"))
             result.model.save(checkpoint, extra=result.model.extra)  # the finished model, no resume point
             out = result.to_dict()
             record.update(status="finished", test_accuracy=out["test_accuracy"], epochs=out["epochs"],
