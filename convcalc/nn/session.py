@@ -249,8 +249,11 @@ def _fit(model: Sequential, config: TrainConfig, arrays: tuple[np.ndarray, ...],
                             callbacks=callbacks, checkpoint=checkpoint, resume=resuming)
     except TrainingInterrupted as stop:
         if stop.checkpoint is None and stop.state is not None and interrupt_path is not None:
-            model.save(interrupt_path, state=stop.state, extra=model.extra)
-            stop.checkpoint = interrupt_path
+            try:
+                model.save(interrupt_path, state=stop.state, extra=model.extra)
+                stop.checkpoint = interrupt_path
+            except ConvCalcError as error:  # e.g. a full disk: say so with the interruption
+                stop.history.problems.append(str(error))
         raise
     except TrainingDiverged as error:
         kept = f" The last good checkpoint is kept in '{checkpoint}'." if checkpoint and os.path.exists(checkpoint) else ""
