@@ -68,6 +68,7 @@ __all__ = [
     "resolve_geometry",
     "framework_keywords",
     "UNSET",
+    "MAX_AXES",
 ]
 
 # --------------------------------------------------------------------------- multi-axis API
@@ -113,13 +114,20 @@ def framework_keywords(kernel: Any, stride: Any, dilation: Any, kernel_size: Any
             _one_of("dilation", dilation, "dilation_rate", dilation_rate, 1))
 
 
-def _ndim(*args: object) -> int | None:
-    lengths = {len(a) for a in args if isinstance(a, (tuple, list))}
-    if len(lengths) > 1:
-        raise ConvCalcError(
-            f"The per-axis parameters disagree on the number of spatial axes: got lengths {sorted(lengths)}."
-        )
-    return lengths.pop() if lengths else None
+#: Most spatial axes a size computation takes (frameworks stop at 3).
+MAX_AXES = 16
+
+
+def _ndim(named: dict[str, Any]) -> int | None:
+    lengths = {name: len(a) for name, a in named.items() if isinstance(a, (tuple, list))}
+    for name, length in lengths.items():
+        if length > MAX_AXES:
+            raise ConvCalcError(f"The {name!r} parameter has {length} values, one per spatial axis; "
+                                f"more than MAX_AXES = {MAX_AXES} axes.")
+    if len(set(lengths.values())) > 1:
+        counts = ", ".join(f"{name!r} has {length}" for name, length in lengths.items())
+        raise ConvCalcError(f"The per-axis parameters disagree on the number of spatial axes: {counts}.")
+    return next(iter(lengths.values())) if lengths else None
 
 
 def _is_pair(x: object) -> bool:
@@ -163,11 +171,14 @@ def per_axis(values: dict[str, Any], padding: Any = 0) -> PerAxis:
     >>> per_axis({"size": 28, "kernel": 3}, padding=(0, 1)).ndim
     1
     """
-    ndim = _ndim(*values.values())
+    ndim = _ndim(values)
     as_seq = ndim is not None
     if ndim is None:
         ndim = _padding_ndim(padding) or 1
         as_seq = ndim > 1 or (isinstance(padding, (tuple, list)) and not _is_pair(padding))
+        if ndim > MAX_AXES:
+            raise ConvCalcError(f"The 'padding' parameter has {ndim} values, one per spatial axis; "
+                                f"more than MAX_AXES = {MAX_AXES} axes.")
     elif isinstance(padding, (tuple, list)) and not (ndim == 1 and _is_pair(padding)) and len(padding) != ndim:
         as_tuple(padding, ndim, "padding")  # raises with the standard message
     resolved = {name: tuple(as_value(v, name) for v in as_tuple(x, ndim, name)) for name, x in values.items()}

@@ -66,20 +66,21 @@ def padding_pairs_1d(n: int, k: int, target: int, s: int = 1, d: int = 1) -> lis
         if value < 1:
             raise invalid(name, value, "an int >= 1")
     low = (target - 1) * s + effective_kernel(k, d) - n
-    totals = [t for t in range(max(low, 0), low + s) if t >= 0]
-    if not totals:
+    first, last = max(low, 0), low + s - 1  # the totals T that give the target
+    if last < first:
         smallest = conv_length(n, k, s, 0, 0, d)
         raise ConvCalcError(
             f"no padding gives output {target}: with padding 0 the output is already {smallest}, "
             "and padding only makes it larger; use a larger stride or kernel"
         )
-    count = sum(t + 1 for t in totals)
+    count = (last - first + 1) * (first + last + 2) // 2  # sum of T + 1 splits (lo, hi) over those totals
     if count > MAX_LISTED:
         raise ConvCalcError(
-            f"output {target} needs a total padding of at least {totals[0]}: that is {count} (lo, hi) pairs, "
-            f"more than MAX_LISTED = {MAX_LISTED}; a symmetric padding of {(totals[0] + 1) // 2} per side "
+            f"output {target} needs a total padding of at least {first}: that is {count} (lo, hi) pairs, "
+            f"more than MAX_LISTED = {MAX_LISTED}; a symmetric padding of {(first + 1) // 2} per side "
             "is the first to try"
         )
+    totals = range(first, last + 1)
     pairs = [(lo, t - lo) for t in totals for lo in range(t + 1)]
     pairs.sort(key=lambda p: (p[0] + p[1], abs(p[0] - p[1]), -p[1]))
     return [p for p in pairs if conv_length(n, k, s, p[0], p[1], d) == target]

@@ -358,3 +358,32 @@ def test_a_missing_kernel_says_so() -> None:
     for function in SIZE_FUNCTIONS:
         with pytest.raises(ConvCalcTypeError, match="'kernel' parameter is required"):
             function(16)
+
+
+# --------------------------------------------------------------------------- hostile-findings (H8, 17:03)
+def test_axis_disagreement_names_each_parameter(run_cli) -> None:
+    one_error_line(run_cli("solve", "padding", "--in", "29x45", "--k", "2x2x2", "--target", "15x23"),
+                   "'size' has 2", "'kernel' has 3")
+    one_error_line(run_cli("solve", "padding", "--in", "29x45", "--k", "x".join(["2"] * 2000), "--target", "15x23"),
+                   "'kernel'", "MAX_AXES")
+    with pytest.raises(ConvCalcError, match="'padding'.*MAX_AXES"):
+        conv_output_size(8, 3, padding=(1,) * 100)
+
+
+def test_solve_padding_with_a_huge_stride_is_refused_at_once(run_cli) -> None:
+    start = time.perf_counter()
+    one_error_line(run_cli("solve", "padding", "--in", "29x45", "--k", "2", "--s", "1" * 50, "--target", "15x23"),
+                   "MAX_LISTED")
+    assert time.perf_counter() - start < 2
+
+
+def test_a_long_paddings_table_is_cut_and_json_has_everything(run_cli) -> None:
+    import json
+
+    from convcalc.cli.solve import TABLE_ROWS
+
+    result = run_cli("solve", "padding", "--in", "29", "--k", "2", "--s", "16", "--target", "15")
+    assert result.exit_code == 0 and f"the first {TABLE_ROWS} of 3288 paddings" in result.output
+    data = json.loads(run_cli("solve", "padding", "--in", "29", "--k", "2", "--s", "16", "--target", "15",
+                              "--json").output)
+    assert len(data["padding"][0]) == 3288

@@ -17,6 +17,8 @@ KernelOpt = Annotated[str, typer.Option("--k", help="Kernel size, e.g. 3 or 3x5.
 StrideOpt = Annotated[str, typer.Option("--s", help="Stride.")]
 DilationOpt = Annotated[str, typer.Option("--d", help="Dilation (1 = none).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+#: Rows of the paddings table per axis (a table of thousands of rows takes seconds to draw; --json has all).
+TABLE_ROWS = 40
 
 
 def _per_axis(value: object) -> list:
@@ -56,15 +58,18 @@ def padding(
     from rich.table import Table
 
     for i, axis in enumerate(per_axis):
+        shown, hidden = axis[:TABLE_ROWS], len(axis) - TABLE_ROWS
         table = Table(title=f"Paddings giving output {_on_axis(args[2], i)}"
                       + (f" on axis {i}" if len(per_axis) > 1 else ""))
         table.add_column("lo", justify="right")
         table.add_column("hi", justify="right")
         table.add_column("total", justify="right")
         table.add_column("kind")
-        for lo, hi in axis:
+        for lo, hi in shown:
             table.add_row(str(lo), str(hi), str(lo + hi), "symmetric (padding=%d)" % lo if lo == hi else "asymmetric")
         console.print(table)
+        if hidden > 0:
+            console.print(f"the first {TABLE_ROWS} of {len(axis)} paddings, most balanced first; --json lists them all")
 
 
 @solve_app.command("input")
