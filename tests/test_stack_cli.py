@@ -186,3 +186,28 @@ def test_a_very_narrow_terminal_wraps_cells_but_never_cuts_them(monkeypatch) -> 
     assert "…" not in text and all(len(line) <= 50 for line in text.splitlines())
     assert all(f"{row.params:,}" in text for row in summary.layers) and "61,100,840" in text
     assert "AdaptiveAvgPool2D(6" in text and "RF_21 (ReLU: k = 1, s = 1)" in text.replace("\n", " ").replace("  ", " ")
+
+
+@pytest.mark.parametrize("shape", ["¹⁶", "１x２８x２８", "1" * 10_000, "1x" * 40 + "1"])
+def test_hostile_input_shapes_are_one_error(run_cli, shape: str) -> None:
+    """H8's findings: non-ASCII digits and huge numbers were int() tracebacks (exit 3)."""
+    result = run_cli("stack", "conv(8,3)", "--in", shape)
+    assert result.exit_code == 2 and "'input shape' must be sizes" in result.output
+    assert len(result.output) < 400
+
+
+def test_a_binary_spec_file_is_one_error(run_cli, tmp_path) -> None:
+    path = tmp_path / "net.spec"
+    path.write_bytes(b"conv(8,3) \x80\x81\xfe relu")
+    result = run_cli("rf", f"@{path}", "--in", "1x8x8")
+    assert result.exit_code == 2 and "not UTF-8 text" in result.output
+
+
+def test_a_long_stack_prints_fast_as_plain_lines(run_cli) -> None:
+    """Above PLAIN_ROWS rows the table is laid out directly (Rich took 33 s for 10,000 rows); same columns."""
+    from convcalc.cli._stack_render import PLAIN_ROWS
+
+    long = run_cli("stack", "conv(4,3,p=1) relu " * (PLAIN_ROWS // 2 + 1), "--in", "1x8x8").output.splitlines()
+    short = run_cli("stack", "conv(4,3,p=1) relu " * 3, "--in", "1x8x8").output.splitlines()
+    assert long[0].split() == short[0].split() and long[2].split() == short[2].split()
+    assert long[PLAIN_ROWS + 4].split()[0] == "Total" or any(line.strip().startswith("Total ") for line in long)

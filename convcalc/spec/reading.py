@@ -155,12 +155,27 @@ def _maybe_file(text: str) -> str:
         path = Path(candidate.strip()).expanduser()
         try:
             if path.is_file():
-                return path.read_text()
+                return _read_text(path)
         except OSError:
             pass
         if text.startswith("@") or re.search(r"\.(txt|spec|py|cfg)$", candidate.strip()):
             raise ConvCalcError(f"The spec file {candidate!r} does not exist.")
     return text
+
+
+def _read_text(path: Path) -> str:
+    """A spec file's text: at most ``MAX_SPEC_CHARS`` characters of UTF-8, else one clear error."""
+    from convcalc.spec.tokens import MAX_SPEC_CHARS
+
+    with path.open("rb") as handle:
+        data = handle.read(4 * MAX_SPEC_CHARS + 1)
+    if len(data) > 4 * MAX_SPEC_CHARS or b"\0" in data:
+        raise ConvCalcError(f"The spec file {str(path)!r} is not a spec: "
+                            + ("binary data (NUL bytes)." if b"\0" in data else "larger than the spec limit."))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConvCalcError(f"The spec file {str(path)!r} is not UTF-8 text (byte {error.start}).") from None
 
 
 def parse_shape(text: str, name: str = "input shape") -> tuple[int, ...]:
@@ -171,9 +186,14 @@ def parse_shape(text: str, name: str = "input shape") -> tuple[int, ...]:
     >>> parse_shape("1x28x28"), parse_shape("3, 224, 224"), parse_shape("784")
     ((1, 28, 28), (3, 224, 224), (784,))
     """
-    parts = re.split(r"\s*[x×,]\s*", text.strip().strip("()[]").strip().rstrip(","))
-    if not all(p.isdigit() and int(p) >= 1 for p in parts):
-        raise ConvCalcError(f"The {name!r} must be sizes such as 1x28x28 or 3,224,224. Got {text!r}.")
+    from convcalc.spec.tokens import MAX_NUMBER_CHARS
+
+    parts = re.split(r"\s*[x×,]\s*", str(text).strip().strip("()[]").strip().rstrip(","))
+    # ASCII digits only ('¹⁶' and '１６' are refused, never read), and no size longer than a spec number
+    if len(parts) > 16 or not all(re.fullmatch(f"[0-9]{{1,{MAX_NUMBER_CHARS}}}", p) and int(p) >= 1 for p in parts):
+        shown = text if len(text) <= 60 else text[:60] + f"... ({len(text):,} characters)"
+        raise ConvCalcError(f"The {name!r} must be sizes such as 1x28x28 or 3,224,224 (at most 16 sizes of at "
+                            f"most {MAX_NUMBER_CHARS} digits). Got {shown!r}.")
     return tuple(int(p) for p in parts)
 
 
