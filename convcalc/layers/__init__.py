@@ -8,6 +8,10 @@ for convolutions and pools, ``(F,)`` for :class:`Dense`):
 - ``param_count(in_shape)``: a :class:`Params` (trainable, non-trainable);
 - ``macs(in_shape)``: weight multiply-accumulates for one sample, bias not
   counted (the convention behind torchvision's published "GFLOPS");
+- ``macs_under(convention, in_shape, out_shape)``: the count for one sample as
+  torchvision, torchinfo, fvcore, ptflops or thop count it
+  (:mod:`convcalc.layers.conventions` applies the batch);
+- ``activation_size(in_shape, out_shape)``: elements kept in the forward pass;
 - ``rf_step(in_shape)``: its receptive-field step per spatial axis, a tuple of
   :class:`RFStep` ``(kernel, stride, padding_lo, dilation)`` (Araujo, Norris &
   Sim, "Computing Receptive Fields of Convolutional Neural Networks", Distill
@@ -19,10 +23,14 @@ Bad fields raise :class:`~convcalc.ConvCalcError` at construction; an input
 that cannot pass raises it from ``output_shape``.
 
 One module per family, all re-exported here (import from ``convcalc.layers``):
-``conv`` (convolutions, transposed too), ``pool`` (max, average, adaptive and
-global pools), ``reshape`` (zero padding, ``Flatten``), ``dense``,
-``elementwise`` (batch norm, dropout, activations), on the contract in
-``_base`` and the field checks in ``_checks``.
+``conv`` (convolutions, transposed too), ``separable`` (depthwise and separable),
+``pool`` (max, average, adaptive and global pools), ``resample`` (upsampling,
+pixel shuffle), ``reshape`` (zero padding, cropping, ``Flatten``, ``Reshape``,
+``Permute``), ``dense``, ``normalization`` (batch, instance, layer, group norm),
+``elementwise`` (dropout, identity, activations), on the contract in ``_base``,
+the field checks in ``_checks`` and the registry in ``_registry``: each class
+declares its spec names, positional orders and trainer with ``@register``
+(``REGISTRY``; see docs/adding-a-layer.md).
 
 Examples
 --------
