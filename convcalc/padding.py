@@ -41,7 +41,8 @@ Pair = tuple[Size, Size]
 def _forms(modes: tuple[str, ...], ndim: int | None = None) -> str:
     named = ", ".join(repr(m) for m in modes)
     pairs = "a (lo, hi) pair per axis" if ndim != 1 else "a (lo, hi) pair"
-    return (f"{'one of ' + named + ', ' if modes else ''}an int >= 0, an int per axis or {pairs}"
+    lead = f"one of {named}, " if len(modes) > 1 else f"{named}, " if modes else ""
+    return (f"{lead}an int >= 0, an int per axis or {pairs}"
             f" (a symbolic padding is written {SYMBOLIC_PADDING})")
 
 
