@@ -370,8 +370,9 @@ def conv_output_size(size: int, kernel: Ints, stride: IntOrInts = ..., padding: 
 def conv_output_size(size: str | Expr, kernel: Any = ..., stride: Any = ..., padding: Any = ..., dilation: Any = ...,
                      *, framework: str = ..., kernel_size: Any = ..., strides: Any = ...,
                      dilation_rate: Any = ...) -> Expr: ...
-@overload
-def conv_output_size(size: Any, kernel: Any = ..., stride: Any = ..., padding: Any = ..., dilation: Any = ...,
+@overload  # the mixed cases (an int size with a per-axis stride, ...): reached under pyright, where Expr is sympy's
+def conv_output_size(  # type: ignore[overload-cannot-match]
+        size: Any, kernel: Any = ..., stride: Any = ..., padding: Any = ..., dilation: Any = ...,
                      *, framework: str = ..., kernel_size: Any = ..., strides: Any = ...,
                      dilation_rate: Any = ...) -> Any: ...
 
@@ -447,8 +448,9 @@ def pool_output_size(size: int, kernel: Ints, stride: IntOrInts | None = ..., pa
 def pool_output_size(size: str | Expr, kernel: Any = ..., stride: Any = ..., padding: Any = ..., dilation: Any = ...,
                      ceil_mode: bool = ..., *, framework: str = ..., kernel_size: Any = ..., pool_size: Any = ...,
                      strides: Any = ..., dilation_rate: Any = ...) -> Expr: ...
-@overload
-def pool_output_size(size: Any, kernel: Any = ..., stride: Any = ..., padding: Any = ..., dilation: Any = ...,
+@overload  # the mixed cases (an int size with a per-axis stride, ...): reached under pyright, where Expr is sympy's
+def pool_output_size(  # type: ignore[overload-cannot-match]
+        size: Any, kernel: Any = ..., stride: Any = ..., padding: Any = ..., dilation: Any = ...,
                      ceil_mode: bool = ..., *, framework: str = ..., kernel_size: Any = ..., pool_size: Any = ...,
                      strides: Any = ..., dilation_rate: Any = ...) -> Any: ...
 
@@ -503,8 +505,9 @@ def transposed_output_size(size: int, kernel: Ints, stride: IntOrInts = ..., pad
 def transposed_output_size(size: str | Expr, kernel: Any = ..., stride: Any = ..., padding: Any = ...,
                            dilation: Any = ..., output_padding: Any = ..., *, kernel_size: Any = ...,
                            strides: Any = ..., dilation_rate: Any = ...) -> Expr: ...
-@overload
-def transposed_output_size(size: Any, kernel: Any = ..., stride: Any = ..., padding: Any = ..., dilation: Any = ...,
+@overload  # the mixed cases (an int size with a per-axis stride, ...): reached under pyright, where Expr is sympy's
+def transposed_output_size(  # type: ignore[overload-cannot-match]
+        size: Any, kernel: Any = ..., stride: Any = ..., padding: Any = ..., dilation: Any = ...,
                            output_padding: Any = ..., *, kernel_size: Any = ..., strides: Any = ...,
                            dilation_rate: Any = ...) -> Any: ...
 

@@ -104,9 +104,9 @@ def input_size(
     from convcalc.parse import parse_padding, parse_sizes
 
     wanted = parse_sizes(output, "output")
-    sizes = input_sizes(wanted, parse_sizes(kernel, "kernel"), parse_sizes(stride, "stride"),
+    found = input_sizes(wanted, parse_sizes(kernel, "kernel"), parse_sizes(stride, "stride"),
                         parse_padding(padding), parse_sizes(dilation, "dilation"))
-    per_axis = list(sizes) if isinstance(sizes, tuple) else [sizes]
+    per_axis = list(found) if isinstance(found, tuple) else [found]
     if as_json:
         print_json({"input_sizes": per_axis})
         return
