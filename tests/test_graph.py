@@ -460,3 +460,14 @@ def test_random_2d_dags_against_autograd() -> None:
     finally:
         torch.set_num_threads(threads)
     assert checked >= 100, checked
+
+
+def test_equal_layers_reuse_answers_but_not_across_check_only_fields() -> None:
+    """analyse works a layer out once per (all fields, input shape); Conv2D's in_channels is left out of ==
+    but not out of that key, so an equal twin with a wrong in_channels still fails."""
+    a, b = Conv2D(1, 3, padding=1, in_channels=1), Conv2D(1, 3, padding=1, in_channels=2)
+    assert a == b
+    with pytest.raises(ConvCalcError, match="in_channels=2"):
+        summarize([a, b], (1, 8, 8))
+    rows = summarize([a] * 5 + [MaxPool2D(2), a], (1, 8, 8)).layers
+    assert [r.output_shape for r in rows] == [(1, 8, 8)] * 5 + [(1, 4, 4)] * 2 and rows[-1].macs == 9 * 16

@@ -171,6 +171,21 @@ def _merge_fields(graph: Graph, index: int, fields: list[Any], broadcast: tuple[
     return tuple(RField(max(f[a].rf for _, f, _ in known), base[a].jump, base[a].start) for a in range(size))
 
 
+def _key(op: Layer, shape: Shape, seen: Shape) -> Any:
+    """What a layer's answers depend on: its type, every field (also those left out of ``==``) and the shape.
+
+    Layer specs are frozen and their answers pure functions of the fields and
+    the input, so an equal layer on an equal shape (a repeated block) is worked
+    out once. ``None`` when a field is unhashable (no reuse then).
+    """
+    try:
+        key = (type(op), tuple(vars(op).items()), shape, seen)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def analyse(graph: Graph, input_shape: Shape | None = None, *, count: Counter = _zero, batch: int = 1,
             element_bytes: int = 4, reference: int = 0,
             to_layout: Callable[[Shape], Shape] = tuple,  # type: ignore[assignment]
@@ -218,6 +233,7 @@ def analyse(graph: Graph, input_shape: Shape | None = None, *, count: Counter = 
     if reference == 0:
         fields[0] = (RF_ORIGIN,) * len(shape0[1:])
     rows = [] if rows is None else rows
+    answers: dict[Any, tuple] = {}  # a layer's answers for one input shape, reused by its equal twins
     for node in nodes[1:]:
         index, op = node.index, node.op
         assert op is not None
@@ -231,11 +247,17 @@ def analyse(graph: Graph, input_shape: Shape | None = None, *, count: Counter = 
                 out = op.merge_shape(ins, [nodes[p].name for p in node.inputs])
                 trainable, non_trainable, macs, steps = 0, 0, 0, None
             else:
-                out = op.output_shape(shape)
-                params = op.param_count(shape)
-                trainable, non_trainable = params.trainable, params.non_trainable
-                macs = count(op, shape, out, batch)
-                steps = layer_steps(op, shape if len(shape) > 1 else (shape[0], *grids[node.inputs[0]]))
+                seen = shape if len(shape) > 1 else (shape[0], *grids[node.inputs[0]])
+                key = _key(op, shape, seen)
+                known_answers = answers.get(key) if key is not None else None
+                if known_answers is None:
+                    out = op.output_shape(shape)
+                    params = op.param_count(shape)
+                    known_answers = (out, params.trainable, params.non_trainable, count(op, shape, out, batch),
+                                     layer_steps(op, seen))
+                    if key is not None:
+                        answers[key] = known_answers
+                out, trainable, non_trainable, macs, steps = known_answers
         except ConvCalcError as error:
             raise ConvCalcError(f"layer {node.name} ({op}): {error}") from None
         grid = out[1:] if len(out) > 1 else op.rf_grid_after(grids[node.inputs[0]])
