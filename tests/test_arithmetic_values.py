@@ -387,3 +387,15 @@ def test_a_long_paddings_table_is_cut_and_json_has_everything(run_cli) -> None:
     data = json.loads(run_cli("solve", "padding", "--in", "29", "--k", "2", "--s", "16", "--target", "15",
                               "--json").output)
     assert len(data["padding"][0]) == 3288
+
+
+def test_layer_specs_take_causal_padding_on_one_axis_only() -> None:
+    """Keras's Conv1D(padding='causal') is supported by the specs too (one padding check for every path)."""
+    from convcalc.layers import Conv1D, Conv2D
+
+    assert Conv1D(8, 3, padding="causal", dilation=2).output_shape((3, 10)) == (8, 10)
+    assert Conv1D(8, 3, padding="causal", stride=3).output_shape((3, 10)) == (8, 4)
+    with pytest.raises(ConvCalcError, match="causal.*one spatial axis"):
+        Conv2D(8, 3, padding="causal")
+    with pytest.raises(ConvCalcError, match="Did you mean 'valid'"):
+        Conv2D(8, 3, padding="vaild")
