@@ -26,6 +26,7 @@ Params(trainable=540900, non_trainable=0)
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 from convcalc.errors import ConvCalcError, ConvCalcTypeError
@@ -52,7 +53,7 @@ def _factory(spelling: str, info: LayerInfo) -> Callable[..., Layer]:
             if name in given:
                 raise ConvCalcTypeError(f"{spelling} got {name} twice")
             given[name] = value
-        fields = set(info.cls.__dataclass_fields__) | set(info.extra_args) | {"in_channels", "in_features"}
+        fields = {f.name for f in dataclasses.fields(info.cls)} | set(info.extra_args) | {"in_channels", "in_features"}
         for name in [n for n in given if n.startswith("_") or (n not in fields and n not in _AFFINE)]:
             key, value = normal(name), given.pop(name)
             if key in _ONLY and value not in _ONLY[key]:

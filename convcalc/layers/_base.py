@@ -63,8 +63,8 @@ class RFStep(NamedTuple):
     """
 
     kernel: int
-    stride: int
-    padding_lo: int
+    stride: int | Fraction  # a Fraction 1/s after upsampling or a strided transposed convolution
+    padding_lo: int | float | Fraction
     dilation: int = 1
 
     @property

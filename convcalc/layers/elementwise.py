@@ -265,8 +265,9 @@ class PReLU(_Activation):
     per_element = {"ptflops": 2, "thop": 1}
 
     def __post_init__(self) -> None:
-        if not ((_is_int(self.num_parameters) and self.num_parameters >= 1)
-                or self.num_parameters in ("channel", "element")):
+        count = self.num_parameters
+        if not ((isinstance(count, int) and not isinstance(count, bool) and count >= 1)
+                or count in ("channel", "element")):
             raise invalid("num_parameters", self.num_parameters, "an int >= 1, 'channel' or 'element'")
 
     def param_count(self, in_shape: Shape) -> Params:

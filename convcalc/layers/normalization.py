@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from math import prod
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers._base import Layer, Params, RFStep, Shape
@@ -34,12 +34,16 @@ def _check_bools(layer: Layer, *names: str) -> None:
             raise invalid(name, getattr(layer, name), "True or False")
 
 
-@dataclass(frozen=True)
 class _Normalization(Layer):
     """What the four share: shape-preserving, pointwise receptive field, counts per element."""
 
     #: Per-element counts (affine, not affine) under fvcore, ptflops, thop.
     per_element: ClassVar[dict[str, tuple[int, int]]] = {}
+
+    if TYPE_CHECKING:  # fields of the subclasses
+        scale: bool
+        bias: bool
+        track_running_stats: bool
 
     @property
     def affine(self) -> bool:

@@ -11,7 +11,7 @@ Every count is the sum of those convolutions' counts, so no rule is re-derived h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from convcalc.errors import invalid
 from convcalc.layers._base import Layer, Params, RFStep, Shape
@@ -22,11 +22,17 @@ from convcalc.layers.conv import Conv2D
 _NOT_TRAINED = "the trainer's Conv2d has no groups yet (convcalc.nn is another issue's)"
 
 
-@dataclass(frozen=True)
 class _Depthwise(Layer):
     """Shared by the two: the depthwise convolution for a given number of input channels."""
 
     ndim: ClassVar[int] = 2
+
+    if TYPE_CHECKING:  # fields of the two subclasses
+        kernel_size: int | tuple[int, ...]
+        stride: int | tuple[int, ...]
+        padding: int | str | tuple
+        depth_multiplier: int
+        dilation: int | tuple[int, ...]
 
     def _check_fields(self) -> None:
         for name in ("kernel_size", "stride", "padding", "dilation"):

@@ -152,8 +152,9 @@ class _Builder:
         if key not in _ACTIVATIONS:
             raise self.fail(token, f"unknown activation {shorten(repr(value))}; use one of "
                             f"{', '.join(sorted(_ACTIVATIONS))}")
-        if _ACTIVATIONS[key] is not None:
-            self.layers.append(_ACTIVATIONS[key]())
+        cls = _ACTIVATIONS[key]
+        if cls is not None:
+            self.layers.append(cls())
 
     def build(self, item: _Call, entry: _Entry) -> None:
         info = entry.info
@@ -168,7 +169,7 @@ class _Builder:
                             f"PyTorch's {spelled}({', '.join(n.lstrip('_') for n in entry.torch_positional or ())}) "
                             f"and Keras's {spelled}({', '.join(n.lstrip('_') for n in keras_order)}); write "
                             f"nn.{spelled}(...) or layers.{spelled}(...), or name the arguments")
-        order = entry.torch_positional if torch_style else entry.positional
+        order: tuple[str, ...] = (entry.torch_positional if torch_style else entry.positional) or ()
         args, arg_tokens = list(item.args), list(item.arg_tokens)
         if torch_style and spelled.startswith("Lazy"):
             order = order[1:]  # Lazy modules infer their input size: PyTorch's order without it
@@ -225,9 +226,10 @@ class _Builder:
             for name, value in info.defaults.items():
                 given.setdefault(name, (value, item.token))
         cls = entry.cls
-        if info is not None and info.adapt is not None:
+        adapt = info.adapt if info is not None else None
+        if adapt is not None:
             try:
-                cls, values = info.adapt(item.name, {k: v for k, (v, _) in given.items()})
+                cls, values = adapt(item.name, {k: v for k, (v, _) in given.items()})
             except ConvCalcError as error:
                 raise self.fail(item.token, str(error)) from None
             tokens = {k: tok for k, (_, tok) in given.items()}
@@ -262,7 +264,7 @@ class _Builder:
     def refuse_ambiguous(self, item: _Call, entry: _Entry, spelled: str, torch_style: bool, args: list) -> None:
         """``conv2d(3, 8, 3)``: PyTorch's name in another case, with enough ints to read either way."""
         torch_order = entry.torch_positional
-        if torch_style or torch_order is None or not torch_order or torch_order[0] not in _CHECKED:
+        if torch_style or not torch_order or torch_order[0] not in _CHECKED or entry.info is None:
             return
         if spelled.endswith(("1D", "2D", "3D")) or spelled.lower() not in {t.lower() for t in entry.info.torch_names}:
             return  # Keras's spelling (Conv2D, MaxPooling2D) or a short name (conv, dense): Keras's order

@@ -80,7 +80,7 @@ def _tokenize(text: str) -> list[_Token]:
         match = _TOKEN.match(text, pos)
         if match is None:
             raise _error(text, pos, f"unexpected character {text[pos]!r}")
-        kind = match.lastgroup
+        kind = match.lastgroup or ""
         if kind in ("number", "size") and match.end() - pos > MAX_NUMBER_CHARS and \
                 max(len(part) for part in re.split(r"\s*[x×]\s*", match.group())) > MAX_NUMBER_CHARS:
             raise _error(text, pos, f"a number longer than {MAX_NUMBER_CHARS} characters "
