@@ -307,9 +307,14 @@ limit = int(sys.argv[1])
 if limit:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 sys.setrecursionlimit(sys.getrecursionlimit())
+import typer.testing
 from typer.testing import CliRunner
 from convcalc.cli.main import app
 runner = CliRunner()
+# Build the click command once: Typer's CliRunner.invoke rebuilds it (and every lazily loaded
+# command, from its signature) on each call, ~25 ms; the real entry point does that once a process.
+command = typer.testing._get_command(app)
+typer.testing._get_command = lambda app: command
 inp, out = sys.stdin.buffer, sys.stdout.buffer
 sys.stdout = sys.stderr  # stray prints must not corrupt the protocol
 out.write(b"ready\n"); out.flush()
@@ -325,7 +330,7 @@ while True:
         stdin = base64.b64decode(request["stdin_b64"])
     start = time.perf_counter()
     try:
-        result = runner.invoke(app, request["args"], input=stdin, env=request["env"])
+        result = runner.invoke(app, request["args"], input=stdin, env=request["env"], prog_name="convcalc")
         code, so, se = result.exit_code, result.stdout, result.stderr
         tb = ""
         if result.exception is not None and not isinstance(result.exception, SystemExit):

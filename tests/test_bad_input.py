@@ -53,7 +53,7 @@ class Case:
 #: option that gets the full table, and the slow train command).
 SMALL_REFUSE = {"fraction", "exponent float", "nan", "inf", "True", "None", "complex", "NUL inside", "empty",
                 "power tower 9**9**9", "deep parentheses", "__import__", "attribute access", "conditional", "generator"}
-SMALL_EDGE = {"10,000 digits", "zero", "minus one", "long string 1 MB", "arabic-indic digits", "fullwidth digits",
+SMALL_EDGE = {"10,000 digits", "zero", "minus one", "long digits 200 kB", "arabic-indic digits", "fullwidth digits",
               "many dimensions", "power tower 2**2**2**2**2"}
 
 
@@ -102,6 +102,9 @@ def run_cases(worker: Worker, cases: list[Case], cwd: Path) -> list[str]:
     report = []
     for case in cases:
         outcome = worker.run(case.args, cwd=cwd, stdin=case.stdin, timeout=case.timeout)
+        if os.environ.get("HOSTILE_TIMINGS"):
+            with open(os.environ["HOSTILE_TIMINGS"], "a", encoding="utf-8") as f:
+                f.write(f"{outcome.seconds:.4f}\t{case.label}\t{hostile.describe(outcome, 60)[:150]!r}\n")
         found = hostile.problems(outcome, case.names, case.expect)
         for stream in (outcome.stdout, outcome.stderr):
             if SECRET in stream:
@@ -149,7 +152,7 @@ def arena(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "invalid_utf8.txt").write_bytes(hostile.invalid_utf8("1 2; 3 4\n"))
     (root / "nul.txt").write_bytes(b"1 2;\x00 3 4\n")
     (root / "binary.bin").write_bytes(bytes(range(256)) * 64)
-    (root / "long_line.txt").write_text("1 " * 500_000)
+    (root / "long_line.txt").write_text("1 " * 100_000)
     np.save(root / "m2x2.npy", np.array([[1, 2], [3, 4]]))
     np.save(root / "one_d.npy", np.arange(5))
     np.save(root / "three_d.npy", np.zeros((2, 2, 2), dtype=np.int64))
@@ -176,7 +179,7 @@ def arena(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "spec_deep.txt").write_text(hostile.nested_conv(5000))
     (root / "spec_brackets.txt").write_text("res[" * 5000 + "conv(8,3)" + "]" * 5000)
     (root / "spec_long.txt").write_text("relu " * 200_001)  # just over MAX_SPEC_CHARS
-    (root / "spec_20k_layers.txt").write_text("relu " * 20_000)
+    (root / "spec_5k_layers.txt").write_text("conv(8,3,p=1) " * 5_000)
     (root / "spec_code.py").write_text("import os\nos.system('touch PWNED')\nopen('PWNED', 'w')\n"
                                       "model = __import__('os').system('touch PWNED')\n")
     (root / "spec_deep.json").write_text("[" * 100_000 + "]" * 100_000)
@@ -283,7 +286,7 @@ def _group_outsize() -> dict[str, Callable[..., list[Case]]]:
             def make(arena: Path, checkpoints: Path | None = None, option=option, flags=flags) -> list[Case]:
                 return int_values(_names(option, *SIZE_NAMES[option]),
                                   lambda v: _with(OUTSIZE, option, v, *flags, command=("outsize",)),
-                                  small=bool(flags) and option != "--output-padding")
+                                  small=bool(flags) or option not in ("--in", "--k"))
             groups[f"{name} {option}"] = make
     groups["outsize --framework"] = lambda arena, checkpoints=None: word_values(
         _names("--framework"), lambda v: _with({**OUTSIZE, "--p": "same"}, "--framework", v, command=("outsize",)))
@@ -307,7 +310,7 @@ def _group_solve() -> dict[str, Callable[..., list[Case]]]:
                 extra = ("padding", "output") if sub == "padding" else ()
                 return int_values(_names(option, *SIZE_NAMES[option], *extra),
                                   lambda v: _with(base, option, v, command=("solve", sub)),
-                                  small=option not in ("--in", "--out", "--s", "--target"))
+                                  small=(sub, option) != ("padding", "--in"))
             groups[f"solve {sub} {option}"] = make
     return groups
 
@@ -366,7 +369,9 @@ def _group_stack() -> dict[str, Callable[..., list[Case]]]:
             _names("--rf-from", "rf_from", "layer"), lambda v: [command, SPEC, *base_in, "--rf-from", v], small=True)
         groups[f"{command} --layout"] = lambda arena, checkpoints=None, command=command: word_values(
             _names("--layout"), lambda v: [command, SPEC, *base_in, "--layout", v])
-        groups[f"{command} files"] = lambda arena, checkpoints=None, command=command: _spec_files(arena, command)
+    groups["stack files"] = lambda arena, checkpoints=None: _spec_files(arena, "stack")
+    groups["rf files"] = lambda arena, checkpoints=None: [  # the same reader as stack's: a few only
+        c for c in _spec_files(arena, "rf") if c.label in RF_FILES]
     groups["stack --batch"] = lambda arena, checkpoints=None: int_values(
         _names("--batch", "batch_size"), lambda v: ["stack", SPEC, "--in", "1x28x28", "--batch", v], small=True)
     groups["stack --dtype"] = lambda arena, checkpoints=None: word_values(
@@ -376,8 +381,11 @@ def _group_stack() -> dict[str, Callable[..., list[Case]]]:
     return groups
 
 
+RF_FILES = {"file spec_deep.txt", "file spec_5k_layers.txt", "@file spec_utf8.txt", "stdin deep", "file a_directory"}
+
+
 def _spec_files(arena: Path, command: str) -> list[Case]:
-    files = ["spec_utf8.txt", "spec_nul.txt", "spec_deep.txt", "spec_brackets.txt", "spec_long.txt", "spec_20k_layers.txt",
+    files = ["spec_utf8.txt", "spec_nul.txt", "spec_deep.txt", "spec_brackets.txt", "spec_long.txt", "spec_5k_layers.txt",
              "spec_code.py",
              "spec_deep.json", "spec_garbage.onnx", "bomb.keras", "trunc.keras", "binary.bin", "a_directory",
              "missing.txt", "invalid_utf8.txt"]
@@ -445,7 +453,7 @@ def _group_matrices() -> dict[str, Callable[..., list[Case]]]:
     for option, names in {"--stride": ("stride", "s"), "--dilation": ("dilation", "d"), "--padding": ("padding", "p"),
                           "--explain": ("explain", "cell")}.items():
         groups[f"correlate {option}"] = lambda arena, checkpoints=None, option=option, names=names: int_values(
-            _names(option, *names), lambda v: ["correlate", X3, F2, option, v], small=option != "--stride")
+            _names(option, *names), lambda v: ["correlate", X3, F2, option, v], small=True)
     for option in ("--mode", "--framework"):
         groups[f"correlate {option}"] = lambda arena, checkpoints=None, option=option: word_values(
             _names(option), lambda v: ["correlate", X3, F2, option, v])
@@ -454,11 +462,11 @@ def _group_matrices() -> dict[str, Callable[..., list[Case]]]:
         base = ["pool", "1 5 2 0; 3 4 8 1; 0 2 7 6; 9 1 3 3"]
         groups[f"pool {option}"] = lambda arena, checkpoints=None, option=option, names=names, base=base: int_values(
             _names(option, *names), lambda v: [*base, *(["--k", "2"] if option != "--k" else []), option, v],
-            small=option != "--k")
+            small=True)
     groups["correlate stdin"] = lambda arena, checkpoints=None: [
         Case(label, ["correlate", "-", F2], ("stdin", "-", "x", "matrix", "input", "X"), stdin=data)
         for label, data in {"invalid utf-8": hostile.invalid_utf8("1 2; 3 4"), "NUL": b"1 2; 3\x00 4",
-                            "empty": b"", "1 MB": b"1 " * 500_000, "binary": bytes(range(256))}.items()]
+                            "empty": b"", "200 kB": b"1 " * 100_000, "binary": bytes(range(256))}.items()]
     return groups
 
 
@@ -479,10 +487,17 @@ CHECK_NAMES = {"--answer": ("answer", "given"), "--layer": ("layer",), "--relati
                "--spec": SPEC_NAMES, **SIZE_NAMES}
 
 
+#: Options of a check kind read by the same code as check outsize's (which gets them all).
+SHARED_CHECK_OPTIONS = {(kind, option) for kind in ("transposed", "pool", "same_padding")
+                        for option in ("--in", "--k", "--s", "--p", "--d")}
+
+
 def _group_check() -> dict[str, Callable[..., list[Case]]]:
     groups: dict[str, Callable[..., list[Case]]] = {}
     for kind, base in CHECK_BASES.items():
         for option in base:
+            if (kind, option) in SHARED_CHECK_OPTIONS:
+                continue
             names = _names(option, *CHECK_NAMES.get(option, ()))
             if option in ("--x", "--f"):
                 groups[f"check {kind} {option}"] = lambda arena, checkpoints=None, kind=kind, base=base, option=option, names=names: \
@@ -497,10 +512,11 @@ def _group_check() -> dict[str, Callable[..., list[Case]]]:
                     Case(label, _with(base, "--answer", value, command=("check", kind)), names,
                          expect=frozenset({1, 2}))
                     for label, value in ALL_VALUES.items()
-                    if kind in ("outsize", "correlate") or label in SMALL_REFUSE | SMALL_EDGE]
+                    if kind == "outsize" or label in SMALL_REFUSE | SMALL_EDGE]
             else:
                 groups[f"check {kind} {option}"] = lambda arena, checkpoints=None, kind=kind, base=base, option=option, names=names: \
-                    int_values(names, lambda v: _with(base, option, v, command=("check", kind)), small=kind != "outsize")
+                    int_values(names, lambda v: _with(base, option, v, command=("check", kind)),
+                               small=(kind, option) != ("outsize", "--in"))
     groups["check correlate --cell"] = lambda arena, checkpoints=None: int_values(
         _names("--cell"), lambda v: _with({**CHECK_BASES["correlate"], "--answer": "10"}, "--cell", v, command=("check", "correlate")),
         small=True)
@@ -510,7 +526,7 @@ def _group_check() -> dict[str, Callable[..., list[Case]]]:
             _names(option), lambda v: _with(CHECK_BASES[kind], option, v, command=("check", kind)))
     groups["check KIND"] = lambda arena, checkpoints=None: [
         Case(label, ["check", value, "--answer", "7"], ("kind", "file", "answer", "FILE|KIND", "FILE", "KIND"))
-        for label, value in ALL_VALUES.items()]
+        for label, value in ALL_VALUES.items() if label in SMALL_REFUSE | SMALL_EDGE | set(INJECTIONS)]
     groups["check FILE"] = _answer_files
     return groups
 
@@ -518,6 +534,11 @@ def _group_check() -> dict[str, Callable[..., list[Case]]]:
 def _toml(*questions: str, title: str = "") -> str:
     head = f'title = "{title}"\n' if title else ""
     return head + "".join(f"\n[[question]]\n{q}\n" for q in questions)
+
+
+#: Answer files also checked with --json (the same reading; the JSON report must not leak either).
+JSON_TOO = {"invalid_utf8.toml", "huge_answer.toml", "secret_spec_abs.toml", "secret_x_rel.toml", "etc_passwd.toml",
+            "code_answer.toml", "deep_array.toml"}
 
 
 def _answer_files(arena: Path, checkpoints: Path | None = None) -> list[Case]:
@@ -542,7 +563,7 @@ def _answer_files(arena: Path, checkpoints: Path | None = None) -> list[Case]:
         "deep_array.toml": _toml('kind = "correlate"\nx = ' + "[" * 5000 + "1" + "]" * 5000 + '\nf = "1"\nanswer = 1'),
         "deep_inline_table.toml": "a = " + "{b = " * 3000 + "1" + "}" * 3000 + "\n",
         "long_string.toml": _toml('kind = "outsize"\nin = 16\nk = 3\nanswer = 14\ntext = "' + "a" * 1_000_000 + '"'),
-        "long_id.toml": _toml('id = "' + "i" * 1_000_000 + '"\n' + q),
+        "long_id.toml": _toml('id = "' + "i" * 200_000 + '"\n' + q),
         "code_in.toml": _toml('kind = "outsize"\nin = "__import__(\'os\').system(\'touch PWNED\')"\nk = 3\nanswer = 14'),
         "code_answer.toml": _toml('kind = "outsize"\nin = 16\nk = 3\nanswer = "__import__(\'os\').system(\'touch PWNED\')"'),
         "code_spec.toml": _toml('kind = "params"\nspec = "__import__(\'os\').system(\'touch PWNED\')"\nanswer = 1'),
@@ -577,11 +598,12 @@ def _answer_files(arena: Path, checkpoints: Path | None = None) -> list[Case]:
         names = (name, "question", "file", "answer file")
         expect = 2 if name in must_refuse else None
         cases.append(Case(f"answer file {name}", ["check", str(folder / name)], names, expect=expect))
-        cases.append(Case(f"answer file {name} --json", ["check", str(folder / name), "--json"], names, expect=expect))
+        if name in JSON_TOO:
+            cases.append(Case(f"answer file {name} --json", ["check", str(folder / name), "--json"], names, expect=expect))
     # 20,000 simple questions: well under the time limit (issue 15: "a few seconds").
     many = folder / "many.toml"
-    many.write_text(_toml(*[f'kind = "outsize"\nin = {16 + i % 50}\nk = 3\nanswer = {14 + i % 50}' for i in range(10_000)]))
-    cases.append(Case("10,000 questions", ["check", str(many)], ("many.toml",), expect=0))
+    many.write_text(_toml(*[f'kind = "outsize"\nin = {16 + i % 50}\nk = 3\nanswer = {14 + i % 50}' for i in range(5_000)]))
+    cases.append(Case("5,000 questions", ["check", str(many)], ("many.toml",), expect=0))
     # A 100 MB answer file (a comment): refused or read, but quickly.
     big = folder / "big.toml"
     with open(big, "wb") as f:
@@ -597,6 +619,25 @@ def _answer_files(arena: Path, checkpoints: Path | None = None) -> list[Case]:
         ("NUL in the path", Path(str(folder) + "/a\x00b.toml"), ("file", "path", "NUL", "null")),
     ]:
         cases.append(Case(label, ["check", str(path)], names, expect=2))
+    # A symlink inside the folder that points out of it is outside too.
+    (folder / "link.csv").symlink_to(outside / "secret.csv")
+    (folder / "symlink_out.toml").write_text(_toml('kind = "correlate"\nx = "link.csv"\nf = "1"\nanswer = 1'))
+    cases.append(Case("symlink out of the folder", ["check", str(folder / "symlink_out.toml")],
+                      ("symlink_out.toml", "link.csv", "question", "answer file", "x"), expect=2))
+    # --data-dir: the folder paths resolve in instead; hostile values of it.
+    data = arena / "data_dir"
+    data.mkdir()
+    (data / "x.csv").write_text("1,0\n2,9\n")
+    (folder / "uses_data.toml").write_text(_toml('kind = "correlate"\nx = "x.csv"\nf = "1"\nanswer = "1 0; 2 9"'))
+    cases.append(Case("--data-dir resolves there", ["check", str(folder / "uses_data.toml"), "--data-dir", str(data)],
+                      ("uses_data.toml", "x.csv"), expect=0))
+    cases.append(Case("--data-dir does not widen to its parent",
+                      ["check", str(folder / "secret_x_rel.toml"), "--data-dir", str(data)],
+                      ("secret_x_rel.toml", "question", "answer file", "x", "file"), expect=2))
+    for label, value in {"a file": "/etc/passwd", "missing": str(arena / "nope"), "NUL": "a\x00b",
+                         "1 MB": "d" * 1_000_000}.items():
+        cases.append(Case(f"--data-dir {label}", ["check", str(folder / "uses_data.toml"), "--data-dir", value],
+                          ("--data-dir", "data-dir", "data_dir", "folder", "directory"), expect=2))
     # The leaking of file contents: a line of the file must never be echoed.
     (folder / "not_toml.toml").write_text(f"{SECRET} = = =\n")
     cases.append(Case("contents never echoed", ["check", str(folder / "not_toml.toml")], ("not_toml.toml",), expect=2))
@@ -724,7 +765,7 @@ def _train_outputs(arena: Path, checkpoints: Path | None = None) -> list[Case]:
         for label, path in {"missing folder": out / "nodir" / f"h.{suffix}", "a directory": out / f"a_dir.json",
                             "under a file": out / "kept.json" / f"h.{suffix}", "NUL": f"h\x00.{suffix}",
                             "over-long name": out / ("n" * 300 + f".{suffix}"), "1 MB name": "a" * 1_000_000,
-                            "/proc": f"/proc/h.{suffix}"}.items():
+                            **({"/proc": f"/proc/h.{suffix}"} if option == "--history" else {})}.items():
             cases.append(Case(f"{option} {label}", [*TRAIN_BASE, option, str(path)], (*names, Path(str(path)).name[:40]),
                               expect=2, timeout=5))
         kept = out / f"kept.{suffix}"
@@ -806,7 +847,7 @@ def _plot_cases(arena: Path, checkpoints: Path | None = None) -> list[Case]:
                       after=_unchanged(kept, b"keep me")))
     for option in ("--labels", "--title"):
         for case in word_values(_names(option), lambda v, option=option: ["plot", good_path, *out, option, v], refuse_all=False):
-            if case.label in {"NUL inside", "newline inside", "long string 1 MB", "RTL mark", "empty"}:
+            if case.label in {"NUL inside", "newline inside", "long string 1 MB"}:
                 cases.append(case)
     cases += word_values(_names("--metric"), lambda v: ["plot", good_path, *out, "--metric", v])
     cases.append(Case("10,000 labels", ["plot", good_path, *out, "--labels", ",".join(["a"] * 10_000)], ("labels",)))

@@ -267,7 +267,8 @@ FILE_COMMANDS = {
     "history.json": lambda p: ["plot", p, "--out", "curves.png"],
 }
 FILE_NAMES = {"answers.toml": ("question", "file", "answers.toml", "line", "kind", "answer"),
-              "x.csv": ("x.csv", "x", "matrix", "file", "row"), "x.txt": ("x.txt", "x", "matrix", "file", "row"),
+              "x.csv": ("x.csv", "x", "matrix", "file", "row", "input", "kernel"),
+              "x.txt": ("x.txt", "x", "matrix", "file", "row", "input", "kernel", "window"),
               "net.txt": ("net.txt", "spec", "layer", "file", "SPEC"),
               "history.json": ("history.json", "history", "file", "histories")}
 
@@ -428,3 +429,51 @@ def test_checkpoint_survives_sigkill_mid_write(tmp_path: Path) -> None:
     clean_stale_temps(path)
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == sorted(["run.npz", live.name, "other.npz.tmp-1"]), left
+
+
+# --- the library refuses what the command line refuses ------------------------------------------
+
+LIBRARY_NOT_INTS = ["1/2", "1e5", "1.5", "nan", "inf", True, None, 1j, 0.5, Fraction(1, 2), float("nan"),
+                    np.float64(3.0), np.array([3, 4]), "\u0661\u0666", "9**9**9", "n**100000000"]
+
+
+@pytest.mark.parametrize("value", LIBRARY_NOT_INTS + list(INJECTIONS.values()), ids=repr)
+def test_library_size_functions_refuse_non_integers_and_code(value: object, tmp_path: Path) -> None:
+    """conv_output_size / transposed_output_size / pool_output_size: a ConvCalcError (a ValueError;
+    ConvCalcTypeError, also a TypeError, when the type is wrong), never a float result or code run."""
+    import convcalc
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for function in (convcalc.conv_output_size, convcalc.transposed_output_size, convcalc.pool_output_size):
+            for args in ((value, 3), (16, value)):
+                with pytest.raises(convcalc.ConvCalcError) as caught:
+                    function(*args)
+                if not isinstance(value, (str, np.ndarray)):
+                    assert isinstance(caught.value, TypeError), (function.__name__, args, caught.value)
+    finally:
+        os.chdir(cwd)
+    assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize("value", [None, 3, b"conv(8,3)", ["conv(8,3)"], np.array(["conv(8,3)"])], ids=repr)
+def test_parse_spec_refuses_non_strings_with_a_type_error(value: object) -> None:
+    import convcalc
+
+    with pytest.raises(convcalc.ConvCalcTypeError):
+        convcalc.parse_spec(value)
+
+
+@pytest.mark.parametrize("value", list(INJECTIONS.values()), ids=repr)
+def test_parse_spec_never_runs_code(value: str, tmp_path: Path) -> None:
+    import convcalc
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with pytest.raises(convcalc.ConvCalcError):
+            convcalc.parse_spec(f"conv(8, {value})")
+    finally:
+        os.chdir(cwd)
+    assert not (tmp_path / "PWNED").exists()
