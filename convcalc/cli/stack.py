@@ -169,7 +169,8 @@ def stack(
     Examples: convcalc stack hw5;
     convcalc stack "conv(32,3) relu pool(2) flatten dense(10)" --in 1x28x28;
     python -c "print(model)" | convcalc stack - --in 3x224x224; convcalc stack model.keras;
-    convcalc stack vgg16 --convention torchinfo --batch 8 --json; convcalc stack resnet50 --depth 1;
+    convcalc stack vgg16 --convention torchinfo --batch 8 --json;
+    convcalc stack resnet50 --depth 1;
     convcalc stack "input(64x56x56) res[conv(64,3,p=1) bn relu conv(64,3,p=1) bn] relu"
     """
     from convcalc.stack import summarize
