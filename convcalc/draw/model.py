@@ -150,12 +150,10 @@ def _grid(name: str, title: str, rows: range, cols: range, kind: Any, values: An
 
 
 def format_value(v: Any) -> str:
-    """An exact value as text: ``3``, ``-1/2`` (a Fraction), or sympy's own form."""
-    from fractions import Fraction
+    """An exact value as text, as convcalc's workings write it: ``3``, ``-1/2``, or sympy's own form."""
+    from convcalc.exact.values import term
 
-    if isinstance(v, Fraction):
-        return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
-    return str(v)
+    return term(v, bracket=False)
 
 
 def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, *,
