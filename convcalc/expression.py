@@ -38,6 +38,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_NODES",
     "parse_expression",
+    "validate_expression",
     "check_int",
     "check_expr",
     "int_text",
@@ -131,7 +132,7 @@ def _bad_character(text: str) -> str | None:
     return f"the character {ascii(ch)} is not part of the grammar"
 
 
-def parse_expression(text: str, name: str) -> Any:
+def parse_expression(text: str, name: str, *, check_only: bool = False) -> Any:
     """Read one size from text: an ``int``, or a sympy expression when names appear.
 
     Parameters
@@ -188,7 +189,38 @@ def parse_expression(text: str, name: str) -> Any:
     depth = max(_depth(tree.body), _parenthesis_depth(text))
     if depth > MAX_DEPTH:
         raise ConvCalcError(f"The {name!r} parameter nests {depth} levels deep, more than MAX_DEPTH = {MAX_DEPTH}.")
+    # A first pass with names as placeholders checks everything (grammar, limits) without sympy, whose
+    # import alone costs a few tenths of a second; only a text with names in it needs the second.
+    value = _Reader(text, name, dry=True).read(tree.body)
+    if value is not _NAMED or check_only:
+        return value
     return _Reader(text, name).read(tree.body)
+
+
+def validate_expression(text: str, name: str) -> None:
+    """Check ``text`` against the grammar and every limit without importing sympy (and compute nothing
+    symbolic). The command line checks every option so before reading any, so a bad last option is
+    refused before a symbol in the first one loads sympy.
+
+    Examples
+    --------
+    >>> validate_expression("2*n + 1", "size")
+    >>> validate_expression("n**100000000", "size")
+    Traceback (most recent call last):
+    ...
+    convcalc.errors.ConvCalcError: The 'size' parameter 'n**100000000' has the exponent 100000000; a power of a name takes an exponent from 0 to MAX_EXPONENT = 64.
+    """
+    parse_expression(text, name, check_only=True)
+
+
+class _Named:
+    """Stands for any value with a name in it during the first, sympy-free pass."""
+
+    def __repr__(self) -> str:
+        return "<named>"
+
+
+_NAMED = _Named()
 
 
 def _parenthesis_depth(text: str) -> int:
@@ -221,8 +253,8 @@ _WHAT = {
 class _Reader:
     """Evaluate a checked syntax tree: ints fold exactly (within MAX_DIGITS), names become symbols."""
 
-    def __init__(self, text: str, name: str) -> None:
-        self.text, self.name = text, name
+    def __init__(self, text: str, name: str, dry: bool = False) -> None:
+        self.text, self.name, self.dry = text, name, dry
 
     def refuse(self, why: str) -> ConvCalcError:
         return _refuse(self.name, self.text, why)
@@ -234,7 +266,7 @@ class _Reader:
             return self.symbol(node.id)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
             value = self.read(node.operand)
-            return value if isinstance(node.op, ast.UAdd) else self.fold(-value)
+            return value if isinstance(node.op, ast.UAdd) or value is _NAMED else self.fold(-value)
         if isinstance(node, ast.BinOp):
             return self.binary(node)
         raise self.refuse(f"{_WHAT.get(type(node), 'this syntax')} is not part of the grammar")
@@ -259,12 +291,16 @@ class _Reader:
             raise self.refuse(f"the name {identifier!r} must start with a letter")
         if identifier.lower() in _FLOAT_NAMES:
             raise self.refuse(f"{identifier} is a float value, not a size")
+        if self.dry:
+            return _NAMED
         import sympy
 
         return sympy.Symbol(identifier, integer=True, positive=True)
 
     def fold(self, value: Any) -> Any:
         """Keep ints within MAX_DIGITS; turn integer sympy results back into ints."""
+        if value is _NAMED:
+            return value
         if isinstance(value, int):
             if not -_LIMIT < value < _LIMIT:
                 raise ConvCalcError(f"The {self.name!r} parameter {self.text!r} computes a number of "
@@ -282,9 +318,11 @@ class _Reader:
         a, b = self.read(node.left), self.read(node.right)
         if isinstance(op, ast.Pow):
             return self.power(a, b)
+        if isinstance(op, ast.FloorDiv) and b == 0:
+            raise self.refuse("division by zero")
+        if a is _NAMED or b is _NAMED:
+            return _NAMED
         if isinstance(op, ast.FloorDiv):
-            if b == 0:
-                raise self.refuse("division by zero")
             if isinstance(a, int) and isinstance(b, int):
                 return self.fold(a // b)
             import sympy
@@ -310,6 +348,8 @@ class _Reader:
         elif exponent > MAX_EXPONENT:
             raise ConvCalcError(f"The {self.name!r} parameter {self.text!r} has the exponent {int_text(exponent)}; "
                                 f"a power of a name takes an exponent from 0 to MAX_EXPONENT = {MAX_EXPONENT}.")
+        if base is _NAMED:
+            return base
         return self.fold(base**exponent)
 
 

@@ -9,17 +9,28 @@ import re
 
 from convcalc._typing import as_value
 from convcalc.errors import invalid
-from convcalc.expression import MAX_LENGTH
+from convcalc.expression import MAX_LENGTH, validate_expression
 from convcalc.padding import PADDING_MODES, padding_value
 
-__all__ = ["parse_sizes", "parse_padding"]
+__all__ = ["parse_sizes", "parse_padding", "check_sizes"]
 
 _INTS_X = re.compile(r"^\s*[0-9]+(\s*[x×]\s*[0-9]+)+\s*$")
 PADDING_HELP = ("an int, one per axis ('1,2'), lo:hi pairs ('0:1' or '0:1,1:1'), one of valid, same, full, causal, "
                 "or a symbolic sym(p)")
 
 
-def parse_sizes(text: str, name: str) -> object:
+def check_sizes(options: dict[str, str | None]) -> None:
+    """Check every size option against the grammar and its limits before any is read.
+
+    Reading a symbol loads sympy (a few tenths of a second); checking all the options first means a
+    bad one is refused at once even when an earlier one is symbolic (``--in n --s "10**10**10"``).
+    """
+    for name, text in options.items():
+        if text is not None:
+            parse_sizes(text, name, check_only=True)
+
+
+def parse_sizes(text: str, name: str, *, check_only: bool = False) -> object:
     """Parse ``16``, ``28x28``, ``28,32`` or a symbol such as ``n``.
 
     A single value stays a scalar (it then applies to every axis); several
@@ -38,6 +49,10 @@ def parse_sizes(text: str, name: str) -> object:
     parts = re.split(r"\s*[x×]\s*", text) if _INTS_X.match(text) else [p.strip() for p in text.split(",")]
     if any(not p for p in parts):
         raise invalid(name, text, "a size such as 16, 28x28, 28,32 or a symbol such as n")
+    if check_only:
+        for p in parts:
+            validate_expression(p, name)
+        return None
     values = tuple(as_value(p, name) for p in parts)
     return values[0] if len(values) == 1 else values
 

@@ -399,3 +399,19 @@ def test_layer_specs_take_causal_padding_on_one_axis_only() -> None:
         Conv2D(8, 3, padding="causal")
     with pytest.raises(ConvCalcError, match="Did you mean 'valid'"):
         Conv2D(8, 3, padding="vaild")
+
+
+@pytest.mark.parametrize("args", [
+    ["outsize", "--in", "n**100000000", "--k", "3"],
+    ["outsize", "--in", "n", "--s", "10**10**10", "--k", "3"],
+    ["outsize", "--in", "n", "--k", "3", "--transposed", "--output-padding", "n**99"],
+    ["solve", "padding", "--in", "n", "--k", "3", "--target", "5", "--s", "2**2**2**2**2"],
+], ids=lambda a: " ".join(a)[:40])
+def test_refusals_happen_before_sympy_loads(args: list[str]) -> None:
+    """Every option is checked before any is read, and the checks need no sympy (its import alone took
+    ~2 s under load), so a refused input answers in the time Python starts."""
+    code = ("import sys\nfrom convcalc.cli.main import app\n"
+            f"try:\n    app({args!r})\nexcept SystemExit as e:\n    print('exit', e.code)\n"
+            "print('sympy' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.split() == ["exit", "2", "False"], proc.stdout + proc.stderr

@@ -15,8 +15,9 @@ SizeOpt = Annotated[str, typer.Option(help="Input size: 16, 28x28, 28,32 or a sy
 
 def parse_geometry(size: str, kernel: str, stride: Optional[str], padding: str, dilation: str) -> dict:
     """Parse the shared size options into library values (used by `outsize`, `solve` and `check`)."""
-    from convcalc.parse import parse_padding, parse_sizes
+    from convcalc.parse import check_sizes, parse_padding, parse_sizes
 
+    check_sizes({"size": size, "kernel": kernel, "stride": stride, "dilation": dilation})
     values = {
         "size": parse_sizes(size, "size"),
         "kernel": parse_sizes(kernel, "kernel"),
@@ -60,6 +61,9 @@ def outsize(
     if output_padding != "0" and not transposed:
         raise ConvCalcError("--output-padding applies to transposed convolutions only; add --transposed")
     kind = "transposed" if transposed else "pool" if pool else "conv"
+    from convcalc.parse import check_sizes
+
+    check_sizes({"output_padding": output_padding})
     g = parse_geometry(size, kernel, stride, padding, dilation)
     working = explain_output_size(kind, g["size"], g["kernel"], g["stride"], g["padding"], g["dilation"],
                                   ceil_mode=ceil, output_padding=parse_sizes(output_padding, "output_padding"),

@@ -45,10 +45,11 @@ def padding(
     Example: convcalc solve padding --in 29x45 --k 2 --s 2 --target 15x23
     """
     from convcalc.inverse import solve_padding
-    from convcalc.parse import parse_sizes
+    from convcalc.parse import check_sizes, parse_sizes
 
-    args = [parse_sizes(v, n) for v, n in ((size, "size"), (kernel, "kernel"), (target, "target"),
-                                           (stride, "stride"), (dilation, "dilation"))]
+    named = {"size": size, "kernel": kernel, "target": target, "stride": stride, "dilation": dilation}
+    check_sizes(named)  # every option checked before a symbol in one loads sympy
+    args = [parse_sizes(v, n) for n, v in named.items()]
     solutions = solve_padding(args[0], args[1], args[2], args[3], args[4])
     per_axis = list(solutions) if isinstance(solutions, tuple) else [solutions]
     if as_json:
