@@ -299,3 +299,19 @@ def test_pool_window_of_padding_only_is_a_clear_error():
     assert avg_pool([[1]], 2, 2, 1, count_include_pad=False, ceil_mode=True) == [[1]]
     legal = torch.nn.functional.max_pool2d(torch.tensor([[[0.0, 5.0]]]), 2, 1, 1, 1)
     assert max_pool([[0, 5]], 2, 1, 1, 1) == legal[0].to(torch.int64).tolist() == [[0, 5, 5], [0, 5, 5]]
+
+
+def test_hopeless_work_does_not_offer_max_work(run_cli):
+    with pytest.raises(ConvCalcError, match=r"padded by 99999999999999999999 .*1.60e\+41 multiply-adds, far more "
+                                            r"than can ever finish"):
+        correlate([[1, 0, -2], [2, 9, 5], [0, -3, 1]], [[1, 0], [0, 1]], padding=99_999_999_999_999_999_999)
+    result = run_cli("check", "correlate", "--x", "1 0 -2; 2 9 5; 0 -3 1", "--f", "1 0; 0 1", "--answer", "1",
+                     "--p", "99999999999999999999")
+    assert result.exit_code == 2 and "padded by" in result.output and "--max-work" not in result.output
+
+
+def test_cli_geometry_errors_name_the_matrices(run_cli, tmp_path):
+    (tmp_path / "x.csv").write_text("1\n")
+    result = run_cli("correlate", str(tmp_path / "x.csv"), "1 0; 0 1")
+    assert result.exit_code == 2
+    assert "matrix X (1x1, from" in result.output and "x.csv) and kernel F (2x2): kernel 2 is larger" in result.output

@@ -105,15 +105,20 @@ def correlate(
     if transposed:
         _exact_more.transposed(xt, ft, options, output_padding, flip, bias, explain, max_work, as_json)
         return
-    if output_padding is not None:
-        from convcalc.errors import ConvCalcError
+    from convcalc.errors import ConvCalcError
 
+    if output_padding is not None:
         raise ConvCalcError("--output-padding applies to a transposed convolution; add --transposed")
     if bias is not None or _exact_more.depth(xt) > 2 or _exact_more.depth(ft) > 2:
         _exact_more.channels(xt, ft, options, flip, bias, explain, max_work, as_json)
         return
     xm, fm = xt, ft
-    y = (exact.convolve if flip else exact.correlate)(xm, fm, max_work=max_work, **options)
+    try:
+        y = (exact.convolve if flip else exact.correlate)(xm, fm, max_work=max_work, **options)
+    except ConvCalcError as error:  # a geometry error: say which matrix is which
+        if str(error).startswith("exact "):  # the work estimate names the sizes itself
+            raise
+        raise ConvCalcError(f"matrix X ({_dims(xm, x)}) and kernel F ({_dims(fm, f)}): {error}") from None
     cells = _cells(explain, len(y), len(y[0]))
     workings = [exact.explain(xm, fm, i, j, convolve=flip, **options) for i, j in cells]
     if as_json:
@@ -205,6 +210,15 @@ def pool(
         parts += [Text(""), input_with_window(xm, w.rows, w.cols, w.cell, outside, pad_text="0" if avg else "-inf"),
                   Text(f"Y({w.cell[0]},{w.cell[1]}) = {w.text()}")]
     emit(*parts)
+
+
+def _dims(m: list[list[Any]], source: str) -> str:
+    """``2x3``, or ``2x3, from x.csv`` when the matrix came from a file."""
+    from convcalc.matrix_input import FILE_SUFFIXES
+
+    text = source.strip()
+    named = text.lower().endswith(FILE_SUFFIXES) and len(text) <= 120 and not text.startswith(("[", "("))
+    return f"{len(m)}x{len(m[0])}" + (f", from {text}" if named else "")
 
 
 # --------------------------------------------------------------------------- option parsing (text only)

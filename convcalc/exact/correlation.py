@@ -141,7 +141,16 @@ def correlate(x: object, f: object, mode: str = "valid", stride: object = 1, dil
 
 def _check_work(g: Geometry, max_work: int | None, op: str) -> None:
     check_work(g.output[0] * g.output[1] * g.kernel[0] * g.kernel[1], max_work,
-               f"exact {op} of a {g.size[0]}x{g.size[1]} input with a {g.kernel[0]}x{g.kernel[1]} kernel")
+               f"exact {op} of a {g.size[0]}x{g.size[1]} input{describe_padding(g.padding)} with a "
+               f"{g.kernel[0]}x{g.kernel[1]} kernel")
+
+
+def describe_padding(pads: tuple[tuple[int, int], tuple[int, int]]) -> str:
+    """``" padded by 1"``, ``" padded by ((0, 1), (1, 1))"``, or ``""`` without padding (for messages)."""
+    values = {v for pair in pads for v in pair}
+    if values == {0}:
+        return ""
+    return f" padded by {values.pop()}" if len(values) == 1 else f" padded by {pads}"
 
 
 def convolve(x: object, f: object, mode: str = "valid", stride: object = 1, dilation: object = 1,

@@ -96,7 +96,7 @@ def conv_transpose(x: object, f: object, stride: object = 1, padding: object = 0
     g = _geometry(xm, fm, stride, padding, output_padding, dilation)
     check_work(g.size[0] * g.size[1] * g.kernel[0] * g.kernel[1], max_work,
                f"exact transposed convolution of a {g.size[0]}x{g.size[1]} input with a "
-               f"{g.kernel[0]}x{g.kernel[1]} kernel")
+               f"{g.kernel[0]}x{g.kernel[1]} kernel (stride {g.stride[0]},{g.stride[1]})")
     (oh, ow), (sh, sw), (dh, dw) = g.output, g.stride, g.dilation
     top, left = g.padding[0][0], g.padding[1][0]
     y: Matrix = [[0] * ow for _ in range(oh)]

@@ -16,6 +16,8 @@ __all__ = ["MAX_WORK", "check_work"]
 
 #: Default limit on the multiply-adds of one exact operation (about 3-5 s of pure Python on ints).
 MAX_WORK = 20_000_000
+#: Beyond this (days of pure Python) the refusal does not offer --max-work.
+HOPELESS = 10**13
 
 
 def check_work(products: int, max_work: int | None, what: str, unit: str = "multiply-adds") -> None:
@@ -32,6 +34,9 @@ def check_work(products: int, max_work: int | None, what: str, unit: str = "mult
     limit = MAX_WORK if max_work is None else max_work
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise invalid("max_work", max_work, "an int >= 0 (0: no limit)")
+    if limit and products > limit and products > HOPELESS:
+        raise ConvCalcError(f"{what} needs about {products:.2e} multiply-adds, far more than can ever finish (the "
+                            f"limit is {limit:,}); check the sizes, padding and stride")
     if limit and products > limit:
         raise ConvCalcError(
             f"{what} needs about {products:,} {unit}, over the limit of {limit:,} (about 1 s per "
