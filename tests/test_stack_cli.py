@@ -211,3 +211,14 @@ def test_a_long_stack_prints_fast_as_plain_lines(run_cli) -> None:
     short = run_cli("stack", "conv(4,3,p=1) relu " * 3, "--in", "1x8x8").output.splitlines()
     assert long[0].split() == short[0].split() and long[2].split() == short[2].split()
     assert long[PLAIN_ROWS + 4].split()[0] == "Total" or any(line.strip().startswith("Total ") for line in long)
+
+
+def test_a_long_rf_working_prints_as_plain_lines(run_cli) -> None:
+    """H8: `convcalc rf` of 5,000 layers ran past 10 s in Rich; above PLAIN_ROWS both of its tables are laid out."""
+    from convcalc.cli._stack_render import PLAIN_ROWS
+
+    n = PLAIN_ROWS + 5
+    result = run_cli("rf", "conv(4,3,p=1) " * n, "--in", "1x8x8")
+    lines = result.output.splitlines()
+    assert result.exit_code == 0 and lines[0].split() == ["#", "Layer", "k", "s", "p", "d", "RF", "Jump", "Start"]
+    assert lines[-1].split()[0] == "RF_0" and lines[-1].split()[-1] == str(2 * n + 1)

@@ -273,17 +273,35 @@ def import_table(model: Any) -> RenderableType:
     return Group(Text(""), table, note)
 
 
+def _laid_out(headers: list[str], rows: list[list[str]], left: set[int], captions: list[str]) -> _PlainLines:
+    """Columns two spaces apart, a rule under the header, then the captions: a long table without Rich."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
+    return _PlainLines([line(headers), rule, *(line(r) for r in rows), *captions])
+
+
 def rf_table(summary: Summary) -> Table:
     """Per-layer receptive-field view: each layer's step (k, s, p, d) and the resulting rf, jump, start."""
     reference = "input" if summary.rf_from == 0 else f"output of layer {summary.rf_from}"
-    table = _table(caption=f"RF, Jump, Start measured on the {reference}", caption_justify="left")
-    for header in ("#", "Layer", "k", "s", "p", "d", "RF", "Jump", "Start"):
-        table.add_column(header, justify="left" if header == "Layer" else "right", overflow="fold")
+    headers = ["#", "Layer", "k", "s", "p", "d", "RF", "Jump", "Start"]
+    rows = []
     for row in summary.layers:
         steps = row.rf_step
         cells = [EMPTY] * 4 if not steps else [
             per_axis(tuple(getattr(st, name) for st in steps)) for name in ("kernel", "stride", "padding_lo", "dilation")]
-        table.add_row(str(row.index), row.name, *cells, per_axis(row.rf), per_axis(row.jump), per_axis(row.start))
+        rows.append([str(row.index), row.name, *cells, per_axis(row.rf), per_axis(row.jump), per_axis(row.start)])
+    caption = f"RF, Jump, Start measured on the {reference}"
+    if len(rows) > PLAIN_ROWS:
+        return _laid_out(headers, rows, {1}, [caption])  # type: ignore[return-value]
+    table = _table(caption=caption, caption_justify="left")
+    for header in headers:
+        table.add_column(header, justify="left" if header == "Layer" else "right", overflow="fold")
+    for cells in rows:
+        table.add_row(*cells)
     return table
 
 
@@ -291,17 +309,14 @@ def rf_working_table(working: RFWorking) -> RenderableType:
     """The seed's recurrence, top down: ``RF_{l-1} = s_l*RF_l + (k_l - s_l)`` with numbers, under its title."""
     from rich.console import Group
 
-    table = _table()
-    table.add_column("Size", overflow="fold")
-    table.add_column("Working", overflow="fold")
-    table.add_column("Value", justify="right", overflow="fold")
+    rows: list[list[str]] = []
     naxes = len(working.sizes[0])
     axes = [None] if all(len(set(s)) == 1 for s in working.sizes) and _same_steps(working) else list(range(naxes))
     for axis in axes:
         suffix = "" if axis is None else f" (axis {axis})"
         a = 0 if axis is None else axis
         top = working.reference + len(working.steps)
-        table.add_row(f"RF_{top}{suffix}", "the output unit itself", "1")
+        rows.append([f"RF_{top}{suffix}", "the output unit itself", "1"])
         for m in range(len(working.steps) - 1, -1, -1):
             layer = working.reference + m + 1
             step = working.steps[m][a]
@@ -310,8 +325,17 @@ def rf_working_table(working: RFWorking) -> RenderableType:
                 text = f"RF_{layer} ({working.summary.layers[layer - 1].name}: k = 1, s = 1)"
             else:
                 text = f"s_{layer}*RF_{layer} + (k_{layer} - s_{layer}) = {s}*{above} + ({k} - {s})"
-            table.add_row(f"RF_{layer - 1}{suffix}", text, str(value))
-    return Group(Text("RF_{l-1} = s_l * RF_l + (k_l - s_l), from the top down", style="bold"), table)
+            rows.append([f"RF_{layer - 1}{suffix}", text, str(value)])
+    title = Text("RF_{l-1} = s_l * RF_l + (k_l - s_l), from the top down", style="bold")
+    if len(rows) > PLAIN_ROWS:
+        return Group(title, _laid_out(["Size", "Working", "Value"], rows, {0, 1}, []))
+    table = _table()
+    table.add_column("Size", overflow="fold")
+    table.add_column("Working", overflow="fold")
+    table.add_column("Value", justify="right", overflow="fold")
+    for cells in rows:
+        table.add_row(*cells)
+    return Group(title, table)
 
 
 def _same_steps(working: RFWorking) -> bool:
