@@ -102,8 +102,9 @@ def input_size(
 
         raise ConvCalcError(f"Missing option '{'--out' if output is None else '--k'}' (or give --stack NET).")
     from convcalc.inverse import input_sizes
-    from convcalc.parse import parse_padding, parse_sizes
+    from convcalc.parse import check_sizes, parse_padding, parse_sizes
 
+    check_sizes({"output": output, "kernel": kernel, "stride": stride, "dilation": dilation})
     wanted = parse_sizes(output, "output")
     found = input_sizes(wanted, parse_sizes(kernel, "kernel"), parse_sizes(stride, "stride"),
                         parse_padding(padding), parse_sizes(dilation, "dilation"))
@@ -131,8 +132,9 @@ def output_padding(
     """
     from convcalc.arithmetic import conv_output_size
     from convcalc.inverse import inverse_output_padding
-    from convcalc.parse import parse_padding, parse_sizes
+    from convcalc.parse import check_sizes, parse_padding, parse_sizes
 
+    check_sizes({"size": size, "kernel": kernel, "stride": stride, "dilation": dilation})
     n, k, s, p, d = (parse_sizes(size, "size"), parse_sizes(kernel, "kernel"), parse_sizes(stride, "stride"),
                      parse_padding(padding), parse_sizes(dilation, "dilation"))
     a = inverse_output_padding(n, k, s, p, d)
