@@ -20,6 +20,16 @@ GOLDEN = {
     "correlate_dilation": ["correlate", "1 2 3 4 5; 6 7 8 9 10; 11 12 13 14 15", "1 1", "--dilation", "1,3"],
     "correlate_pool_avg": ["pool", "1 2 3; 1 2 3; 0 1 2", "--k", "3", "--avg", "--explain", "0,0"],
     "correlate_pool_max_ceil": ["pool", "1 5 2; 3 4 8; 0 2 7", "--k", "2", "--ceil", "--explain", "1,1"],
+    # d2l 7.4 (corr2d_multi_in, then corr2d_multi_in_out with K, K + 1, K + 2) and 14.10 (trans_conv)
+    "correlate_channels_d2l": ["correlate", "0 1 2; 3 4 5; 6 7 8 | 1 2 3; 4 5 6; 7 8 9", "0 1; 2 3 | 1 2; 3 4",
+                               "--explain", "1,1"],
+    "correlate_channels_maps_bias": ["correlate", "0 1 2; 3 4 5; 6 7 8 | 1 2 3; 4 5 6; 7 8 9",
+                                     "0 1; 2 3 | 1 2; 3 4 || 1 2; 3 4 | 2 3; 4 5 || 2 3; 4 5 | 3 4; 5 6",
+                                     "--bias", "1,0,-1", "--padding", "1", "--stride", "2", "--explain", "2,0,0"],
+    "correlate_transposed_d2l": ["correlate", "0 1; 2 3", "0 1; 2 3", "--transposed", "--stride", "2",
+                                 "--explain", "1,1", "--explain", "3,2"],
+    "correlate_transposed_padding": ["correlate", "1 2; 3 4", "1 0 -1; 2 1 0; 0 1 1", "--transposed", "--stride",
+                                     "2", "--padding", "1", "--output-padding", "1", "--explain", "0,0"],
 }
 
 

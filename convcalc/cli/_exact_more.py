@@ -20,6 +20,13 @@ def depth(value: Any) -> int:
     return n
 
 
+def _negative(value: Any) -> bool:
+    try:
+        return bool(value < 0)
+    except TypeError:  # a sympy expression of unknown sign
+        return False
+
+
 def _bias_option(text: Optional[str]) -> Any:
     if text is None:
         return None
@@ -95,7 +102,7 @@ def channels(xt: Any, ft: Any, options: dict[str, Any], flip: bool, bias: Option
         b = biases[o] if biases is not None else 0
         name = f"Y[{o}]" if many else "Y"
         kernel = f"F[{o}][c]" if many else "F[c]"
-        plus = f" + {b}" if b != 0 else ""
+        plus = "" if b == 0 else f" - {-b}" if _negative(b) else f" + {b}"
         parts += [Text(""), matrix_table(
             m, f"{name} = sum over c of X[c] ⋆ {kernel}{plus}  ({_describe(options, 'correlation')}, "
                f"{len(xs)} channel{'s' if len(xs) != 1 else ''}, {len(m)}x{len(m[0])})")]
