@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from convcalc import layers as L
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, ConvCalcTypeError
 from convcalc.spec.builder import ParsedSpec, _Builder
 from convcalc.graph import MAX_NODES, Add, Concat, Graph, Multiply, Node
 from convcalc.spec.parser import _Block, _Label, _Parser, _Ref, has_graph
@@ -30,6 +30,9 @@ def read_spec(text: str, input_shape: tuple[int, ...] | None = None, *, files: b
     >>> read_spec("Conv2D(8, 3, input_shape=(28, 28, 1))").input_shape
     (1, 28, 28)
     """
+    if not isinstance(text, str):
+        raise ConvCalcTypeError(f"The 'spec' parameter must be a string such as \"conv(32,3) pool(2)\". "
+                                f"Got {type(text).__name__}: {text!r:.80}.")
     text = _maybe_file(text) if files else text
     builder = _Builder(text)
     items = _Parser(text).items()
@@ -249,7 +252,7 @@ def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *, layou
         return L.channels_last(shape) if last else tuple(shape)
 
     if not isinstance(source, str):
-        raise ConvCalcError(f"The model must be a preset name or a spec string; got {source!r}.")
+        raise ConvCalcTypeError(f"The model must be a preset name or a spec string; got {source!r:.80}.")
     if is_preset(source):
         layers, own = preset(source)
         return layers, tuple(input_shape) if input_shape is not None else ordered(own)
