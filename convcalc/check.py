@@ -214,8 +214,9 @@ def check_file(path: str | Path, data_dir: str | Path | None = None) -> Report:
         The file is missing, is not TOML, or a question is malformed (the message
         names the question and the field), before anything is checked.
     """
-    if data_dir is not None and not Path(data_dir).is_dir():
-        raise ConvCalcError(f"--data-dir {str(data_dir)!r} is not a folder.")
+    if data_dir is not None and not _is_dir(data_dir):
+        shown = str(data_dir) if len(str(data_dir)) <= 120 else f"{str(data_dir)[:60]}...{str(data_dir)[-40:]}"
+        raise ConvCalcError(f"--data-dir {shown!r} is not a folder.")
     base = Path(path).parent if data_dir is None else Path(data_dir)
     tables = load_questions(path)
     parsed = [parse_question(t, i, base) for i, t in enumerate(tables, start=1)]
@@ -437,6 +438,13 @@ def _text(value: Any, base: Any = None) -> str:
     if re.fullmatch(r"[A-Za-z][\w-]*", text) and _cwd_file(text):
         return text + "()"  # one layer word that is also a file here: the spec reader would open it
     return text if "(" in text else text + "\n"
+
+
+def _is_dir(path: str | Path) -> bool:
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):  # a name too long, a NUL byte
+        return False
 
 
 def _cwd_file(name: str) -> bool:

@@ -113,6 +113,9 @@ def test_data_dir(layout, run_cli):
     assert result.exit_code == 2 and SECRET not in result.output
     missing = run_cli("check", str(answers), "--data-dir", str(layout["grader"] / "nope"))
     assert missing.exit_code == 2 and "--data-dir" in missing.output
+    for odd in ("d" * 100_000, "a\x00b", str(layout["grader"] / "secret.txt")):
+        result = run_cli("check", str(answers), "--data-dir", odd)
+        assert result.exit_code == 2 and "is not a folder" in result.output and len(result.output) < 300
     inline = run_cli("check", "outsize", "--in", "5", "--k", "3", "--answer", "3", "--data-dir", "x")
     assert inline.exit_code == 2 and "answer files only" in inline.output
 
