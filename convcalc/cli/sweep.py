@@ -90,7 +90,7 @@ def _table(result: Any) -> Any:
     from rich.table import Table
 
     from convcalc.sweep import summarize
-    from convcalc.sweep.grid import _show
+    from convcalc.sweep.grid import show_value
 
     from rich.markup import escape
 
@@ -107,7 +107,7 @@ def _table(result: Any) -> Any:
     for head in heads:
         table.add_column(head, justify="right")
     for row in rows:
-        cells = [escape(_show(row.values.get(n, ""))) for n in names] if names else [escape(row.label)]
+        cells = [escape(show_value(row.values.get(n, ""))) for n in names] if names else [escape(row.label)]
         spread = f"{_fmt(row.low)}-{_fmt(row.high)}" if len(row.accuracies) > 1 else "--"
         epochs = sorted(set(row.epochs))
         seconds = sum(row.seconds) / len(row.seconds) if row.seconds else None

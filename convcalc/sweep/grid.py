@@ -56,7 +56,7 @@ from typing import Any
 from convcalc.errors import ConvCalcError, invalid
 
 __all__ = ["SweepSpec", "Run", "parse_grid", "parse_value", "load_sweep_file", "field_types", "check_name",
-           "DEFAULT_MAX_RUNS"]
+           "show_value", "DEFAULT_MAX_RUNS"]
 
 #: Grids with more runs than this are refused unless ``--max-runs`` says otherwise.
 DEFAULT_MAX_RUNS = 1000
@@ -241,7 +241,7 @@ class Run:
     @property
     def group(self) -> str:
         """The label of the configuration without ``seed``."""
-        return " ".join(f"{k}={_show(v)}" for k, v in self.values.items() if k != "seed") or "(all)"
+        return " ".join(f"{k}={show_value(v)}" for k, v in self.values.items() if k != "seed") or "(all)"
 
 
 def config_hash(config: dict[str, Any]) -> str:
@@ -249,7 +249,14 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A value as run labels and tables show it: floats in ``%g`` (``1e-05``, ``0.01``), the rest as ``str``.
+
+    Examples
+    --------
+    >>> show_value(1e-5), show_value(0.010), show_value("hw5"), show_value(None)
+    ('1e-05', '0.01', 'hw5', 'None')
+    """
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -320,9 +327,9 @@ class SweepSpec:
                 config = {**base, **options, **dict(zip(names, combo))}
                 values = dict(options)
                 values.update({n: c for n, c in zip(names, combo) if len(self.grid[n]) > 1})
-                parts = [f"{n}={_show(c)}" for n, c in zip(names, combo) if len(self.grid[n]) > 1]
+                parts = [f"{n}={show_value(c)}" for n, c in zip(names, combo) if len(self.grid[n]) > 1]
                 if shown_variants:
-                    name = variant["label"] or " ".join(f"{k}={_show(v)}" for k, v in options.items()) or "base"
+                    name = variant["label"] or " ".join(f"{k}={show_value(v)}" for k, v in options.items()) or "base"
                     values = {"variant": name, **{n: values[n] for n in values if n not in options}}
                     parts.insert(0, name)
                 out.append(Run(config, values, " ".join(parts) or "base", len(out)))

@@ -71,9 +71,9 @@ class ConfigRow:
 
 
 def _label(values: dict[str, Any]) -> str:
-    from convcalc.sweep.grid import _show
+    from convcalc.sweep.grid import show_value
 
-    return " ".join(f"{k}={_show(v)}" if k != "variant" else str(v) for k, v in values.items()) or "(all)"
+    return " ".join(f"{k}={show_value(v)}" if k != "variant" else str(v) for k, v in values.items()) or "(all)"
 
 
 def summarize_records(items: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[ConfigRow]:
@@ -133,7 +133,7 @@ def plot_sweep(result: Any, path: str | os.PathLike[str], *, metric: str = "val_
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
-    from convcalc.sweep.grid import _show
+    from convcalc.sweep.grid import show_value
 
     runs = [run for run in result.runs if run.id in result.records]
     if not runs:
@@ -146,7 +146,7 @@ def plot_sweep(result: Any, path: str | os.PathLike[str], *, metric: str = "val_
     fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4), squeeze=False)
     cmap = plt.get_cmap("tab10")
     for ax, name in zip(axes[0], names):
-        values = list(dict.fromkeys(_show(run.values.get(name)) for run in runs))
+        values = list(dict.fromkeys(show_value(run.values.get(name)) for run in runs))
         shown = set()
         for key, members in groups.items():
             curves = [[e.get(metric, math.nan) for e in result.records[r.id].get("epochs") or []] for r in members]
@@ -157,7 +157,7 @@ def plot_sweep(result: Any, path: str | os.PathLike[str], *, metric: str = "val_
             columns = [[c[i] for c in curves if i < len(c) and c[i] is not None and math.isfinite(c[i])]
                        for i in range(length)]
             mean = [statistics.fmean(col) if col else math.nan for col in columns]
-            value = _show(members[0].values.get(name))
+            value = show_value(members[0].values.get(name))
             colour = cmap(values.index(value) % 10)
             ax.plot(xs, mean, color=colour, marker="o", markersize=3, linewidth=1.4,
                     label=(value if name == "variant" else f"{name}={value}") if value not in shown else None)
@@ -195,7 +195,7 @@ def markdown_table(rows: list[ConfigRow]) -> str:
     | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |
     | 0.1 | 1 | 1 finished | **0.5000** | -- | -- | 1.0000 | 1 |
     """
-    from convcalc.sweep.grid import _show
+    from convcalc.sweep.grid import show_value
 
     names = list(dict.fromkeys(k for row in rows for k in row.values)) or ["configuration"]
     head = " | ".join(names)
@@ -205,7 +205,7 @@ def markdown_table(rows: list[ConfigRow]) -> str:
              "| " + " | ".join(["---"] * len(names)) + f" | ---: | --- | ---: | ---: | ---: |{' ---: |' if negated else ''}"
              " ---: | ---: |"]
     for row in rows:
-        cells = [_show(row.values.get(n, "")) for n in names] if row.values else [row.label]
+        cells = [show_value(row.values.get(n, "")) for n in names] if row.values else [row.label]
         status = ", ".join(f"{n} {s}" for s, n in sorted(row.statuses.items(), key=lambda i: i[0] != "finished"))
         mean = _number(row.mean)
         spread = f"{_number(row.low)}-{_number(row.high)}" if len(row.accuracies) > 1 else "--"
