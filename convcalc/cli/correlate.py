@@ -21,11 +21,12 @@ app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets 
 
 MatrixArg = Annotated[str, typer.Argument(
     metavar="X", help="The input matrix: '[[1,0],[2,9]]', '1 0; 2 9', a .txt/.csv/.npy file such as x.csv, "
-                      "or - for standard input.", show_default=False)]
+                      "or - for standard input; correlate: channels separated by |, e.g. '1 2; 3 4 | 5 6; 7 8'.",
+    show_default=False)]
 ExplainOpt = Annotated[Optional[list[str]], typer.Option(
     "--explain", metavar="I,J", show_default=False,
     help="Show the working of output cell I,J (0-indexed), e.g. --explain 0,0; repeat it for more cells, "
-         "or --explain all.")]
+         "or --explain all; with several filters O,I,J picks map O.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object, {\"output\": [[...]], \"shape\": "
                                                       "[rows, cols]}, plus \"working\" with --explain.")]
 
@@ -38,7 +39,9 @@ MATRIX_ARGS = {"ignore_unknown_options": True}
 def correlate(
     x: MatrixArg,
     f: Annotated[str, typer.Argument(metavar="F", help="The kernel, in any matrix form: '-1 -1 -1; -1 8 -1; "
-                                                       "-1 -1 -1', '[[1,0],[0,1]]', f.csv.", show_default=False)],
+                                                       "-1 -1 -1', '[[1,0],[0,1]]', f.csv; C x k x k filters with "
+                                                       "| between channels and || between filters.",
+                                     show_default=False)],
     mode: Annotated[str, typer.Option(
         "--mode", metavar="valid|same|full",
         help="valid (no padding), same (output as large as X) or full, e.g. --mode same; "
@@ -64,7 +67,7 @@ def correlate(
     transposed: Annotated[bool, typer.Option(
         "--transposed", help="Transposed convolution (PyTorch ConvTranspose2d, one channel): every input cell "
                              "scatters X(a,b)*F onto the output; with --stride, --padding, --output-padding, "
-                             "--dilation.")] = False,
+                             "--dilation; e.g. --transposed --stride 2.")] = False,
     output_padding: Annotated[Optional[str], typer.Option(
         "--output-padding", metavar="N", show_default=False,
         help="With --transposed: extra rows/columns on the bottom/right, e.g. --output-padding 1.")] = None,
