@@ -471,3 +471,11 @@ def test_equal_layers_reuse_answers_but_not_across_check_only_fields() -> None:
         summarize([a, b], (1, 8, 8))
     rows = summarize([a] * 5 + [MaxPool2D(2), a], (1, 8, 8)).layers
     assert [r.output_shape for r in rows] == [(1, 8, 8)] * 5 + [(1, 4, 4)] * 2 and rows[-1].macs == 9 * 16
+
+
+def test_memory_asks_the_layer_what_it_keeps() -> None:
+    """SeparableConv2D keeps its depthwise output too (8x8x8 + 16x8x8 floats), not only its output."""
+    from convcalc.layers import SeparableConv2D
+
+    row = summarize([SeparableConv2D(16, 3)], (8, 10, 10)).layers[0]
+    assert row.output_shape == (16, 8, 8) and row.activation_bytes == (8 * 64 + 16 * 64) * 4

@@ -246,6 +246,7 @@ def analyse(graph: Graph, input_shape: Shape | None = None, *, count: Counter = 
             if isinstance(op, Merge):
                 out = op.merge_shape(ins, [nodes[p].name for p in node.inputs])
                 trainable, non_trainable, macs, steps = 0, 0, 0, None
+                kept = prod(out)
             else:
                 seen = shape if len(shape) > 1 else (shape[0], *grids[node.inputs[0]])
                 key = _key(op, shape, seen)
@@ -254,10 +255,10 @@ def analyse(graph: Graph, input_shape: Shape | None = None, *, count: Counter = 
                     out = op.output_shape(shape)
                     params = op.param_count(shape)
                     known_answers = (out, params.trainable, params.non_trainable, count(op, shape, out, batch),
-                                     layer_steps(op, seen))
+                                     layer_steps(op, seen), op.activation_size(shape, out))
                     if key is not None:
                         answers[key] = known_answers
-                out, trainable, non_trainable, macs, steps = known_answers
+                out, trainable, non_trainable, macs, steps, kept = known_answers
         except ConvCalcError as error:
             raise ConvCalcError(f"layer {node.name} ({op}): {error}") from None
         grid = out[1:] if len(out) > 1 else op.rf_grid_after(grids[node.inputs[0]])
@@ -279,7 +280,7 @@ def analyse(graph: Graph, input_shape: Shape | None = None, *, count: Counter = 
             index=index, layer=op, name=op.describe(),
             input_shape=to_layout(shape), output_shape=to_layout(out),
             params=trainable + non_trainable, trainable=trainable, non_trainable=non_trainable,
-            macs=macs, activation_bytes=batch * prod(out) * element_bytes,
+            macs=macs, activation_bytes=batch * kept * element_bytes,
             rf=tuple(f.rf for f in field) if known else None,
             jump=tuple(f.jump for f in field) if known else None,
             start=tuple(f.start for f in field) if known else None,

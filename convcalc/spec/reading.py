@@ -12,7 +12,7 @@ from convcalc.errors import ConvCalcError, ConvCalcTypeError
 from convcalc.spec.builder import ParsedSpec, _Builder
 from convcalc.graph import MAX_NODES, Add, Concat, Graph, Multiply, Node
 from convcalc.spec.parser import _Block, _Label, _Parser, _Ref, has_graph
-from convcalc.spec.tokens import _error, _Token
+from convcalc.spec.tokens import _error, _Token, shorten
 
 
 def read_spec(text: str, input_shape: tuple[int, ...] | None = None, *, files: bool = True) -> ParsedSpec:
@@ -97,14 +97,14 @@ class _GraphBuilder:
         for item in items:
             if isinstance(item, _Label):
                 if item.name in self.names:
-                    raise self.fail(item.token, f"the name {item.name!r} is already used; names must be unique")
+                    raise self.fail(item.token, f"the name {shorten(item.name)!r} is already used; names must be unique")
                 self.names[item.name] = current
                 self.nodes[current] = replace(self.nodes[current], name=item.name)
             elif isinstance(item, _Ref):
                 if item.name not in self.names:
-                    known = ", ".join(repr(n) for n in self.names)
-                    raise self.fail(item.token, f"no node is named {item.name!r} before this point; named so far: "
-                                    f"{known} (name one with 'as NAME' after it)")
+                    known = shorten(", ".join(repr(n) for n in self.names), 200)
+                    raise self.fail(item.token, f"no node is named {shorten(item.name)!r} before this point; named "
+                                    f"so far: {known} (name one with 'as NAME' after it)")
                 current = self.names[item.name]
             elif isinstance(item, _Block):
                 current = self.block(item, current)
@@ -261,7 +261,7 @@ def load_stack(source: str, input_shape: tuple[int, ...] | None = None, *, layou
         try:
             read_spec(word, files=files)
         except ConvCalcError:
-            raise ConvCalcError(f"{word!r} is neither a preset nor a layer; use a preset ({', '.join(PRESETS)}) "
+            raise ConvCalcError(f"{shorten(word)!r} is neither a preset nor a layer; use a preset ({', '.join(PRESETS)}) "
                                 "or a layer list such as \"conv(32,3) pool(2) flatten dense(10)\"") from None
     parsed = read_spec(source, None if input_shape is None else first(tuple(input_shape)), files=files)
     if input_shape is not None:
