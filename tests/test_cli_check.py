@@ -303,3 +303,20 @@ def test_hostile_answer_files(run_cli, tmp_path):
             result = run_cli("check", str(path), *extra)
             assert result.exit_code == 2, (name, result.output[:300])
             assert result.output.startswith("error:") and len(result.output) < 600, (name, result.output[:300])
+
+
+def test_details_are_capped_but_every_row_is_listed(run_cli, tmp_path, monkeypatch):
+    import convcalc.cli.check as cli_check
+
+    monkeypatch.setattr(cli_check, "MAX_DETAILS", 5)
+    n = 12
+    path = tmp_path / "wrong.toml"
+    path.write_text("".join(f'[[question]]\nkind = "outsize"\nin = {10 + i}\nk = 3\nanswer = 1\n\n' for i in range(n)))
+    result = run_cli("check", str(path))
+    assert result.exit_code == 1
+    assert sum(line.rstrip().endswith("WRONG") for line in result.output.splitlines()) == n
+    assert result.output.count("(outsize): wrong") == 5
+    assert "the working of 7 more questions is left out (at most 5 are written out; --json has every one)" \
+        in result.output
+    data = json.loads(run_cli("check", str(path), "--json").output)
+    assert len(data["questions"]) == n and all(q["working"] for q in data["questions"])

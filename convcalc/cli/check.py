@@ -219,14 +219,21 @@ def render_report(report: Report, working: bool = False) -> RenderableType:
     from rich.text import Text
 
     parts: list[Any] = [verdict_grid(report)]
-    for v in report.verdicts:
-        if not v.ok or working:
-            parts += [Text(""), render_verdict(v)]
+    detailed = [v for v in report.verdicts if not v.ok or working]
+    for v in detailed[:MAX_DETAILS]:
+        parts += [Text(""), render_verdict(v)]
+    if len(detailed) > MAX_DETAILS:
+        rest = len(detailed) - MAX_DETAILS
+        parts += [Text(""), Text(f"... the working of {rest:,} more question{'s' if rest != 1 else ''} is left out "
+                                 f"(at most {MAX_DETAILS:,} are written out; --json has every one)", style="yellow")]
     total = len(report.verdicts)
     style = "bold green" if report.all_right else "bold red"
     parts += [Text(""), Text(f"{report.right} of {total} right", style=style)]
     return Group(*parts)
 
+
+#: The most questions whose working the report writes out (each takes ~2 ms to lay out; --json has all).
+MAX_DETAILS = 1_000
 
 #: The verdict table's columns: title and alignment.
 _COLUMNS = (("id", "left"), ("kind", "left"), ("given", "right"), ("correct", "right"), ("verdict", "left"))
