@@ -174,3 +174,16 @@ def test_resolve_inside_refuses(value, tmp_path):
 def test_resolve_inside_accepts(tmp_path):
     assert resolve_inside("a/b.csv", tmp_path) == Path(os.path.realpath(tmp_path)) / "a" / "b.csv"
     assert resolve_inside("./b.csv", tmp_path) == Path(os.path.realpath(tmp_path)) / "b.csv"
+
+
+def test_the_issue_examples(layout, run_cli):
+    """Issue 17: spec = "/path/secret.txt" and x = "/etc/passwd" read the file and printed a line of it."""
+    for field, value in (("spec", str(layout["secret"])), ("x", "/etc/passwd"), ("spec", "/etc/passwd"),
+                         ("x", str(layout["secret"]))):
+        fields = {"kind": "params", "spec": value, "input": "1x8x8", "answer": 1} if field == "spec" else \
+            {"kind": "correlate", "x": value, "f": "1", "answer": 1}
+        answers = answer_file(layout["student"], **fields)
+        for extra in ([], ["--json"]):
+            result = run_cli("check", str(answers), *extra)
+            assert result.exit_code == 2, (field, value, result.output)
+            assert "TOPSECRET" not in result.output and "root:" not in result.output
