@@ -81,8 +81,14 @@ def as_value(x: object, name: str) -> Size:
         check_expr(x, name)
         return int(x) if getattr(x, "is_Integer", False) else x  # type: ignore[call-overload]
     kind = type(x).__name__
+    if kind == "ndarray" and not (getattr(x, "ndim", 1) == 0 and getattr(x.dtype, "kind", "") in "iu"):  # type: ignore[attr-defined]
+        raise ConvCalcTypeError(f"The {name!r} parameter must be {_VALID}, or a tuple with one per axis. "
+                                f"Got a NumPy array of shape {getattr(x, 'shape', '?')}; pass tuple(array.tolist()).")
     if not isinstance(x, (bool, float, complex)) and "bool" not in kind and hasattr(x, "__index__"):
-        return check_int(int(x.__index__()), name)  # NumPy integers
+        try:
+            return check_int(int(x.__index__()), name)  # NumPy integers
+        except TypeError:
+            pass
     raise ConvCalcTypeError(f"The {name!r} parameter must be {_VALID}. Got {_described(x)}.")
 
 

@@ -117,8 +117,8 @@ def test_wrong_type_is_a_type_error(function, value: object, where: str) -> None
 
 def test_numpy_scalars() -> None:
     np = pytest.importorskip("numpy")
-    assert conv_output_size(np.int64(16), np.int32(3)) == 14
-    for bad in (np.float64(16.0), np.float32(16), np.bool_(True)):
+    assert conv_output_size(np.int64(16), np.int32(3)) == conv_output_size(np.array(16), 3) == 14
+    for bad in (np.float64(16.0), np.float32(16), np.bool_(True), np.array([16, 16]), np.array(16.0)):
         with pytest.raises(ConvCalcTypeError):
             conv_output_size(bad, 3)
 
