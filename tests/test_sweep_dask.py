@@ -104,24 +104,26 @@ def test_a_grid_on_a_dask_cluster_gives_the_numbers_of_one_by_one(cluster: dict[
 
 def test_killing_a_worker_mid_grid_loses_no_run(cluster: dict[str, Any], tmp_path: Path) -> None:
     client = cluster["client"]
-    spec = SweepSpec(base={"model": TINY, "epochs": 2, "limit": 800, "batch_size": 16},
+    spec = SweepSpec(base={"model": TINY, "epochs": 2, "limit": 1000, "batch_size": 16},
                      grid={"lr": [0.02, 0.05, 0.1, 0.2, 0.3, 0.4]})
     outcome: dict[str, Any] = {}
     sweep = threading.Thread(target=lambda: outcome.update(
         result=run_sweep(spec, directory=tmp_path / "s", scheduler=cluster["address"])))
     sweep.start()
     pids = client.run(os.getpid)
+    # the task keys a worker is executing now (a lambda: sent by value, the workers cannot import tests/)
+    executing_keys = lambda dask_worker: [str(ts.key) for ts in dask_worker.state.executing]  # noqa: E731
     victim, victim_run = None, None
     deadline = time.monotonic() + 60
     while victim is None and time.monotonic() < deadline:
-        for address, keys in client.processing().items():
-            running = [k for k in keys if str(k).startswith("convcalc-run-")]
+        executing = client.run(executing_keys)  # worker address -> keys it runs now (not only assigned to it)
+        for address, keys in executing.items():
+            running = [k for k in keys if k.startswith("convcalc-run-")]
             if running and address in pids:
-                time.sleep(0.3)  # well into the run
-                victim, victim_run = pids[address], str(running[0]).split("-")[2]
+                victim, victim_run = pids[address], running[0].split("-")[2]
                 os.kill(victim, signal.SIGKILL)
                 break
-        time.sleep(0.02)
+        time.sleep(0.05)
     sweep.join(timeout=120)
     assert victim is not None, "no worker was seen running a task"
     assert cluster["workers"][victim].wait(timeout=10) == -signal.SIGKILL
