@@ -266,21 +266,20 @@ def invalid_utf8(prefix: str = "") -> bytes:
     return prefix.encode() + b"\xff\xfe\xc3\x28\xa0\xa1\xf0\x28\x8c\x28 \x00\x80"
 
 
-def unreadable(path: Path) -> tuple[Path, list[str]]:
-    """A file that exists but cannot be read, and the command prefix to run convcalc as a user
-    who cannot read it. Tests often run as root, who ignores file permissions: then the case runs
-    as ``nobody`` through ``setpriv`` (util-linux); as any other user, ``chmod 000`` is enough.
-    The file's folder must be reachable by that user (not pytest's private ``tmp_path``)."""
+def unreadable(path: Path) -> tuple[Path, bool]:
+    """A file that exists but cannot be read, and whether convcalc must run as another user to
+    see it so. Tests often run as root, who ignores file permissions: then the case runs as
+    ``nobody`` (:func:`run_process` with ``as_nobody=True``); as any other user ``chmod 000`` is
+    enough. The file's folder must be reachable by that user (not pytest's private ``tmp_path``)."""
     path.write_text("[[question]]\nkind = 'outsize'\nin = 16\nk = 3\nanswer = 14\n")
     path.chmod(0)
-    if os.geteuid() != 0:
-        return path, []
-    import shutil
+    return path, os.geteuid() == 0
 
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:  # pragma: no cover - root without util-linux
-        raise RuntimeError("running as root without setpriv: cannot make an unreadable file")
-    return path, [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+def _become_nobody() -> None:  # pragma: no cover - runs in the child between fork and exec
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
 
 
 # --------------------------------------------------------------------------------------------
@@ -420,15 +419,21 @@ class Worker:
 
 
 def run_process(args: Sequence[str], *, cwd: Path | str, stdin: bytes | None = None,
-                timeout: float = TIME_LIMIT, prefix: Sequence[str] = ()) -> Outcome:
-    """Run ``python -m convcalc ARGS`` as a real process under ``timeout`` (``prefix``: a
-    command such as ``setpriv ...`` to run it through)."""
+                timeout: float = TIME_LIMIT, as_nobody: bool = False) -> Outcome:
+    """Run ``python -m convcalc ARGS`` as a real process under ``timeout`` (``as_nobody``: as the
+    user ``nobody``, uid 65534, through util-linux's ``setpriv`` when there is one, else by
+    ``setuid`` in the child; only root can ask for that)."""
     env = {k: v for k, v in os.environ.items() if k != "CONVCALC_DEBUG"}
     env.update({"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"})
     start = time.perf_counter()
+    import shutil
+
+    setpriv = shutil.which("setpriv") if as_nobody else None
+    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] if setpriv else []
     process = subprocess.Popen([*prefix, sys.executable, "-m", "convcalc", *args], cwd=cwd, env=env,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               start_new_session=True)
+                               start_new_session=True,
+                               preexec_fn=_become_nobody if as_nobody and not setpriv else None)
     try:
         out, err = process.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:

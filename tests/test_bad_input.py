@@ -854,9 +854,53 @@ def _plot_cases(arena: Path, checkpoints: Path | None = None) -> list[Case]:
     return cases
 
 
+def _group_more() -> dict[str, Callable[..., list[Case]]]:
+    """Options added in this round: solve input --stack/--range, stack --depth/--torch, correlate
+    --transposed/--output-padding/--bias/--max-work, pool --max-work, train --max-memory."""
+    groups: dict[str, Callable[..., list[Case]]] = {}
+    stack_base = ["solve", "input", "--stack", "input(1x64x64) conv(8,3) pool(2)", "--range", "1..64"]
+    groups["solve input --stack"] = lambda arena, checkpoints=None: _spec_values(
+        lambda v: ["solve", "input", "--stack", "input(1x64x64) " + v, "--range", "1..64"], (*SPEC_NAMES, "--stack", "stack"),
+        small=True)
+    ranges = {"10^12 sizes": "1..1000000000000", "10,000 digits": f"1..{hostile.HUGE_DIGITS}", "reversed": "5..1",
+              "zero": "0..5", "negative": "-5..5", "letters": "a..b", "open": "1..", "dots": "..", "three dots": "1...5",
+              "float": "1..1e5", "fraction": "1/2..5", "NUL": "1..5\x00", "1 MB": "1.." + "9" * 1_000_000,
+              "unicode digits": "\u0661..\u0665", "code": "1..__import__('os')"}
+    groups["solve input --range"] = lambda arena, checkpoints=None: [
+        Case(label, _with({}, "--range", value, command=tuple(stack_base[:4])), _names("--range", "range"),
+             expect=None if label in {"10^12 sizes"} else 2)
+        for label, value in ranges.items()]
+    groups["stack --depth"] = lambda arena, checkpoints=None: int_values(
+        _names("--depth", "depth"), lambda v: ["stack", "resnet18", "--depth", v], small=True)
+    groups["stack --torch"] = lambda arena, checkpoints=None: [
+        Case(label, ["stack", "--torch", value, "--in", "3x32x32"], _names("--torch", "module", "factory", "MODULE:FACTORY"),
+             expect=2)
+        for label, value in {"no module": "no_such_module_h8:make", "no colon": "os", "empty": "", "colons": "::",
+                             "NUL": "os\x00:getcwd", "1 MB": "a" * 1_000_000 + ":b"}.items()]
+    for option, names in {"--output-padding": ("output_padding", "output padding", "output-padding"),
+                          "--stride": ("stride",), "--padding": ("padding",)}.items():
+        groups[f"correlate --transposed {option}"] = lambda arena, checkpoints=None, option=option, names=names: int_values(
+            _names(option, *names), lambda v: ["correlate", X3, F2, "--transposed", *(["--stride", "2"] if option != "--stride" else []),
+                                               option, v], small=True)
+    groups["correlate --bias"] = lambda arena, checkpoints=None: [
+        c for c in int_values(_names("--bias", "bias"), lambda v: ["correlate", X3, F2, "--bias", v], small=True)
+        if c.label not in {"fraction", "exponent float"}]  # exact numbers (1/2, 1e5 = 100000) may be allowed
+    for command, base in (("correlate", ["correlate", X3, F2]), ("pool", ["pool", "1 5 2 0; 3 4 8 1", "--k", "2"])):
+        groups[f"{command} --max-work"] = lambda arena, checkpoints=None, base=base: int_values(
+            _names("--max-work", "max_work", "work"), lambda v: [*base, "--max-work", v], small=True)
+    memory = {"nan": "nan", "inf": "inf", "negative": "-1G", "unknown unit": "8XB", "empty": "", "NUL": "8G\x00",
+              "fraction": "1/2G", "complex": "1jG", "code": "__import__('os')", "10,000 digits": hostile.HUGE_DIGITS + "G",
+              "1 MB": "9" * 1_000_000, "unicode digits": "\u0668G", "too small": "1"}
+    groups["train --max-memory"] = lambda arena, checkpoints=None: [
+        Case(label, [*TRAIN_BASE, "--max-memory", value], _names("--max-memory", "max_memory", "memory"),
+             expect=None if label == "10,000 digits" else 2)
+        for label, value in memory.items()]
+    return groups
+
+
 GROUPS: dict[str, Callable[..., list[Case]]] = {
     **_group_outsize(), **_group_solve(), **_group_stack(), **_group_matrices(), **_group_check(),
-    **_group_train(), **_group_evaluate_plot(),
+    **_group_train(), **_group_evaluate_plot(), **_group_more(),
 }
 NEEDS_CHECKPOINTS = {"train --resume", "evaluate MODEL", "evaluate --data", "evaluate --data-dir"}
 _REPORT: list[str] = []
@@ -898,8 +942,8 @@ def test_unreadable_file_is_reported_as_unreadable(tmp_path_factory: pytest.Temp
     folder = Path(tempfile.mkdtemp(prefix="convcalc-unreadable-"))
     try:
         folder.chmod(0o755)
-        path, prefix = hostile.unreadable(folder / "answers.toml")
-        outcome = hostile.run_process(["check", str(path)], cwd=folder, prefix=prefix)
+        path, as_nobody = hostile.unreadable(folder / "answers.toml")
+        outcome = hostile.run_process(["check", str(path)], cwd=folder, as_nobody=as_nobody)
         assert not hostile.problems(outcome, ["answers.toml"], expect=2), (outcome.stderr, outcome.stdout)
         assert "not exist" not in outcome.stderr and "no such" not in outcome.stderr.lower(), outcome.stderr
         assert any(w in outcome.stderr.lower() for w in ("read", "permission")), outcome.stderr
