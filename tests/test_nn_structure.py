@@ -41,7 +41,8 @@ def _runtime_imports(tree: ast.Module) -> set[str]:
 
 
 def test_no_import_circle_in_nn():
-    graph = {name: _runtime_imports(tree) & set(_modules()) for name, tree in _modules().items() if name != "__init__"}
+    modules = _modules()
+    graph = {name: _runtime_imports(tree) & set(modules) for name, tree in modules.items() if name != "__init__"}
 
     def visit(node, path):
         assert node not in path, " -> ".join([*path, node])
