@@ -31,8 +31,10 @@ from typing import Any, Callable
 
 from convcalc.errors import ConvCalcError, ConvCalcTypeError
 from convcalc.layers import REGISTRY, Layer
-from convcalc.layers._registry import LayerInfo, normal
-from convcalc.spec.names import _IGNORED, _ONLY
+from convcalc.layers import LayerInfo
+from convcalc.layers import spec_name as normal
+from convcalc.spec.names import IGNORED_ARGUMENTS as _IGNORED
+from convcalc.spec.names import MODELLED_VALUES as _ONLY
 
 #: PyTorch's keyword names that differ from the spec fields.
 _KEYWORDS = {"out_channels": "filters", "out_features": "units", "kernel_size": "kernel_size", "p": "rate",

@@ -48,7 +48,8 @@ Conv2D(32, 3, s=1, p=0)
 from __future__ import annotations
 
 from convcalc.layers._base import LAYOUTS, Layer, Params, RFStep, channels_first, channels_last
-from convcalc.layers._registry import REGISTRY, LayerInfo, register
+from convcalc.layers._registry import (LAYER_CONVENTIONS, REGISTRY, VERSION as REGISTRY_VERSION, LayerInfo,
+                                      normal as spec_name, register, unregister)
 from convcalc.layers.conv import (
     Conv1D,
     Conv2D,
@@ -135,5 +136,6 @@ __all__ = [
     "DepthwiseConv2D", "SeparableConv2D", "AdaptiveMaxPool2D", "Upsample", "UpSampling2D",
     "PixelShuffle", "PixelUnshuffle", "Identity", "Reshape", "Permute", "LayerNorm", "GroupNorm",
     "InstanceNorm1D", "InstanceNorm2D", "InstanceNorm3D", "GELU", "SiLU", "ReLU6", "Hardswish", "PReLU",
-    "Dropout2D", "REGISTRY", "LayerInfo", "register",
+    "Dropout2D", "REGISTRY", "REGISTRY_VERSION", "LAYER_CONVENTIONS", "LayerInfo", "register", "unregister",
+    "spec_name",
 ]

@@ -28,7 +28,7 @@ from convcalc.spec.names import (
     _normal,
     _sync,
 )
-from convcalc.layers._registry import normal
+from convcalc.layers import spec_name as normal
 from convcalc.spec.parser import _Call
 from convcalc.spec.tokens import _error, _Token, shorten
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from convcalc.layers._registry import REGISTRY, VERSION, LayerInfo, normal
+from convcalc.layers import REGISTRY, LayerInfo
+from convcalc.layers import REGISTRY_VERSION as VERSION
+from convcalc.layers import spec_name as normal
 
 _ALIASES = {
     "filters": ("filters", "outchannels", "out", "channels", "f", "c"),
@@ -70,6 +72,9 @@ _ONLY: dict[str, tuple[object, ...]] = {
     "dataformat": ("channels_last", "channels_first", None),
     "renorm": (False,),
 }
+#: Public names of the two tables above (what convcalc.torch and the docs use).
+IGNORED_ARGUMENTS = _IGNORED
+MODELLED_VALUES = _ONLY
 _CHECKED = ("in_channels", "in_features", "num_features", "num_channels")
 # Arguments that switch a normalisation's scale and shift together (PyTorch's affine, elementwise_affine).
 _AFFINE = ("affine", "elementwiseaffine")
