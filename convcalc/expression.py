@@ -242,11 +242,11 @@ def _depth(root: ast.AST) -> int:
 
 
 _WHAT = {
-    ast.Call: "a function call", ast.Attribute: "an attribute access", ast.Lambda: "a lambda",
-    ast.IfExp: "a conditional expression", ast.GeneratorExp: "a generator expression",
-    ast.ListComp: "a comprehension", ast.SetComp: "a comprehension", ast.DictComp: "a comprehension",
-    ast.Compare: "a comparison", ast.BoolOp: "'and'/'or'", ast.Subscript: "a subscript",
-    ast.Tuple: "a tuple", ast.List: "a list", ast.Starred: "a starred expression",
+    "Call": "a function call", "Attribute": "an attribute access", "Lambda": "a lambda",
+    "IfExp": "a conditional expression", "GeneratorExp": "a generator expression",
+    "ListComp": "a comprehension", "SetComp": "a comprehension", "DictComp": "a comprehension",
+    "Compare": "a comparison", "BoolOp": "'and'/'or'", "Subscript": "a subscript",
+    "Tuple": "a tuple", "List": "a list", "Starred": "a starred expression",
 }
 
 
@@ -269,7 +269,7 @@ class _Reader:
             return value if isinstance(node.op, ast.UAdd) or value is _NAMED else self.fold(-value)
         if isinstance(node, ast.BinOp):
             return self.binary(node)
-        raise self.refuse(f"{_WHAT.get(type(node), 'this syntax')} is not part of the grammar")
+        raise self.refuse(f"{_WHAT.get(type(node).__name__, 'this syntax')} is not part of the grammar")
 
     def constant(self, node: ast.Constant) -> int:
         value = node.value

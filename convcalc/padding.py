@@ -18,7 +18,6 @@ convolutions accept fewer); the message says what is valid *there*.
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -87,6 +86,8 @@ def padding_value(value: object, name: str = "padding", modes: tuple[str, ...] =
 
 
 def _unknown_mode(value: str, modes: tuple[str, ...], name: str) -> ConvCalcError:
+    import difflib
+
     word = value.strip().lower()
     close = difflib.get_close_matches(word, PADDING_MODES, n=1, cutoff=0.5)
     if close and close[0] in modes:
