@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import math
 import os
-import signal
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +45,7 @@ import numpy as np
 
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.nn.callbacks import Callback, History, callback_states, restore_callback_states
+from convcalc.nn.interrupts import DeferInterrupt, TrainingDiverged, TrainingInterrupted
 from convcalc.nn.perf import blas_threads
 from convcalc.nn.serialize import check_train_state
 
@@ -54,56 +53,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from convcalc.nn.model import Sequential
 
 __all__ = ["TrainingDiverged", "TrainingInterrupted", "fit", "evaluate"]
-
-
-class TrainingDiverged(ConvCalcError):
-    """The loss became NaN or infinite. ``history`` holds the finished epochs; ``epoch``/``batch`` say where."""
-
-    def __init__(self, message: str, history: History, epoch: int, batch: int) -> None:
-        super().__init__(message)
-        self.history, self.epoch, self.batch = history, epoch, batch
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during :meth:`Sequential.fit`.
-
-    ``checkpoint`` is the path the resume point was saved to (None when no
-    checkpoint path was given or the interruption was not at a batch boundary),
-    ``state`` the resume point itself (also in ``model.resume_state``), ``history``
-    the finished epochs.
-    """
-
-    def __init__(self, checkpoint: str | os.PathLike[str] | None, state: dict[str, Any] | None,
-                 history: History) -> None:
-        super().__init__("training interrupted")
-        self.checkpoint, self.state, self.history = checkpoint, state, history
-
-
-class _DeferInterrupt:
-    """Turn the first SIGINT into a flag (checked between batches); a second one interrupts at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._old: Any = None
-        self._installed = False
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self) -> _DeferInterrupt:
-        if threading.current_thread() is threading.main_thread():
-            try:
-                self._old = signal.signal(signal.SIGINT, self._handler)
-                self._installed = True
-            except ValueError:  # pragma: no cover - not the main interpreter
-                self._installed = False
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._old)
 
 
 def _check_int(name: str, value: object, low: int) -> int:
@@ -266,7 +215,7 @@ class _Run:
             restore_callback_states(self.callbacks, model.resume_state.get("callbacks"))
 
     # ---------------------------------------------------------------- the loop
-    def train(self, sigint: _DeferInterrupt) -> None:
+    def train(self, sigint: DeferInterrupt) -> None:
         """Every remaining epoch: its batches, then its end (validation, callbacks, checkpoint)."""
         for epoch in range(self.epoch0, self.end):
             start = self.begin_epoch(epoch)
@@ -399,7 +348,7 @@ def fit(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int, epo
         run.restore()
     run.begin(resume)
     # overflow on the way to a diverging loss is reported once, as TrainingDiverged, not as warnings
-    with _DeferInterrupt() as sigint, np.errstate(over="ignore", invalid="ignore", divide="ignore"), blas_threads():
+    with DeferInterrupt() as sigint, np.errstate(over="ignore", invalid="ignore", divide="ignore"), blas_threads():
         try:
             run.train(sigint)
         except KeyboardInterrupt:
