@@ -191,3 +191,11 @@ def test_convcalc_torch_takes_pytorch_order_and_checks_in_channels() -> None:
             bad()
     with pytest.raises(TypeError, match="no argument 'foo'"):
         T.Conv2d(3, 8, 3, foo=1)
+
+
+def test_wrappers_read_their_layers_and_name_only() -> None:
+    assert parse_spec("Sequential([Conv2D(8, 3), Flatten()], name='seq')") == parse_spec("conv(8, 3) flatten")
+    assert parse_spec("keras.Sequential(layers=[Dense(3)], name='m')") == [Dense(3)]
+    for text in ("Sequential([Dense(3)], trainable=False)", "Sequential([Dense(3)], foo=1)"):
+        with pytest.raises(ConvCalcError, match="is not read; pass the layers"):
+            parse_spec(text)

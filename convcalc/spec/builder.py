@@ -97,9 +97,12 @@ class _Builder:
         key = _normal(item.name)
         if key in _WRAPPERS or (key == _MODEL_ADD and item.args and not item.kwargs
                                 and all(isinstance(arg, (_Call, tuple)) for arg in item.args)):
-            if item.kwargs:
-                first = next(iter(item.kwargs.values()))[1]
-                raise self.fail(first, f"{item.name}: {first.text}= is not read; pass only the layers")
+            for key_name, (value, tok) in item.kwargs.items():
+                if key_name == "layers" and not item.args:  # keras.Sequential(layers=[...])
+                    self.add(value, tok)
+                elif key_name not in ("name", "trainable") or (key_name == "trainable" and value is not True):
+                    raise self.fail(tok, f"{item.name}: {shorten(tok.text)}={shorten(repr(value))} is not read; pass "
+                                    "the layers (and at most name=)")
             for arg, tok in zip(item.args, item.arg_tokens):
                 self.add(arg, tok)
             return
