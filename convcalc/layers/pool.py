@@ -27,6 +27,8 @@ class _PoolND(_NoWeights, Layer):
     padding: int | str | tuple = 0
 
     ndim: ClassVar[int] = 2
+    #: thop's count per output element: 1 for average pools, 0 for max pools.
+    thop_per_output: ClassVar[int] = 0
 
     def _check(self) -> None:
         object.__setattr__(self, "pool_size", _tupled(self.pool_size))
@@ -74,7 +76,7 @@ class _PoolND(_NoWeights, Layer):
         if convention == "ptflops":
             return 2 * prod(in_shape)
         if convention == "thop":
-            return prod(out_shape) if isinstance(self, _AvgPoolND) else 0
+            return self.thop_per_output * prod(out_shape)
         raise unknown_convention(self, convention)
 
     def describe(self) -> str:
@@ -102,6 +104,8 @@ class _MaxPoolND(_PoolND):
 @dataclass(frozen=True)
 class _AvgPoolND(_PoolND):
     ceil_mode: bool = False
+
+    thop_per_output: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         self._check()
@@ -289,10 +293,12 @@ class _GlobalPool2D(_NoWeights, Layer):
     def rf_grid_after(self, grid: Shape) -> Shape:
         return (1,) * len(grid)
 
+    #: The adaptive pool it is counted as (PyTorch writes a global pool as ``Adaptive*Pool2d(1)``).
+    adaptive: ClassVar[type] = _AdaptivePool2D
+
     def macs_under(self, convention: str, in_shape: Shape, out_shape: Shape) -> int:
         """As PyTorch's ``AdaptiveAvgPool2d(1)`` / ``AdaptiveMaxPool2d(1)`` are counted."""
-        adaptive = (AdaptiveAvgPool2D if isinstance(self, GlobalAvgPool2D) else AdaptiveMaxPool2D)(1)
-        return adaptive.macs_under(convention, in_shape, (in_shape[0], 1, 1))
+        return self.adaptive(1).macs_under(convention, in_shape, (in_shape[0], 1, 1))
 
 
 @register(names=("globalavgpool2d", "globalaveragepooling2d", "globalavgpool", "gap"), positional=("keepdims",),
@@ -306,8 +312,12 @@ class GlobalAvgPool2D(_GlobalPool2D):
     (512,)
     """
 
+    adaptive = AdaptiveAvgPool2D
+
 
 @register(names=("globalmaxpool2d", "globalmaxpooling2d", "globalmaxpool", "gmp"), positional=("keepdims",),
           trains="convcalc.nn.layers.GlobalPool2d")
 class GlobalMaxPool2D(_GlobalPool2D):
     """Global max pooling, as ``keras.layers.GlobalMaxPooling2D``: ``(C, H, W) -> (C,)``."""
+
+    adaptive = AdaptiveMaxPool2D
