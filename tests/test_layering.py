@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "convcalc"
 
 CORE = {"errors", "expression", "_typing"}
-ARITHMETIC = CORE | {"padding", "lengths", "arithmetic"}
+ARITHMETIC = CORE | {"padding", "lengths", "resolve", "arithmetic"}
 # What each top-level piece of convcalc may import from convcalc ("cli" may import anything).
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
@@ -19,7 +19,8 @@ ALLOWED: dict[str, set[str]] = {
     "_typing": {"errors", "expression"},
     "padding": CORE,
     "lengths": CORE,
-    "arithmetic": CORE | {"padding", "lengths"},
+    "resolve": CORE | {"padding", "lengths"},
+    "arithmetic": CORE | {"padding", "lengths", "resolve"},
     "inverse": ARITHMETIC,
     "working": ARITHMETIC,
     "parse": ARITHMETIC,
