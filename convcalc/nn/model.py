@@ -29,7 +29,6 @@ True
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,8 +47,8 @@ from convcalc.nn.losses import CrossEntropy, Loss, get_loss
 from convcalc.nn.module import Module
 from convcalc.nn.optim import Optimizer, get_optimizer
 from convcalc.nn.regularizers import Regularizer, get_regularizer
-from convcalc.nn.serialize import (check_declared_sizes, check_train_state, read_archive, spec_from_dict,
-                                   spec_to_dict, write_archive)
+from convcalc.nn.checkpoint import load_model, save_model
+from convcalc.nn.serialize import spec_to_dict
 
 __all__ = ["Sequential"]
 
@@ -357,74 +356,22 @@ class Sequential:
 
     def save(self, path: str | os.PathLike[str], *, state: dict[str, Any] | None = None,
              extra: dict[str, Any] | None = None) -> None:
-        """Write architecture, weights and optimiser state to one ``.npz``, atomically.
+        """Write architecture, weights and optimiser state to one ``.npz``, atomically
+        (:func:`convcalc.nn.checkpoint.save_model`).
 
         ``state`` is a resume point (written by :meth:`fit` itself); ``extra`` any JSON-ready metadata.
         """
-        arrays = {f"param/{k}": v for k, v in self.named_parameters().items()}
-        arrays.update({f"buffer/{k}": v for k, v in self.named_buffers().items()})
-        meta = self.config()
-        if self.optimizer is not None:
-            opt = self.optimizer.state_dict()
-            meta["optimizer_iterations"] = opt["iterations"]
-            for name, slots in opt["state"].items():
-                arrays.update({f"opt/{name}/{slot}": a for slot, a in slots.items()})
-        meta["train_state"] = None
-        if state is not None:
-            meta["train_state"] = {k: v for k, v in state.items() if k != "perm"}
-            if state.get("perm") is not None:
-                arrays["state/perm"] = state["perm"]
-        meta["extra"] = extra or {}
-        write_archive(path, meta, arrays)
+        save_model(self, path, state=state, extra=extra)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Sequential:
-        """Rebuild a model saved by :meth:`save`: architecture, weights, compile settings, optimiser state.
+        """Rebuild a model saved by :meth:`save`: architecture, weights, compile settings, optimiser state
+        (:func:`convcalc.nn.checkpoint.load_model`, which checks a damaged or hostile file first).
 
         The model's ``extra`` metadata is in ``model.extra`` and an interrupted training's
         position in :attr:`resume_state`.
         """
-        meta, arrays = read_archive(path)
-        try:
-            layers = [spec_from_dict(d) for d in meta["layers"]]
-            stored = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(("param/", "buffer/"))}
-            check_declared_sizes(layers, meta["input_shape"], stored)
-            # weights are overwritten below, so skip drawing random ones
-            model = cls(layers, meta["input_shape"], init="zeros", seed=meta["seed"], dtype=meta["dtype"],
-                        kernel_regularizer=get_regularizer(meta.get("kernel_regularizer")))
-            model.init = meta["init"]
-            missing = sorted(({f"param/{k}" for k in model.named_parameters()}
-                              | {f"buffer/{k}" for k in model.named_buffers()}) - set(arrays))
-            if missing:
-                raise ConvCalcError(f"it lacks the weights {', '.join(missing[:3])}"
-                                    + (" ..." if len(missing) > 3 else ""))
-            model.set_weights(stored)
-            compiled = meta.get("compile")
-            if compiled:
-                model.compile(compiled["optimizer"], compiled["loss"], compiled["metrics"],
-                              **compiled["optimizer_config"])
-                state: dict[str, dict[str, np.ndarray]] = {}
-                for key, value in arrays.items():
-                    if key.startswith("opt/"):
-                        name, slot = key[4:].rsplit("/", 1)
-                        state.setdefault(name, {})[slot] = value
-                model.optimizer.load_state_dict({"iterations": meta.get("optimizer_iterations", 0), "state": state})
-            extra = meta.get("extra", {})
-            train_state = meta.get("train_state")
-            if train_state is not None:  # a damaged resume point makes the whole file damaged
-                check_train_state(train_state, arrays.get("state/perm"), path)
-        except KeyError as error:
-            raise ConvCalcError(f"'{path}' is a damaged convcalc model: it lacks {error}.") from None
-        except (TypeError, ValueError, AttributeError, IndexError, OverflowError) as error:
-            if isinstance(error, ConvCalcError) and str(error).startswith(f"'{path}'"):
-                raise
-            raise ConvCalcError(f"'{path}' is a damaged convcalc model: {error}.") from None
-        model.extra = extra if isinstance(extra, dict) else {}
-        model.loaded_from = str(path)
-        if train_state:
-            model.resume_state = dict(train_state)
-            model.resume_state["perm"] = arrays.get("state/perm")
-        return model
+        return load_model(cls, path)
 
     def __repr__(self) -> str:
         inner = ", ".join(s.describe() for s in self.layers)
