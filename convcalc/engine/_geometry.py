@@ -19,7 +19,6 @@ from convcalc.errors import ConvCalcError, invalid
 
 Pair = tuple[int, int]
 
-_PADDING_FORMS = "an int, an int per axis, a (lo, hi) pair per axis, or one of 'valid', 'same', 'full'"
 
 
 @dataclass(frozen=True)
@@ -86,14 +85,11 @@ def int_tuple(value: object, ndim: int, name: str, low: int) -> tuple[int, ...]:
 def padding_pairs(padding: object, in_size: tuple[int, ...], kernel: tuple[int, ...],
                   stride: tuple[int, ...], dilation: tuple[int, ...], *, modes: tuple[str, ...] = PADDING_MODES,
                   where: str = "") -> tuple[Pair, ...]:
-    """``arithmetic.resolve_padding`` (the one check of padding forms) restricted to non-negative ints."""
+    """``arithmetic.resolve_padding`` (the one check of padding forms, non-negative included) restricted to
+    concrete ints: arrays cannot be padded by a symbol."""
     pairs = resolve_padding(padding, in_size, kernel, stride, dilation, modes=modes, where=where)
-    for pair in pairs:
-        for p in pair:
-            if not isinstance(p, int) or isinstance(p, bool):
-                raise invalid("padding", padding, _PADDING_FORMS)
-            if p < 0:
-                raise invalid("padding", padding, "non-negative: " + _PADDING_FORMS)
+    if not all(isinstance(p, int) for pair in pairs for p in pair):
+        raise invalid("padding", padding, "concrete ints (no symbols) for the NumPy engine")
     return tuple((int(lo), int(hi)) for lo, hi in pairs)
 
 
