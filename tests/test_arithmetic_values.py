@@ -415,3 +415,9 @@ def test_refusals_happen_before_sympy_loads(args: list[str]) -> None:
             "print('sympy' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["exit", "2", "False"], proc.stdout + proc.stderr
+
+
+def test_solve_input_range_reads_ascii_digits_only(run_cli) -> None:
+    """H8 finding 17:28: --range ١..٥ was read by int(), which takes other scripts' digits."""
+    one_error_line(run_cli("solve", "input", "--stack", "input(1x64x64) conv(8,3) pool(2)", "--range", "١..٥"),
+                   "'range'")

@@ -18,7 +18,7 @@ def _range(text: Optional[str]) -> tuple[int, int]:
         return DEFAULT_RANGE
     import re
 
-    match = re.fullmatch(r"\s*(\d{1,9})\s*(?:\.\.|-|:)\s*(\d{1,9})\s*", text)
+    match = re.fullmatch(r"\s*([0-9]{1,9})\s*(?:\.\.|-|:)\s*([0-9]{1,9})\s*", text)  # ASCII digits only
     if match is None or not 1 <= int(match[1]) <= int(match[2]):
         raise invalid("range", text, "two sizes LO..HI with 1 <= LO <= HI, e.g. --range 100..1000")
     return int(match[1]), int(match[2])
