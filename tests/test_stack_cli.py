@@ -222,3 +222,14 @@ def test_a_long_rf_working_prints_as_plain_lines(run_cli) -> None:
     lines = result.output.splitlines()
     assert result.exit_code == 0 and lines[0].split() == ["#", "Layer", "k", "s", "p", "d", "RF", "Jump", "Start"]
     assert lines[-1].split()[0] == "RF_0" and lines[-1].split()[-1] == str(2 * n + 1)
+
+
+def test_json_keeps_every_node_and_writes_fractions_as_strings(run_cli) -> None:
+    """--depth folds the table only; a fractional jump/start (DCGAN's up-sampling) is "1/2" in JSON."""
+    import json
+
+    folded = json.loads(run_cli("stack", "resnet50", "--json", "--depth", "1").output)
+    assert len(folded["layers"]) == 175 and folded["layers"][-1]["inputs"] == ["174"]
+    dcgan = json.loads(run_cli("stack", "dcgan-generator", "--json").output)
+    assert dcgan["layers"][3]["jump"] == "1/2" and dcgan["layers"][3]["start"] == "-7/4"
+    assert dcgan["layers"][-1]["output_shape"] == [3, 64, 64]
