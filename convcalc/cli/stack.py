@@ -105,7 +105,8 @@ def _load_torch(target: str, input_shape: Optional[str], layout: str) -> Any:
     from convcalc.spec import parse_shape
 
     module_name, _, factory_name = target.partition(":")
-    if not module_name or not factory_name.isidentifier():
+    if not all(part.isidentifier() and part.isascii() for part in module_name.split(".")) \
+            or not (factory_name.isidentifier() and factory_name.isascii()):
         raise invalid("torch", target, "MODULE:FACTORY, e.g. mypkg.models:make_net")
     if input_shape is None:
         raise ConvCalcError("--torch needs the input shape: pass --in, e.g. --in 3x224x224.")
