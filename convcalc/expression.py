@@ -81,15 +81,18 @@ def int_text(value: int) -> str:
     return f"an int of {digits} digits"
 
 
-def _digit_count(value: int) -> int:
-    """Decimal digits of ``|value|`` without converting it to text."""
+def _digit_count(value: int) -> str:
+    """Decimal digits of ``|value|`` without converting it to text: exact up to ~1,000 digits, then
+    ``"about N"`` from the bit length (an exact count would cost a power of ten that large)."""
     value = abs(value)
     estimate = max(1, int(value.bit_length() * 0.30102999566398120))  # log10(2)
+    if value.bit_length() > 3400:
+        return f"about {estimate + 1}"
     while value >= 10**estimate:
         estimate += 1
     while estimate > 1 and value < 10 ** (estimate - 1):
         estimate -= 1
-    return estimate
+    return str(estimate)
 
 
 def check_int(value: int, name: str) -> int:
