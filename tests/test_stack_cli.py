@@ -233,3 +233,12 @@ def test_json_keeps_every_node_and_writes_fractions_as_strings(run_cli) -> None:
     dcgan = json.loads(run_cli("stack", "dcgan-generator", "--json").output)
     assert dcgan["layers"][3]["jump"] == "1/2" and dcgan["layers"][3]["start"] == "-7/4"
     assert dcgan["layers"][-1]["output_shape"] == [3, 64, 64]
+
+
+@pytest.mark.parametrize("args", [["stack", "hw5", "--batch", "١٦"], ["stack", "hw5", "--batch", "１６"],
+                                  ["stack", "resnet18", "--depth", "١"], ["stack", "hw5", "--rf-from", "1_0"],
+                                  ["solve", "input", "--stack", "unet", "--range", "١..٥"]])
+def test_int_options_take_ascii_digits_only(run_cli, args: list[str]) -> None:
+    """H8: int() reads other scripts' digits; convcalc reads numbers written with 0-9 only."""
+    result = run_cli(*args)
+    assert result.exit_code == 2 and "error:" in result.output

@@ -34,10 +34,11 @@ def _count(text: Optional[str], name: str, low: int) -> Optional[int]:
     """An int option parsed here, so ``--batch x`` gets the same one-line error as ``--batch 0``."""
     if text is None:
         return None
-    try:
-        value = int(text.strip().replace("_", ""))
-    except ValueError:
-        value = None
+    import re
+
+    digits = text.strip()
+    # ASCII 0-9 only, as every number convcalc reads ('١٦' and '１６' are refused, never read as 16)
+    value = int(digits) if re.fullmatch(r"[0-9]{1,12}", digits) else None
     if value is None or value < low:
         from convcalc.errors import invalid
 
