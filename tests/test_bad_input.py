@@ -111,6 +111,11 @@ def run_cases(worker: Worker, cases: list[Case], cwd: Path) -> list[str]:
                 found.append("prints the contents of a file outside the answer folder")
         if not outcome.timed_out and case.after is not None:
             found += case.after(outcome)
+        if "--json" in case.args and outcome.code in (0, 1):
+            try:  # autograders parse it: whatever the input, --json output is one JSON document
+                json.loads(outcome.stdout)
+            except ValueError as error:
+                found.append(f"--json printed something that is not JSON ({error}): {outcome.stdout[:200]!r}")
         if (cwd / "PWNED").exists():
             found.append("CODE RAN: the marker file PWNED was written")
             (cwd / "PWNED").unlink()
@@ -908,6 +913,25 @@ def _group_more() -> dict[str, Callable[..., list[Case]]]:
         for label, extra in {"huge padding and stride": ["--k", "2", "--p", "1", "--s", big],
                              "huge window and padding": ["--k", big, "--p", big],
                              "huge dilation": ["--k", "2", "--d", big, "--p", big]}.items()]
+    hundred = "1" + "0" * 99  # the largest size MAX_DIGITS allows
+    groups["--json edge values"] = lambda arena, checkpoints=None: [
+        Case(label, [*args, "--json"], ())
+        for label, args in {
+            "symbolic size": ["outsize", "--in", "n", "--k", "k", "--s", "s", "--p", "p", "--d", "d"],
+            "100-digit size": ["outsize", "--in", hundred, "--k", "3"],
+            "100-digit transposed": ["outsize", "--in", hundred, "--k", hundred, "--s", hundred, "--transposed"],
+            "100-digit pool ceil": ["outsize", "--in", hundred, "--k", "3", "--pool", "--ceil"],
+            "solve padding 100 digits": ["solve", "padding", "--in", hundred, "--k", "3", "--target", hundred],
+            "solve input 100 digits": ["solve", "input", "--out", hundred, "--k", "3", "--s", "2"],
+            "solve output-padding 100 digits": ["solve", "output-padding", "--in", hundred, "--k", "3", "--s", "2"],
+            "stack 100-digit channels": ["stack", "conv(8,3)", "--in", f"{'9' * 29}x28x28"],
+            "stack preset": ["stack", "resnet18"],
+            "rf preset": ["rf", "vgg16"],
+            "correlate fractions": ["correlate", "1/2 1/3; 1/5 1/7", "1/11"],
+            "correlate 100-digit cells": ["correlate", f"{hundred} 1; 1 1", "1"],
+            "pool avg fractions": ["pool", "1 2; 3 5", "--k", "2", "--avg"],
+            "check wrong answers": ["check", "outsize", "--in", hundred, "--k", "3", "--answer", "1"],
+        }.items()]
     memory = {"nan": "nan", "inf": "inf", "negative": "-1G", "unknown unit": "8XB", "empty": "", "NUL": "8G\x00",
               "fraction": "1/2G", "complex": "1jG", "code": "__import__('os')", "10,000 digits": hostile.HUGE_DIGITS + "G",
               "1 MB": "9" * 1_000_000, "unicode digits": "\u0668G", "too small": "1"}
