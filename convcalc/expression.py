@@ -39,6 +39,7 @@ __all__ = [
     "MAX_NODES",
     "parse_expression",
     "validate_expression",
+    "NAMED",
     "check_int",
     "check_expr",
     "int_text",
@@ -224,6 +225,8 @@ class _Named:
 
 
 _NAMED = _Named()
+#: What ``parse_expression(..., check_only=True)`` returns for a valid text with names in it.
+NAMED = _NAMED
 
 
 def _parenthesis_depth(text: str) -> int:

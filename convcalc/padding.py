@@ -23,6 +23,7 @@ from typing import Any
 
 from convcalc._typing import Size, as_value, definitely
 from convcalc.errors import ConvCalcError, invalid
+from convcalc.expression import NAMED as _NAMED
 from convcalc.expression import parse_expression
 
 __all__ = ["PADDING_MODES", "SYMBOLIC_PADDING", "padding_form", "padding_value", "mode_of"]
@@ -79,17 +80,16 @@ def padding_value(value: object, name: str = "padding", modes: tuple[str, ...] =
     symbolic = _SYM.fullmatch(text)
     if symbolic:
         return parse_expression(symbolic.group(1), name)
-    if re.search(r"[A-Za-z]", text):
-        raise _unknown_mode(value, modes, name)
-    result = parse_expression(text, name)
-    return result
+    if parse_expression(text, name, check_only=True) is not _NAMED:  # an int, or an error saying what is wrong
+        return parse_expression(text, name)
+    raise _unknown_mode(value, modes, name)  # a word, or names outside sym(...): never a symbol
 
 
 def _unknown_mode(value: str, modes: tuple[str, ...], name: str) -> ConvCalcError:
     import difflib
 
     word = value.strip().lower()
-    close = difflib.get_close_matches(word, PADDING_MODES, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(word, PADDING_MODES, n=1, cutoff=0.5) if len(word) <= 40 else []
     if close and close[0] in modes:
         hint = f"Did you mean {close[0]!r}?"
     elif close:
