@@ -193,10 +193,15 @@ def run_torch(module: nn.Module, shape: tuple[int, ...]) -> tuple[list, int]:
 
     handles = [m.register_forward_hook(hook) for m in module.modules() if not list(m.children())]
     module.eval()
-    with torch.no_grad():
-        module(torch.zeros(1, *shape))
-    for h in handles:
-        h.remove()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small inputs: thread start-up and contention cost more than they save
+    try:
+        with torch.no_grad():
+            module(torch.zeros(1, *shape))
+    finally:
+        torch.set_num_threads(threads)
+        for h in handles:
+            h.remove()
     return seen, macs[0]
 
 
