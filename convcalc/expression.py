@@ -113,9 +113,9 @@ def check_int(value: int, name: str) -> int:
     raise ConvCalcError(f"The {name!r} parameter has {_digit_count(value)} digits, more than MAX_DIGITS = {MAX_DIGITS}.")
 
 
-def _refuse(name: str, text: str, why: str) -> ConvCalcError:
+def _refuse(name: str, text: str, why: str, valid: str = GRAMMAR) -> ConvCalcError:
     shown = text if len(text) <= 60 else text[:57] + "..."
-    return ConvCalcError(f"The {name!r} parameter must be {GRAMMAR}. Got {shown!r}: {why}.")
+    return ConvCalcError(f"The {name!r} parameter must be {valid}. Got {shown!r}: {why}.")
 
 
 def _bad_character(text: str) -> str | None:
@@ -136,7 +136,7 @@ def _bad_character(text: str) -> str | None:
     return f"the character {ascii(ch)} is not part of the grammar"
 
 
-def parse_expression(text: str, name: str, *, check_only: bool = False) -> Any:
+def parse_expression(text: str, name: str, *, check_only: bool = False, valid: str = GRAMMAR) -> Any:
     """Read one size from text: an ``int``, or a sympy expression when names appear.
 
     Parameters
@@ -145,6 +145,10 @@ def parse_expression(text: str, name: str, *, check_only: bool = False) -> Any:
         The value as written, e.g. ``"16"``, ``"n"``, ``"2*n + 1"``.
     name : str
         The parameter it is for, named in errors (``"size"``, ``"stride"``).
+    check_only : bool
+        Check the grammar and the limits only (no sympy); return :data:`NAMED` when names appear.
+    valid : str
+        What is valid, for the errors. Defaults to the grammar in words.
 
     Returns
     -------
@@ -175,30 +179,30 @@ def parse_expression(text: str, name: str, *, check_only: bool = False) -> Any:
     text = text.strip()
     bad = _bad_character(text)
     if bad:
-        raise _refuse(name, text, bad)
+        raise _refuse(name, text, bad, valid)
     if _INT.fullmatch(text):
         if len(text.lstrip("+-")) > MAX_DIGITS:
             raise ConvCalcError(f"The {name!r} parameter has {len(text.lstrip('+-'))} digits, "
                                 f"more than MAX_DIGITS = {MAX_DIGITS}.")
         return int(text)
     if not text:
-        raise _refuse(name, text, "it is empty")
+        raise _refuse(name, text, "it is empty", valid)
     nesting = _parenthesis_depth(text)
     if nesting > MAX_DEPTH:
         raise ConvCalcError(f"The {name!r} parameter nests {nesting} levels deep, more than MAX_DEPTH = {MAX_DEPTH}.")
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError):
-        raise _refuse(name, text, "it is not a well-formed expression") from None
+        raise _refuse(name, text, "it is not a well-formed expression", valid) from None
     depth = max(_depth(tree.body), _parenthesis_depth(text))
     if depth > MAX_DEPTH:
         raise ConvCalcError(f"The {name!r} parameter nests {depth} levels deep, more than MAX_DEPTH = {MAX_DEPTH}.")
     # A first pass with names as placeholders checks everything (grammar, limits) without sympy, whose
     # import alone costs a few tenths of a second; only a text with names in it needs the second.
-    value = _Reader(text, name, dry=True).read(tree.body)
+    value = _Reader(text, name, dry=True, valid=valid).read(tree.body)
     if value is not _NAMED or check_only:
         return value
-    return _Reader(text, name).read(tree.body)
+    return _Reader(text, name, valid=valid).read(tree.body)
 
 
 def validate_expression(text: str, name: str) -> None:
@@ -259,11 +263,11 @@ _WHAT = {
 class _Reader:
     """Evaluate a checked syntax tree: ints fold exactly (within MAX_DIGITS), names become symbols."""
 
-    def __init__(self, text: str, name: str, dry: bool = False) -> None:
-        self.text, self.name, self.dry = text, name, dry
+    def __init__(self, text: str, name: str, dry: bool = False, valid: str = GRAMMAR) -> None:
+        self.text, self.name, self.dry, self.valid = text, name, dry, valid
 
     def refuse(self, why: str) -> ConvCalcError:
-        return _refuse(self.name, self.text, why)
+        return _refuse(self.name, self.text, why, self.valid)
 
     def read(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Constant):

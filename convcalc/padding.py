@@ -80,8 +80,9 @@ def padding_value(value: object, name: str = "padding", modes: tuple[str, ...] =
     symbolic = _SYM.fullmatch(text)
     if symbolic:
         return parse_expression(symbolic.group(1), name)
-    if parse_expression(text, name, check_only=True) is not _NAMED:  # an int, or an error saying what is wrong
-        return parse_expression(text, name)
+    valid = _forms(modes)
+    if parse_expression(text, name, check_only=True, valid=valid) is not _NAMED:  # an int, or why not
+        return parse_expression(text, name, valid=valid)
     raise _unknown_mode(value, modes, name)  # a word, or names outside sym(...): never a symbol
 
 
