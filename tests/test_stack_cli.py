@@ -242,3 +242,15 @@ def test_int_options_take_ascii_digits_only(run_cli, args: list[str]) -> None:
     """H8: int() reads other scripts' digits; convcalc reads numbers written with 0-9 only."""
     result = run_cli(*args)
     assert result.exit_code == 2 and "error:" in result.output
+
+
+def test_out_writes_the_table_as_svg_or_html(run_cli, tmp_path) -> None:
+    """H6's renderers (convcalc.draw.reprs) behind `stack -o FILE.svg|.html`; a bad name is one error line."""
+    svg, html = tmp_path / "t.svg", tmp_path / "t.html"
+    assert run_cli("stack", "hw5", "-o", str(svg)).exit_code == 0
+    assert svg.read_text().lstrip().startswith("<svg") and "Conv2D(32, 3, s=1, p=0)" in svg.read_text()
+    assert run_cli("stack", "hw5", "--out", str(html), "--json").exit_code == 0 and "542,230" in html.read_text()
+    for bad, message in ((tmp_path / "t.png", "'out'"), (tmp_path / "no" / "t.svg", "does not exist")):
+        result = run_cli("stack", "hw5", "-o", str(bad))
+        assert result.exit_code == 2 and message in result.output
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left

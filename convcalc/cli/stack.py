@@ -165,6 +165,9 @@ def stack(
                                      "every node.", show_default=False)] = None,
     as_json: JsonOpt = False,
     allow_partial: AllowPartialOpt = False,
+    out: Annotated[Optional[str], typer.Option(
+        "--out", "-o", metavar="FILE", help="Also write the table as a picture for a report: FILE.svg or "
+                                            "FILE.html, e.g. -o resnet18.svg.", show_default=False)] = None,
 ) -> None:
     """Per-layer output shape, parameters, MACs, memory and receptive field, with totals.
 
@@ -190,6 +193,8 @@ def stack(
         layers, shape, model = _load(spec or "", input_shape, layout)
     summary = summarize(layers, shape, layout=layout, batch=_count(batch, "batch", 1), dtype=dtype,
                         convention=convention, rf_from=_count(rf_from, "rf_from", 0))
+    if out is not None:
+        _write_table(summary, out)
     if as_json:
         result = summary.to_dict()
         if model is not None:
@@ -203,6 +208,34 @@ def stack(
 
         emit(summary_table(summary, max_width=terminal_width(), depth=folding), Text(""), totals_table(summary))
     _finish_import(model, allow_partial, as_json)
+
+
+def _write_table(summary: Any, path: str) -> None:
+    """The table as SVG or HTML (convcalc.draw.reprs), written next to the target and renamed over it."""
+    import os
+
+    from convcalc.errors import ConvCalcError, invalid
+
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in (".svg", ".html", ".htm"):
+        raise invalid("out", path, "a file name ending in .svg or .html")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ConvCalcError(f"Cannot write the table {path!r}: the folder {folder!r} does not exist.")
+    if os.path.isdir(path):
+        raise ConvCalcError(f"Cannot write the table {path!r}: it is a folder.")
+    from convcalc.draw.reprs import summary_html, summary_svg
+
+    text = summary_svg(summary) if suffix == ".svg" else summary_html(summary)
+    temp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except OSError as error:
+        if os.path.exists(temp):
+            os.remove(temp)
+        raise ConvCalcError(f"Cannot write the table {path!r}: {error.strerror or error}.") from None
 
 
 @app.command()
