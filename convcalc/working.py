@@ -209,8 +209,8 @@ def _explain_axis(r: Resolved, axis: int) -> AxisWorking:
         elif isinstance(out, int):
             floor_out = floordiv(n + lo + hi - span, s) + 1  # floor mode: whole windows only (may be none)
             if floor_out != out:
-                notes.append(f"ceil mode keeps a partial last window; floor mode gives "
-                             + (f"{floor_out}" if floor_out >= 1 else "no window at all"))
+                notes.append("ceil mode keeps a partial last window; floor mode gives "
+                             + (str(floor_out) if floor_out >= 1 else "no window at all"))
     else:
         note = _coverage_note(n, span, s, lo, hi, axis, ndim)
         if note:
