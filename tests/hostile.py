@@ -129,6 +129,8 @@ EDGE: dict[str, str] = {
     "padded": " 16 ",
     "zero-width space": "1\u200b6",
     "RTL mark": "\u200f16",
+    "carriage return": "\r16",
+    "escape sequence": "\x1b[2J\x1b[31m16",
     "newline inside": "16\n17",
     "symbol": "n",
     "sympy constant E": "E",
@@ -465,7 +467,8 @@ def problems(outcome: Outcome, names: Iterable[str] = (), expect: int | frozense
     that starts with ``error:`` (then at most :data:`MAX_CONTEXT_LINES` indented context lines,
     such as a caret under the column of a spec error), no line longer than :data:`MAX_ERROR_LINE`,
     and the ``error:`` line names the parameter (any of ``names``, as a whole word,
-    case-insensitive; not checked when empty).
+    case-insensitive; not checked when empty). Control characters (escape sequences, carriage
+    returns) are never written raw to stderr.
     """
     found: list[str] = []
     if outcome.timed_out:
@@ -480,8 +483,11 @@ def problems(outcome: Outcome, names: Iterable[str] = (), expect: int | frozense
     if outcome.code not in allowed:
         first = next((line for line in outcome.stderr.splitlines() if line.strip()), "")
         found.append(f"exit status {outcome.code}, expected {sorted(allowed)}; stderr: {first[:300]!r}")
+    controls = sorted({c for c in outcome.stderr if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127})
+    if controls:  # a hostile value must not move the cursor, clear the screen or recolour the terminal
+        found.append(f"control characters {controls!r} written raw to stderr: {outcome.stderr[:200]!r}")
     if outcome.code == 2:
-        lines = [line for line in outcome.stderr.splitlines() if line.strip()]
+        lines = [line for line in outcome.stderr.split("\n") if line.strip()]
         errors = [line for line in lines if line.startswith("error:")]
         context = lines[1:]
         if not lines or not lines[0].startswith("error:"):
