@@ -483,9 +483,11 @@ def problems(outcome: Outcome, names: Iterable[str] = (), expect: int | frozense
     if outcome.code not in allowed:
         first = next((line for line in outcome.stderr.splitlines() if line.strip()), "")
         found.append(f"exit status {outcome.code}, expected {sorted(allowed)}; stderr: {first[:300]!r}")
-    controls = sorted({c for c in outcome.stderr if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127})
-    if controls:  # a hostile value must not move the cursor, clear the screen or recolour the terminal
-        found.append(f"control characters {controls!r} written raw to stderr: {outcome.stderr[:200]!r}")
+    for stream, text in (("stdout", outcome.stdout), ("stderr", outcome.stderr)):
+        controls = sorted({c for c in text if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127})
+        if controls:  # a hostile value must not move the cursor, clear the screen or recolour the terminal
+            at = min(text.index(c) for c in controls)
+            found.append(f"control characters {controls!r} written raw to {stream}: ...{text[max(0, at - 80):at + 40]!r}")
     if outcome.code == 2:
         lines = [line for line in outcome.stderr.split("\n") if line.strip()]
         errors = [line for line in lines if line.startswith("error:")]

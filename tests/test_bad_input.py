@@ -581,6 +581,8 @@ def _answer_files(arena: Path, checkpoints: Path | None = None) -> list[Case]:
         "code_answer.toml": _toml('kind = "outsize"\nin = 16\nk = 3\nanswer = "__import__(\'os\').system(\'touch PWNED\')"'),
         "code_spec.toml": _toml('kind = "params"\nspec = "__import__(\'os\').system(\'touch PWNED\')"\nanswer = 1'),
         "unknown_kind.toml": _toml('kind = "__import__"\nanswer = 1'),
+        "escape_id.toml": _toml('id = "\\u001b[2J\\u001b[31mq1\\r"\ntext = "\\u001b[2J"\n' + q),
+        "escape_wrong.toml": _toml('id = "\\u001b[2Jq1"\nkind = "outsize"\nin = 16\nk = 3\nanswer = 15'),
         "kind_missing.toml": _toml("answer = 1"),
         "secret_spec_abs.toml": _toml(f'kind = "params"\nspec = "{outside / "secret.txt"}"\nanswer = 1'),
         "secret_spec_at.toml": _toml(f'kind = "params"\nspec = "@{outside / "secret.txt"}"\nanswer = 1'),
