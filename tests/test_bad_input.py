@@ -192,6 +192,13 @@ def arena(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "spec_code.py").write_text("import os\nos.system('touch PWNED')\nopen('PWNED', 'w')\n"
                                       "model = __import__('os').system('touch PWNED')\n")
     (root / "spec_deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (root / "escapes.json").write_text(json.dumps({"class_name": "Sequential", "config": {"name": "seq\x1b[2J", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28, 1], "name": "in\x1b[31m"}},
+        {"class_name": "Conv2D", "config": {"name": "conv\x1b[2J", "filters": 8, "kernel_size": [3, 3], "strides": [1, 1],
+                                            "padding": "valid", "activation": "relu"}},
+        {"class_name": "Dense\x1b[2J", "config": {"name": "d\r", "units": 10}}]}}))
+    (root / "escapes_print.txt").write_text("Net(\n  (c\x1b[2J): Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1))\n"
+                                           "  (fc\r): Linear(in_features=10, out_features=2, bias=True)\n)\n")
     (root / "spec_garbage.onnx").write_bytes(b"\x08\x07\x12\x04" + bytes(range(256)) * 8)
     hostile.zip_bomb(root / "bomb.keras", inflated=3 * 1024**3, member="config.json")
     (root / "trunc.keras").write_bytes((root / "bomb.keras").read_bytes()[:500])
@@ -398,7 +405,7 @@ RF_FILES = {"file spec_deep.txt", "file spec_5k_layers.txt", "@file spec_utf8.tx
 
 def _spec_files(arena: Path, command: str) -> list[Case]:
     files = ["spec_utf8.txt", "spec_nul.txt", "spec_deep.txt", "spec_brackets.txt", "spec_long.txt", "spec_5k_layers.txt",
-             "spec_code.py", "big_100mb.txt",
+             "spec_code.py", "big_100mb.txt", "escapes.json", "escapes_print.txt",
              "spec_deep.json", "spec_garbage.onnx", "bomb.keras", "trunc.keras", "binary.bin", "a_directory",
              "missing.txt", "invalid_utf8.txt"]
     cases = []
