@@ -149,6 +149,9 @@ def test_bad_sweep_files_name_the_problem(tmp_path: Path, text: str, message: st
     (["--grid", "lr=0.1,1", "--plot", "curves.txt"], "--plot 'curves.txt': the file name must end in one of .png"),
     (["--grid", "seed=" + ",".join(map(str, range(20000))), "--max-runs", "10"], "The grid has 20,000 runs"),
     (["--grid", "lr=0.1,1", "--max-memory", "lots"], "The 'max_memory' parameter must be a size such as 8G"),
+    ([str(EXAMPLES / "hw5_sweep.toml"), "--lr", "0.05"],
+     "--lr would not apply to the sweep file's variants that set 'lr' themselves (lr=1, lr=1e-5)"),
+    ([str(EXAMPLES / "hw5_sweep.toml"), "--grid", "momentum=0,0.5"], "'momentum' is set both by a variant and by"),
 ])
 def test_cli_bad_input_is_one_error_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     result = runner.invoke(app, ["sweep", *args, "--dir", str(tmp_path / "s")])

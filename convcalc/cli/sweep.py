@@ -224,6 +224,11 @@ def sweep(
         if name in base:
             raise ConvCalcError(f"{name!r} is given as --{name.replace('_', '-')} and in the sweep file's grid; "
                                 "give it in one place.")
+    for name in base:
+        labels = [v.get("label") or "?" for v in spec.variants if name in v]
+        if labels:  # a variant's own value would win over the option for those runs: refuse, never half-apply
+            raise ConvCalcError(f"--{name.replace('_', '-')} would not apply to the sweep file's variants that set "
+                                f"{name!r} themselves ({', '.join(labels)}); edit the file instead.")
     progress = _Progress()
     try:
         result = run_sweep(spec, directory=directory, jobs=jobs, scheduler=scheduler, resume=resume,
