@@ -922,6 +922,20 @@ def _group_more() -> dict[str, Callable[..., list[Case]]]:
         for label, extra in {"huge padding and stride": ["--k", "2", "--p", "1", "--s", big],
                              "huge window and padding": ["--k", big, "--p", big],
                              "huge dilation": ["--k", "2", "--d", big, "--p", big]}.items()]
+    def stack_out(arena: Path, checkpoints: Path | None = None) -> list[Case]:
+        folder = arena / "stack_out"
+        folder.mkdir(exist_ok=True)
+        (folder / "a_dir.svg").mkdir(exist_ok=True)
+        (folder / "file").write_text("x")
+        paths = {"missing folder": folder / "nodir" / "t.svg", "a directory": folder / "a_dir.svg",
+                 "under a file": folder / "file" / "t.svg", "unknown suffix": folder / "t.exe", "no suffix": folder / "t",
+                 "NUL": "t\x00.svg", "over-long name": folder / ("n" * 300 + ".svg"), "1 MB name": "a" * 1_000_000 + ".svg",
+                 "/proc": "/proc/t.svg"}
+        return [Case(label, ["stack", SPEC, "--in", "1x28x28", "-o", str(path)],
+                     ("--out", "-o", "out", "file", "folder", "directory", "suffix", Path(str(path)).name[:40]), expect=2)
+                for label, path in paths.items()]
+
+    groups["stack --out"] = stack_out
     hundred = "1" + "0" * 99  # the largest size MAX_DIGITS allows
     groups["--json edge values"] = lambda arena, checkpoints=None: [
         Case(label, [*args, "--json"], ())
@@ -1063,3 +1077,32 @@ def test_exit_statuses_are_the_documented_ones() -> None:
     text = LIMITS_DOC.read_text(encoding="utf-8")
     for status in (0, 1, 2, EXIT_INTERNAL, EXIT_INTERRUPTED):
         assert f"\n| {status} |" in text, f"exit status {status} is not in docs/limits.md's table"
+
+
+def test_the_table_covers_every_option(arena: Path) -> None:
+    """Every option that takes a value, of every command (and of solve's subcommands), is fed
+    hostile values by some group above: a new option without bad-input cases fails here."""
+    import typer.main
+
+    from convcalc.cli.main import COMMANDS, app
+
+    seen: set[tuple[str, str]] = set()
+    for build in GROUPS.values():
+        for case in build(arena, arena / "ckpt-not-built"):
+            command = " ".join(case.args[:2]) if case.args[0] == "solve" else case.args[0]
+            seen.update((command, arg) for arg in case.args if arg.startswith("-"))
+    group = typer.main.get_command(app)
+    missing = []
+    for name in COMMANDS:
+        if name in {"draw", "serve", "sweep"}:  # H6/H7's commands have their own suites
+            continue
+        command = group.get_command(None, name)  # type: ignore[arg-type]
+        commands = ({f"solve {sub}": cmd for sub, cmd in command.commands.items()}  # type: ignore[attr-defined]
+                    if name == "solve" else {name: command})
+        for label, cmd in commands.items():
+            for param in cmd.params:
+                if getattr(param, "is_flag", False) or param.param_type_name != "option" or "--help" in param.opts:
+                    continue
+                if not any((label, opt) in seen for opt in param.opts):
+                    missing.append(f"{label} {'/'.join(param.opts)}")
+    assert not missing, f"options without bad-input cases: {missing}"
