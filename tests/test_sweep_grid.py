@@ -123,6 +123,7 @@ def test_the_example_sweep_files_reproduce_the_seed_studies() -> None:
     ("[grdi]\nlr = [0.1]\n", "unknown table"),
     ("[train]\nepochz = 3\n[grid]\nlr = [0.1]\n", "Unknown option 'epochz'; did you mean 'epochs'"),
     ("[grid]\nlr = []\n", "is empty"),
+    ("[train]\nlr = 0.1\n[grid]\nlr = [0.1, 1]\n", r"'lr' is set both in \[train\] and in \[grid\]"),
 ])
 def test_bad_sweep_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.toml"
@@ -151,7 +152,8 @@ def test_bad_sweep_files_name_the_problem(tmp_path: Path, text: str, message: st
     (["--grid", "lr=0.1,1", "--max-memory", "lots"], "The 'max_memory' parameter must be a size such as 8G"),
     ([str(EXAMPLES / "hw5_sweep.toml"), "--lr", "0.05"],
      "--lr would not apply to the sweep file's variants that set 'lr' themselves (lr=1, lr=1e-5)"),
-    ([str(EXAMPLES / "hw5_sweep.toml"), "--grid", "momentum=0,0.5"], "'momentum' is set both by a variant and by"),
+    ([str(EXAMPLES / "hw5_sweep.toml"), "--grid", "momentum=0,0.5"],
+     "--grid momentum would not apply to the sweep file's variants that set 'momentum' themselves (momentum 0.9)"),
 ])
 def test_cli_bad_input_is_one_error_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     result = runner.invoke(app, ["sweep", *args, "--dir", str(tmp_path / "s")])
@@ -176,3 +178,15 @@ def test_cli_without_matplotlib_refuses_plot_before_training(monkeypatch: pytest
                                  "--dir", str(tmp_path / "s")])
     assert result.exit_code == 2 and "pip install 'convcalc[plot]'" in result.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_cli_grid_overrides_the_files_fixed_option(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text('[train]\nlr = 0.5\nmodel = "hw5"\n[grid]\nseed = [0, 1]\n')
+    from convcalc.cli.sweep import _spec_from
+
+    spec = _spec_from(str(path), ["lr=0.1,0.2"], {})
+    # the file's grid first (slowest), then the command line's
+    assert [(r.config["lr"], r.config["seed"]) for r in spec.runs()] == [(0.1, 0), (0.2, 0), (0.1, 1), (0.2, 1)]
+    spec = _spec_from(str(path), [], {"seed": 3, "epochs": 2})  # a fixed option replaces the file's grid of it
+    assert [(r.config["lr"], r.config["seed"], r.config["epochs"]) for r in spec.runs()] == [(0.5, 3, 2)]

@@ -133,6 +133,30 @@ def _check_output(option: str, path: str, suffixes: Optional[tuple] = None) -> N
         raise ConvCalcError(f"{option} {path!r}: the file name must end in one of {', '.join(suffixes)}.")
 
 
+def _spec_from(file: Optional[str], grid: List[str], base: dict) -> Any:
+    """The sweep of a file (if any) with the command line over it: ``--grid NAME`` replaces the file's
+    NAME (fixed or gridded), and so does a fixed ``--NAME``; an option one of the file's variants sets
+    is refused (it would apply to the other runs only)."""
+    from convcalc.errors import ConvCalcError
+    from convcalc.sweep import SweepSpec, load_sweep_file, parse_grid
+
+    spec = load_sweep_file(file) if file is not None else SweepSpec()
+    given = parse_grid(grid)
+    for name in given:
+        if name in base:
+            raise ConvCalcError(f"{name!r} is given both as --{name.replace('_', '-')} and in --grid; "
+                                "give it in one place.")
+    for name in [*base, *given]:
+        labels = [v.get("label") or "?" for v in spec.variants if name in v]
+        if labels:  # a variant's own value would win over the option for those runs: refuse, never half-apply
+            option = f"--{name.replace('_', '-')}" if name in base else f"--grid {name}"
+            raise ConvCalcError(f"{option} would not apply to the sweep file's variants that set {name!r} "
+                                f"themselves ({', '.join(labels)}); edit the file instead.")
+    file_base = {k: v for k, v in spec.base.items() if k not in given}
+    file_grid = {k: v for k, v in spec.grid.items() if k not in base}
+    return SweepSpec(base={**file_base, **base}, grid={**file_grid, **given}, variants=spec.variants)
+
+
 def _base_options(**given: Any) -> dict:
     return {k: v for k, v in given.items() if v is not None}
 
@@ -198,8 +222,8 @@ def sweep(
 
     Example: convcalc sweep --model hw5 --epochs 3 --grid lr=0.01,1,1e-5 --grid momentum=0,0.9 --grid seed=0,1
     """
-    from convcalc.errors import ConvCalcError, invalid
-    from convcalc.sweep import SweepSpec, load_sweep_file, parse_grid, plot_sweep, run_sweep
+    from convcalc.errors import invalid
+    from convcalc.sweep import plot_sweep, run_sweep
     from convcalc.sweep.report import check_plotting
 
     if max_runs < 1:
@@ -213,22 +237,7 @@ def sweep(
                          optimizer=optimizer, lr=lr, momentum=momentum, nesterov=nesterov, init=init, l2=l2,
                          dropout=dropout, early_stopping=early_stopping, augment_negative=augment_negative,
                          negate_test=negate_test, limit=limit, seed=seed)
-    spec = load_sweep_file(file) if file is not None else SweepSpec()
-    given = parse_grid(grid or [])
-    for name in given:
-        if name in base:
-            raise ConvCalcError(f"{name!r} is given both as --{name.replace('_', '-')} and in --grid; "
-                                "give it in one place.")
-    spec = SweepSpec(base={**spec.base, **base}, grid={**spec.grid, **given}, variants=spec.variants)
-    for name in spec.grid:
-        if name in base:
-            raise ConvCalcError(f"{name!r} is given as --{name.replace('_', '-')} and in the sweep file's grid; "
-                                "give it in one place.")
-    for name in base:
-        labels = [v.get("label") or "?" for v in spec.variants if name in v]
-        if labels:  # a variant's own value would win over the option for those runs: refuse, never half-apply
-            raise ConvCalcError(f"--{name.replace('_', '-')} would not apply to the sweep file's variants that set "
-                                f"{name!r} themselves ({', '.join(labels)}); edit the file instead.")
+    spec = _spec_from(file, grid or [], base)
     progress = _Progress()
     try:
         result = run_sweep(spec, directory=directory, jobs=jobs, scheduler=scheduler, resume=resume,

@@ -369,6 +369,10 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
         if not isinstance(values, list):
             raise ConvCalcError(f"In '{path}', grid {name!r} must be a list of values, e.g. {name} = [1, 2]; "
                                 f"got {values!r}.")
+    both = sorted(set(base) & set(grid)) if isinstance(base, dict) and isinstance(grid, dict) else []
+    if both:
+        raise ConvCalcError(f"In '{path}', {', '.join(map(repr, both))} is set both in [train] and in [grid]; "
+                            "set it in one place.")
     if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
         raise ConvCalcError(f"In '{path}', variants must be an array of tables ([[variants]]).")
     try:
