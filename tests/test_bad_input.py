@@ -43,6 +43,7 @@ class Case:
     stdin: str | bytes | None = None
     after: Callable[[Outcome], list[str]] | None = None  # extra checks once it ran
     timeout: float = hostile.TIME_LIMIT
+    env: dict[str, str] | None = None  # environment variables set for this case
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,7 +102,7 @@ def run_cases(worker: Worker, cases: list[Case], cwd: Path) -> list[str]:
     """Run ``cases``; one line per problem found."""
     report = []
     for case in cases:
-        outcome = worker.run(case.args, cwd=cwd, stdin=case.stdin, timeout=case.timeout)
+        outcome = worker.run(case.args, cwd=cwd, stdin=case.stdin, timeout=case.timeout, env=case.env)
         if os.environ.get("HOSTILE_TIMINGS"):
             with open(os.environ["HOSTILE_TIMINGS"], "a", encoding="utf-8") as f:
                 f.write(f"{outcome.seconds:.4f}\t{case.label}\t{hostile.describe(outcome, 60)[:150]!r}\n")
@@ -936,6 +937,21 @@ def _group_more() -> dict[str, Callable[..., list[Case]]]:
                 for label, path in paths.items()]
 
     groups["stack --out"] = stack_out
+    wrong = ["check", "outsize", "--in", "16", "--k", "2", "--s", "2", "--p", "1", "--d", "4", "--answer", "8"]
+    columns = {"zero": "0", "negative": "-5", "letters": "abc", "huge": "99999999999", "one": "1", "empty": "",
+               "10,000 digits": hostile.HUGE_DIGITS, "unicode digits": "\u0668\u0660"}
+    groups["environment"] = lambda arena, checkpoints=None: [
+        *[Case(f"COLUMNS {label} ({args[0]})", args, (), env={"COLUMNS": value})
+          for label, value in columns.items()
+          for args in (wrong, ["stack", "hw5"], ["outsize", "--in", "16", "--k", "3"], ["solve", "padding", "--in", "29x45",
+                                                                                        "--k", "2", "--s", "2", "--target", "15x23"])],
+        *[Case(f"CONVCALC_DATA {label}", [*TRAIN_BASE, "--data", "mnist"], ("mnist", "CONVCALC_DATA", "dataset", "data"),
+               expect=2, env={"CONVCALC_DATA": value})
+          for label, value in {"a file": "/etc/passwd", "empty": "", "missing": "/nonexistent", "1 MB": "d" * 1_000_000,
+                               "cifar bomb folder": str(arena / "datasets" / "keras_bomb")}.items()],
+        *[Case(f"CONVCALC_DEBUG {label}", ["outsize", "--in", "1/2", "--k", "3"], ("size", "in"), expect=2,
+               env={"CONVCALC_DEBUG": value}) for label, value in {"garbage": "garbage", "zero": "0", "1 MB": "1" * 1_000_000}.items()],
+    ]
     hundred = "1" + "0" * 99  # the largest size MAX_DIGITS allows
     groups["--json edge values"] = lambda arena, checkpoints=None: [
         Case(label, [*args, "--json"], ())
