@@ -952,6 +952,34 @@ def _group_more() -> dict[str, Callable[..., list[Case]]]:
         *[Case(f"CONVCALC_DEBUG {label}", ["outsize", "--in", "1/2", "--k", "3"], ("size", "in"), expect=2,
                env={"CONVCALC_DEBUG": value}) for label, value in {"garbage": "garbage", "zero": "0", "1 MB": "1" * 1_000_000}.items()],
     ]
+    def odd_paths(arena: Path, checkpoints: Path | None = None) -> list[Case]:
+        """Odd file system entries where a file is read: a FIFO (open() would block for ever), a
+        symlink loop, names with a newline or an escape sequence in them."""
+        folder = arena / "odd"
+        folder.mkdir(exist_ok=True)
+        fifo = folder / "fifo.toml"
+        if not fifo.exists():
+            os.mkfifo(fifo)
+        loop = folder / "loop.toml"
+        if not loop.is_symlink():
+            loop.symlink_to(loop)
+        newline = folder / "bad\nname.toml"
+        newline.write_text("not = = toml")
+        escape = folder / "\x1b[2Jname.toml"
+        escape.write_text("not = = toml")
+        cases = []
+        for label, path in {"FIFO": fifo, "symlink loop": loop, "newline in the name": newline,
+                            "escape sequence in the name": escape}.items():
+            p = str(path)
+            for args in (["check", p], ["correlate", p, "1"], ["pool", p, "--k", "1"], ["stack", p, "--in", "1x28x28"],
+                         ["evaluate", p], ["plot", p, "--out", str(folder / "o.svg")], [*TRAIN_BASE, "--resume", p]):
+                cases.append(Case(f"{label} ({args[0]})", args, (path.name, "file", "name", "fifo", "loop", "pipe", "symlink",
+                                                                   "model", "history", "matrix", "answer file", "spec",
+                                                                   "x", "X", "resume", "regular", "folder", "exist"),
+                                  expect=2, timeout=4))
+        return cases
+
+    groups["odd paths"] = odd_paths
     hundred = "1" + "0" * 99  # the largest size MAX_DIGITS allows
     groups["--json edge values"] = lambda arena, checkpoints=None: [
         Case(label, [*args, "--json"], ())
