@@ -107,3 +107,27 @@ def test_epoch_seconds_from_the_benchmark_rates():
     assert low <= 6.66 <= high
     low, high = budget.estimate_epoch_seconds(416520, 60000)  # LeNet-5 4.98 s
     assert low <= 4.98 <= high * 1.01
+
+
+def test_the_memory_check_comes_before_the_data_is_loaded(monkeypatch):
+    from convcalc.nn import session
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the dataset was loaded before the memory check")
+
+    monkeypatch.setattr(session, "load_dataset", no_loading)
+    with pytest.raises(ConvCalcError, match="--max-memory"):
+        session.run(session.TrainConfig(model="flatten dense(1000000000000)", epochs=1))
+
+
+def test_the_planned_input_pads_and_limits_as_prepare_data_does():
+    from convcalc.nn import session
+
+    assert session.planned_input(session.TrainConfig(model="lenet5", limit=100)) == ((1, 32, 32), 100, 1000)
+    assert session.planned_input(session.TrainConfig(model="hw5", data="cifar-10")) == ((3, 32, 32), 50000, 10000)
+    assert session.planned_input(session.TrainConfig(data="imagenet")) is None
+    shape, n_train, n_test = session.planned_input(session.TrainConfig(model="vgg16"))
+    assert shape == (1, 224, 224)  # mnist5k padded to VGG's 224x224: 5,000 x 200 kB of float32 images
+    with pytest.raises(ConvCalcError, match=r"\(the dataset 1 GB, parameters"):
+        session.check_memory(session.TrainConfig(model="vgg16"), shape, n_train, n_test, "1G",
+                             data_bytes=4 * 5000 * 224 * 224)

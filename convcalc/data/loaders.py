@@ -28,7 +28,12 @@ from convcalc.data.readers import read_cifar_batch, read_idx, read_keras_npz
 from convcalc.data.transforms import scale
 from convcalc.errors import ConvCalcError, invalid
 
-__all__ = ["DATASETS", "Dataset", "load_dataset"]
+__all__ = ["DATASETS", "Dataset", "load_dataset", "standard_name", "STANDARD_SIZES"]
+
+
+def standard_name(name: str) -> str | None:
+    """The canonical name of a dataset (``"MNIST-5k"`` -> ``"mnist5k"``), or None for an unknown one."""
+    return _ALIASES.get(str(name).strip().lower().replace("_", "-"))
 
 DIGITS = tuple(str(i) for i in range(10))
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -36,6 +41,14 @@ CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "hors
 
 #: Canonical dataset names.
 DATASETS = ("mnist5k", "fashion-mnist", "mnist", "cifar10")
+#: One image's shape (channels first) and the standard train and test sizes of each dataset (a copy
+#: read from elsewhere may be smaller): what a run can be planned with before the data is loaded.
+STANDARD_SIZES: dict[str, tuple[tuple[int, int, int], int, int]] = {
+    "mnist5k": ((1, 28, 28), 4_000, 1_000),
+    "fashion-mnist": ((1, 28, 28), 60_000, 10_000),
+    "mnist": ((1, 28, 28), 60_000, 10_000),
+    "cifar10": ((3, 32, 32), 50_000, 10_000),
+}
 _ALIASES = {
     "mnist5k": "mnist5k", "mnist-5k": "mnist5k",
     "fashion-mnist": "fashion-mnist", "fashionmnist": "fashion-mnist", "fmnist": "fashion-mnist",

@@ -78,15 +78,18 @@ class MemoryEstimate:
     activations: int
     batch: int
     dtype: str
+    data: int = 0
+
 
     @property
     def total(self) -> int:
         """All parts together."""
-        return self.parameters + self.optimizer + self.activations
+        return self.parameters + self.optimizer + self.activations + self.data
 
     def describe(self) -> str:
         """``"2.1 GB (parameters 1.6 GB, optimiser state 0 B, activations 512 MB for a batch of 32, float32)"``."""
-        return (f"{format_bytes(self.total)} (parameters {format_bytes(self.parameters)}, optimiser state "
+        data = f"the dataset {format_bytes(self.data)}, " if self.data else ""
+        return (f"{format_bytes(self.total)} ({data}parameters {format_bytes(self.parameters)}, optimiser state "
                 f"{format_bytes(self.optimizer)}, activations {format_bytes(self.activations)} for a batch of "
                 f"{self.batch:,}, {self.dtype})")
 

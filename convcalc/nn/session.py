@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -40,7 +41,7 @@ from convcalc.nn.serialize import check_train_state
 from convcalc.nn.training import TrainingDiverged, TrainingInterrupted
 
 __all__ = ["TrainConfig", "TrainResult", "run", "resume", "prepare_data", "build_model", "evaluate_saved",
-           "describe_loss", "check_memory", "DEFAULT_LR"]
+           "describe_loss", "check_memory", "planned_input", "DEFAULT_LR"]
 
 #: Learning rate when none is given: Keras's defaults.
 DEFAULT_LR = {"sgd": 0.01, "adam": 0.001}
@@ -222,18 +223,40 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...]) -> Sequential
 
 
 def check_memory(config: TrainConfig, input_shape: tuple[int, ...], samples: int, eval_samples: int,
-                 max_memory: int | str | None = None) -> budget.MemoryEstimate:
+                 max_memory: int | str | None = None, *, data_bytes: int = 0) -> budget.MemoryEstimate:
     """Estimate the memory of training ``config`` (:func:`convcalc.nn.budget.estimate_memory`) from the specs
-    and refuse (``ConvCalcError``) when it exceeds ``max_memory`` (default: the memory available)."""
+    (plus ``data_bytes`` for the dataset) and refuse (``ConvCalcError``) when it exceeds ``max_memory``
+    (default: the memory available)."""
+    from dataclasses import replace
+
     from convcalc.spec import load_stack
 
     limit = budget.parse_size(max_memory) if max_memory is not None else None
     layers, shape = load_stack(config.model, tuple(input_shape))
     estimate = budget.estimate_memory(layers, shape, config.batch_size, optimizer=config.optimizer,
                                       momentum=config.momentum, samples=samples, eval_samples=eval_samples)
+    estimate = replace(estimate, data=data_bytes)
     name = config.model if len(config.model) <= 60 else config.model[:57] + "..."
     budget.check_memory(estimate, limit, what=f"Training {name!r}")
     return estimate
+
+
+def planned_input(config: TrainConfig) -> tuple[tuple[int, ...], int, int] | None:
+    """``(input_shape, train samples, test samples)`` of ``config`` from the dataset's standard sizes
+    (:data:`convcalc.data.loaders.STANDARD_SIZES`), padded and limited as :func:`prepare_data` will do, before
+    anything is loaded; None for an unknown dataset name (:func:`prepare_data` says what is wrong)."""
+    from convcalc.data.loaders import STANDARD_SIZES, standard_name
+
+    key = standard_name(config.data)
+    if key is None:
+        return None
+    shape, n_train, n_test = STANDARD_SIZES[key]
+    if isinstance(config.limit, int) and not isinstance(config.limit, bool) and config.limit >= 10:
+        n_train = min(n_train, config.limit)
+    wanted = _model_shape(config)
+    if wanted is not None and len(wanted) == 3 and wanted[1] >= shape[1] and wanted[2] >= shape[2]:
+        shape = (shape[0], wanted[1], wanted[2])
+    return shape, n_train, n_test
 
 
 def _fit(model: Sequential, config: TrainConfig, arrays: tuple[np.ndarray, ...], callbacks: list[Callback],
@@ -293,8 +316,14 @@ def run(config: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = 
     TrainingInterrupted
         Ctrl-C; ``.checkpoint`` is the file to resume from.
     """
+    planned = planned_input(config)
+    if planned is not None:  # before the data is loaded: its images count too (float32, padded)
+        shape, n_train, n_test = planned
+        images = (2 * n_train if config.augment_negative else n_train) + n_test
+        check_memory(config, shape, n_train, n_test, max_memory, data_bytes=4 * images * math.prod(shape))
     x_train, y_train, x_test, y_test, dataset = prepare_data(config)
-    check_memory(config, tuple(x_train.shape[1:]), len(x_train), len(x_test), max_memory)
+    if planned is None or tuple(x_train.shape[1:]) != planned[0]:
+        check_memory(config, tuple(x_train.shape[1:]), len(x_train), len(x_test), max_memory)
     model = build_model(config, tuple(x_train.shape[1:]))
     return _fit(model, config, (x_train, y_train, x_test, y_test), list(callbacks), checkpoint, False,
                 interrupt_path, dataset)
