@@ -1046,23 +1046,33 @@ def test_the_table_covers_every_command() -> None:
     assert not missing, f"commands without bad-input cases: {sorted(missing)}"
 
 
-def test_unreadable_file_is_reported_as_unreadable(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """An answer file that exists but cannot be read: exit 2, 'cannot be read' (not 'does not exist')."""
+def test_unreadable_file_is_reported_as_unreadable() -> None:
+    """A file that exists but cannot be read, for every command that reads one: exit 2 and a line
+    saying it cannot be read (permission), not "does not exist". Real processes (as ``nobody``
+    when the tests run as root, who ignores permissions)."""
+    import shutil
     import tempfile
 
     folder = Path(tempfile.mkdtemp(prefix="convcalc-unreadable-"))
     try:
         folder.chmod(0o755)
-        path, as_nobody = hostile.unreadable(folder / "answers.toml")
-        outcome = hostile.run_process(["check", str(path)], cwd=folder, as_nobody=as_nobody)
-        assert not hostile.problems(outcome, ["answers.toml"], expect=2), (outcome.stderr, outcome.stdout)
-        assert "not exist" not in outcome.stderr and "no such" not in outcome.stderr.lower(), outcome.stderr
-        assert any(w in outcome.stderr.lower() for w in ("read", "permission")), outcome.stderr
+        problems = []
+        for name, args in {"answers.toml": ["check"], "x.csv": ["correlate", "{}", "1"], "net.txt": ["stack", "{}"],
+                           "model.npz": ["evaluate"], "history.json": ["plot", "{}", "--out", str(folder / "o.svg")]}.items():
+            path, as_nobody = hostile.unreadable(folder / name)
+            args = [a.replace("{}", str(path)) for a in args] if "{}" in args else [*args, str(path)]
+            outcome = hostile.run_process(args, cwd=folder, as_nobody=as_nobody)
+            found = hostile.problems(outcome, [name], expect=2)
+            if "not exist" in outcome.stderr or "no such" in outcome.stderr.lower():
+                found.append("reported as missing")
+            if not any(w in outcome.stderr.lower() for w in ("read", "permission")):
+                found.append("does not say it cannot be read")
+            problems += [f"{hostile.describe(outcome)} -> {p}: {outcome.stderr[:200]!r}" for p in found]
+        assert not problems, "\n".join(problems)
     finally:
-        (folder / "answers.toml").chmod(0o644)
         for p in folder.iterdir():
-            p.unlink()
-        folder.rmdir()
+            p.chmod(0o644)
+        shutil.rmtree(folder)
 
 
 # ---------------------------------------------------------------------------------------------
