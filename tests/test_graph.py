@@ -479,3 +479,29 @@ def test_memory_asks_the_layer_what_it_keeps() -> None:
 
     row = summarize([SeparableConv2D(16, 3)], (8, 10, 10)).layers[0]
     assert row.output_shape == (16, 8, 8) and row.activation_bytes == (8 * 64 + 16 * 64) * 4
+
+
+@pytest.mark.parametrize(("k", "s", "p", "d"), [(2, 2, 0, 1), (3, 2, 1, 1), (4, 2, 1, 1), (5, 3, 2, 1), (3, 2, 0, 2),
+                                                (4, 4, 0, 1), (7, 3, 3, 1)])
+def test_transposed_conv_field_counts_and_centres_against_autograd(k: int, s: int, p: int, d: int) -> None:
+    """A strided transposed conv is not shift-invariant; its row gives Distill's 'number of input features
+    involved' (the most inputs any output reads) and the exact centre of each output's window,
+    start + o*jump = (o + p - d(k - 1)/2)/s. Checked per output against autograd on all-ones weights."""
+    torch = pytest.importorskip("torch")
+    from convcalc.layers import ConvTranspose1D
+
+    n = 12
+    row = summarize([ConvTranspose1D(1, k, stride=s, padding=p, dilation=d, bias=False)], (1, n)).layers[0]
+    x = torch.ones(1, 1, n, dtype=torch.float64, requires_grad=True)
+    y = torch.nn.functional.conv_transpose1d(x, torch.ones(1, 1, k, dtype=torch.float64), None, s, p, 0, 1, d)
+    assert tuple(y.shape[1:]) == row.output_shape and row.jump == (Fraction(1, s),)
+    most = 0
+    for o in range(y.shape[2]):
+        (grad,) = torch.autograd.grad(y[0, 0, o], x, retain_graph=True)
+        read = [i for i in range(n) if grad[0, 0, i] != 0]
+        # every input this output reads lies in its continuous window around the centre
+        centre = Fraction(row.start[0]) + o * row.jump[0]
+        assert all(abs(i - centre) <= Fraction(d * (k - 1), 2 * s) for i in read)
+        if all(0 <= (o + p - t * d) / s < n for t in range(k) if (o + p - t * d) % s == 0):
+            most = max(most, len(read))  # outputs whose window lies inside the input
+    assert most == row.rf[0]
