@@ -7,7 +7,9 @@
 - :mod:`~convcalc.graph.analysis`: :func:`analyse`, the walk behind
   :func:`convcalc.stack.summarize` (shapes, counts, memory, receptive fields
   with the Distill multi-path alignment check);
-- :mod:`~convcalc.graph.fold`: ``--depth`` folding of blocks into one row.
+- :mod:`~convcalc.graph.fold`: ``--depth`` folding of blocks into one row;
+- :mod:`~convcalc.graph.inverse`: the input sizes a network takes exactly
+  (``convcalc solve input --stack unet``) and shapes for a symbolic input size.
 
 docs/graphs.md works a residual block, an Inception block and a U-Net skip by hand.
 """
