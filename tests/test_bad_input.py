@@ -644,13 +644,14 @@ def _answer_files(arena: Path, checkpoints: Path | None = None) -> list[Case]:
     ]:
         cases.append(Case(label, ["check", str(path)], names, expect=2))
     # A symlink inside the folder that points out of it is outside too.
-    (folder / "link.csv").symlink_to(outside / "secret.csv")
+    if not (folder / "link.csv").is_symlink():
+        (folder / "link.csv").symlink_to(outside / "secret.csv")
     (folder / "symlink_out.toml").write_text(_toml('kind = "correlate"\nx = "link.csv"\nf = "1"\nanswer = 1'))
     cases.append(Case("symlink out of the folder", ["check", str(folder / "symlink_out.toml")],
                       ("symlink_out.toml", "link.csv", "question", "answer file", "x"), expect=2))
     # --data-dir: the folder paths resolve in instead; hostile values of it.
     data = arena / "data_dir"
-    data.mkdir()
+    data.mkdir(exist_ok=True)
     (data / "x.csv").write_text("1,0\n2,9\n")
     (folder / "uses_data.toml").write_text(_toml('kind = "correlate"\nx = "x.csv"\nf = "1"\nanswer = "1 0; 2 9"'))
     cases.append(Case("--data-dir resolves there", ["check", str(folder / "uses_data.toml"), "--data-dir", str(data)],
@@ -703,11 +704,11 @@ def _train_data_dirs(arena: Path, checkpoints: Path | None = None) -> list[Case]
     declaring huge sizes, text where binary goes."""
     root = arena / "datasets"
     cifar = root / "cifar" / "cifar-10-batches-py"
-    cifar.mkdir(parents=True)
+    cifar.mkdir(parents=True, exist_ok=True)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         hostile.cifar_batch_declaring(cifar / name, rows=5_600_000)  # 5.6M x 3072 B = 16 GB
     evil = root / "cifar_evil" / "cifar-10-batches-py"
-    evil.mkdir(parents=True)
+    evil.mkdir(parents=True, exist_ok=True)
 
     class Evil:
         def __reduce__(self):  # noqa: D401 - the classic pickle payload
@@ -718,14 +719,14 @@ def _train_data_dirs(arena: Path, checkpoints: Path | None = None) -> list[Case]
     # A pickle whose bytes object declares 16 GB (BINBYTES8) and holds 3 bytes: the C unpickler
     # allocates the declared size before reading.
     binbytes = root / "cifar_binbytes" / "cifar-10-batches-py"
-    binbytes.mkdir(parents=True)
+    binbytes.mkdir(parents=True, exist_ok=True)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         (binbytes / name).write_bytes(b"\x80\x04\x8e" + struct.pack("<Q", 16 * 1024**3) + b"abc.")
     keras = root / "keras_bomb"
-    keras.mkdir()
+    keras.mkdir(exist_ok=True)
     hostile.zip_bomb(keras / "mnist.npz", inflated=3 * 1024**3, member="x_train.npy")
     idx = root / "idx"
-    idx.mkdir()
+    idx.mkdir(exist_ok=True)
     huge_idx = struct.pack(">BBBB", 0, 0, 0x08, 3) + struct.pack(">III", 4_000_000_000, 28, 28) + bytes(1000)
     for name in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"):
         (idx / name).write_bytes(huge_idx)
@@ -735,7 +736,7 @@ def _train_data_dirs(arena: Path, checkpoints: Path | None = None) -> list[Case]
     for name in ("train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"):
         (idx / name).write_bytes(labels)
     text = root / "text"
-    text.mkdir()
+    text.mkdir(exist_ok=True)
     (text / "mnist.npz").write_text("not a zip\n")
     names = ("data", "data-dir", "data_dir", "cifar", "file", "batch", "mnist", "dataset", "folder")
     cases = [
@@ -774,8 +775,8 @@ def _nothing_left(folder: Path) -> Callable[[Outcome], list[str]]:
 def _train_outputs(arena: Path, checkpoints: Path | None = None) -> list[Case]:
     """Output paths are checked before the first batch; existing outputs are not overwritten."""
     out = arena / "outputs"
-    out.mkdir()
-    (out / "a_dir.json").mkdir()
+    out.mkdir(exist_ok=True)
+    (out / "a_dir.json").mkdir(exist_ok=True)
     (out / "kept.json").write_text('{"epochs": "keep me"}')
     (out / "kept.npz").write_bytes(b"keep me")
     (out / "kept.png").write_bytes(b"keep me")
@@ -826,7 +827,7 @@ def _group_evaluate_plot() -> dict[str, Callable[..., list[Case]]]:
 
 def _plot_cases(arena: Path, checkpoints: Path | None = None) -> list[Case]:
     folder = arena / "plots"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     good = {"epochs": [{"loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4}]}
     files: dict[str, bytes | str] = {
         "invalid_utf8.json": hostile.invalid_utf8('{"epochs": []}'),
