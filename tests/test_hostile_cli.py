@@ -435,6 +435,8 @@ def test_checkpoint_survives_sigkill_mid_write(tmp_path: Path) -> None:
         process.wait()
         meta, arrays = read_archive(path)  # whole: raises on a torn file
         assert float(arrays["w"].flat[0]) == meta["i"]
+    stale = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert stale, "no kill landed in the middle of a write (the writer loops on writes, so one should)"
     live = temp_name(path)  # this process's own, alive: must be kept
     live.write_bytes(b"in progress")
     (tmp_path / "other.npz.tmp-1").write_bytes(b"another target's")  # not run.npz's: kept
