@@ -1010,9 +1010,63 @@ def _group_more() -> dict[str, Callable[..., list[Case]]]:
     return groups
 
 
+def _group_draw_sweep() -> dict[str, Callable[..., list[Case]]]:
+    """`draw` (H6) and `sweep` (H7) have their own suites; here the hostile classes, briefly: values
+    that must be refused, so no picture is drawn and no run is trained."""
+    groups: dict[str, Callable[..., list[Case]]] = {}
+    refuse = {k: v for k, v in {**NOT_INTEGERS, **INJECTIONS}.items() if k in SMALL_REFUSE}
+    base = {"--in": "5x5", "--k": "3", "--cell": "0,0"}
+    for option, names in {"--in": ("size", "input", "in"), "--k": ("kernel",), "--s": ("stride",),
+                          "--p": ("padding",), "--d": ("dilation",), "--cell": ("cell",)}.items():
+        groups[f"draw {option}"] = lambda arena, checkpoints=None, option=option, names=names: [
+            Case(label, _with(base, option, value, "-o", "d.svg", command=("draw",)), _names(option, *names), expect=2)
+            for label, value in refuse.items()]
+    groups["draw --x --stack --unit --output"] = lambda arena, checkpoints=None: [
+        *[Case(f"--x {label}", ["draw", "--x", value, "--k", "2", "-o", "d.svg"], ("x", "matrix", "input", "row", "cell"),
+               expect=2) for label, value in {"code": "[[__import__('os').system('touch PWNED')]]", "nan": "nan 1; 1 1",
+                                              "NUL": "1 2;\x00 3 4", "deep": "[" * 5000 + "1" + "]" * 5000}.items()],
+        *[Case(f"--stack {label}", ["draw", "--stack", value, "--unit", "0,0", "-o", "d.svg"], SPEC_NAMES, expect=2)
+          for label, value in {"nested": hostile.nested_conv(5000), "code": INJECTIONS["__import__"],
+                               "repeat": "1000000000000*[conv(8,3)]"}.items()],
+        *[Case(f"--unit {label}", ["draw", "--stack", "hw5", "--unit", value, "-o", "d.svg"], ("unit",), expect=2)
+          for label, value in {"huge": f"{hostile.HUGE_DIGITS},0", "fraction": "1/2,0", "nan": "nan,0", "code": "__import__,0"}.items()],
+        *[Case(f"-o {label}", ["draw", "--in", "5x5", "--k", "3", "--cell", "0,0", "-o", value],
+               ("output", "-o", "file", "folder", "suffix", "format", Path(value).name[:30]), expect=2)
+          for label, value in {"missing folder": "nodir/d.svg", "suffix": "d.exe", "NUL": "d\x00.svg",
+                               "1 MB": "d" * 1_000_000 + ".svg"}.items()],
+    ]
+
+    def sweeps(arena: Path, checkpoints: Path | None = None) -> list[Case]:
+        folder = arena / "sweeps"
+        folder.mkdir(exist_ok=True)
+        files = {"invalid_utf8.toml": hostile.invalid_utf8('[train]\nmodel = "hw5"\n'),
+                 "deep.toml": "[grid]\nlr = " + "[" * 5000 + "1" + "]" * 5000 + "\n",
+                 "code.toml": '[train]\nmodel = "__import__(\'os\').system(\'touch PWNED\')"\n[grid]\nseed = [0]\n',
+                 "huge_grid.toml": "[grid]\n" + "".join(f"p{i} = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" for i in range(12)),
+                 "unknown.toml": "[grid]\n__class__ = [1, 2]\n"}
+        for name, content in files.items():
+            (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+        cases = [Case(f"file {name}", ["sweep", str(folder / name), "--dir", str(folder / "d"), "--epochs", "1",
+                                       "--limit", "64"], (name, "grid", "sweep", "train", "file", "model", "spec", "runs"),
+                      expect=2) for name in files]
+        grids = {"nan lr": "lr=nan,0.1", "code": "lr=__import__('os')", "unknown option": "__class__=1,2",
+                 "10^6 runs": "seed=" + ",".join(str(i) for i in range(1_000_000)), "empty": "", "no values": "lr=",
+                 "NUL": "lr=0.1\x00", "1 MB name": "a" * 1_000_000 + "=1"}
+        cases += [Case(f"--grid {label}", ["sweep", "--model", "hw5", "--epochs", "1", "--limit", "64", "--dir",
+                                           str(folder / "d"), "--grid", value], ("grid", "--grid", "lr", "runs", "max-runs",
+                                                                                  "option", "name", "value", "seed"),
+                       expect=2) for label, value in grids.items()]
+        cases.append(Case("--max-runs huge", ["sweep", "--model", "hw5", "--grid", "seed=0,1", "--max-runs", hostile.HUGE_DIGITS,
+                                              "--epochs", "0"], ("max-runs", "epochs"), expect=2))
+        return cases
+
+    groups["sweep"] = sweeps
+    return groups
+
+
 GROUPS: dict[str, Callable[..., list[Case]]] = {
     **_group_outsize(), **_group_solve(), **_group_stack(), **_group_matrices(), **_group_check(),
-    **_group_train(), **_group_evaluate_plot(), **_group_more(),
+    **_group_train(), **_group_evaluate_plot(), **_group_more(), **_group_draw_sweep(),
 }
 NEEDS_CHECKPOINTS = {"train --resume", "evaluate MODEL", "evaluate --data", "evaluate --data-dir"}
 _REPORT: list[str] = []
