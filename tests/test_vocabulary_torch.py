@@ -107,3 +107,94 @@ def test_printed_pytorch_213_model_reads_back_layer_by_layer() -> None:
             assert row.output_shape == tuple(x.shape[1:]), row.name
             assert (row.trainable, row.non_trainable) == (sum(p.numel() for p in module.parameters()),
                                                           _buffers(module)), row.name
+
+
+# --------------------------------------------------------------------------- every PyTorch spelling, as PyTorch 2.13 prints it
+# spelling -> (module, input shape): the module's own print(module) text is parsed back.
+PRINTED = {
+    "Conv1d": (lambda: nn.Conv1d(3, 4, 3, stride=2, padding=1, dilation=2), (3, 11)),
+    "Conv2d": (lambda: nn.Conv2d(3, 4, (3, 5), padding=(1, 2), groups=1, bias=False), (3, 9, 9)),
+    "Conv3d": (lambda: nn.Conv3d(2, 4, 3, padding=1), (2, 4, 5, 6)),
+    "LazyConv1d": (lambda: nn.LazyConv1d(4, 3), (3, 11)),
+    "LazyConv2d": (lambda: nn.LazyConv2d(4, 3, stride=2), (3, 9, 9)),
+    "LazyConv3d": (lambda: nn.LazyConv3d(4, 2), (2, 4, 5, 6)),
+    "ConvTranspose1d": (lambda: nn.ConvTranspose1d(3, 4, 3, stride=2, output_padding=1), (3, 5)),
+    "ConvTranspose2d": (lambda: nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1, groups=2), (4, 5, 5)),
+    "ConvTranspose3d": (lambda: nn.ConvTranspose3d(2, 3, 2, stride=2), (2, 2, 3, 4)),
+    "LazyConvTranspose1d": (lambda: nn.LazyConvTranspose1d(4, 3), (3, 5)),
+    "LazyConvTranspose2d": (lambda: nn.LazyConvTranspose2d(4, 3, stride=2), (3, 5, 5)),
+    "LazyConvTranspose3d": (lambda: nn.LazyConvTranspose3d(3, 2), (2, 2, 3, 4)),
+    "MaxPool1d": (lambda: nn.MaxPool1d(3, 2, 1, ceil_mode=True), (2, 10)),
+    "MaxPool2d": (lambda: nn.MaxPool2d(3, 2, 1, dilation=2), (2, 11, 11)),
+    "MaxPool3d": (lambda: nn.MaxPool3d(2), (1, 4, 4, 4)),
+    "AvgPool1d": (lambda: nn.AvgPool1d(3, 2, 1), (2, 10)),
+    # print() does not show AvgPool's ceil_mode (nor count_include_pad): a printed AvgPool reads as floor mode
+    "AvgPool2d": (lambda: nn.AvgPool2d(2, count_include_pad=False), (2, 7, 7)),
+    "AvgPool3d": (lambda: nn.AvgPool3d(2, 1), (1, 4, 4, 4)),
+    "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d((3, 2)), (2, 7, 5)),
+    "AdaptiveMaxPool2d": (lambda: nn.AdaptiveMaxPool2d(1), (2, 7, 5)),
+    "ZeroPad1d": (lambda: nn.ZeroPad1d((1, 2)), (2, 5)),
+    "ZeroPad2d": (lambda: nn.ZeroPad2d((1, 0, 2, 3)), (2, 5, 5)),
+    "ZeroPad3d": (lambda: nn.ZeroPad3d(1), (1, 2, 3, 4)),
+    "BatchNorm1d": (lambda: nn.BatchNorm1d(6), (6,)),
+    "BatchNorm2d": (lambda: nn.BatchNorm2d(4, bias=False), (4, 3, 3)),
+    "BatchNorm3d": (lambda: nn.BatchNorm3d(2, affine=False), (2, 2, 3, 3)),
+    "LazyBatchNorm1d": (lambda: nn.LazyBatchNorm1d(), (6, 4)),
+    "LazyBatchNorm2d": (lambda: nn.LazyBatchNorm2d(), (4, 3, 3)),
+    "LazyBatchNorm3d": (lambda: nn.LazyBatchNorm3d(), (2, 2, 3, 3)),
+    "InstanceNorm1d": (lambda: nn.InstanceNorm1d(4, affine=True), (4, 6)),
+    "InstanceNorm2d": (lambda: nn.InstanceNorm2d(4, track_running_stats=True), (4, 3, 3)),
+    "InstanceNorm3d": (lambda: nn.InstanceNorm3d(2), (2, 2, 3, 3)),
+    "LazyInstanceNorm1d": (lambda: nn.LazyInstanceNorm1d(), (4, 6)),
+    "LazyInstanceNorm2d": (lambda: nn.LazyInstanceNorm2d(affine=True), (4, 3, 3)),
+    "LazyInstanceNorm3d": (lambda: nn.LazyInstanceNorm3d(), (2, 2, 3, 3)),
+    "LayerNorm": (lambda: nn.LayerNorm((3, 3), elementwise_affine=False), (4, 3, 3)),
+    "GroupNorm": (lambda: nn.GroupNorm(2, 4, affine=False), (4, 3, 3)),
+    "Linear": (lambda: nn.Linear(6, 3, bias=False), (6,)),
+    "LazyLinear": (lambda: nn.LazyLinear(3), (6,)),
+    "Flatten": (lambda: nn.Flatten(), (2, 3, 3)),
+    "Dropout": (lambda: nn.Dropout(0.3), (2, 3)),
+    "Dropout2d": (lambda: nn.Dropout2d(0.3), (2, 3, 3)),
+    "Identity": (lambda: nn.Identity(), (2, 3)),
+    "Upsample": (lambda: nn.Upsample(size=(5, 7), mode="bilinear"), (2, 3, 3)),
+    "UpsamplingNearest2d": (lambda: nn.UpsamplingNearest2d(scale_factor=2), (2, 3, 3)),
+    "UpsamplingBilinear2d": (lambda: nn.UpsamplingBilinear2d(size=(5, 6)), (2, 3, 3)),
+    "PixelShuffle": (lambda: nn.PixelShuffle(2), (8, 3, 3)),
+    "PixelUnshuffle": (lambda: nn.PixelUnshuffle(2), (2, 4, 6)),
+    "ReLU": (lambda: nn.ReLU(inplace=True), (2, 3)),
+    "ReLU6": (lambda: nn.ReLU6(), (2, 3)),
+    "LeakyReLU": (lambda: nn.LeakyReLU(0.2), (2, 3)),
+    "ELU": (lambda: nn.ELU(0.5), (2, 3)),
+    "GELU": (lambda: nn.GELU("tanh"), (2, 3)),
+    "SiLU": (lambda: nn.SiLU(), (2, 3)),
+    "Hardswish": (lambda: nn.Hardswish(), (2, 3)),
+    "PReLU": (lambda: nn.PReLU(2), (2, 3)),
+    "Sigmoid": (lambda: nn.Sigmoid(), (2, 3)),
+    "Tanh": (lambda: nn.Tanh(), (2, 3)),
+    "Softmax": (lambda: nn.Softmax(dim=1), (5,)),
+}
+
+
+def test_every_registered_pytorch_spelling_has_a_printed_case() -> None:
+    from convcalc.layers import REGISTRY
+
+    spellings = {s for info in REGISTRY.values() for s in info.torch_names}
+    assert spellings == set(PRINTED), sorted(spellings ^ set(PRINTED))
+
+
+@pytest.mark.parametrize("spelling", sorted(PRINTED))
+def test_pytorch_213_prints_each_module_in_a_form_the_spec_reads(spelling: str) -> None:
+    from convcalc.spec import parse_spec
+
+    make, shape = PRINTED[spelling]
+    module = make().eval()
+    text = repr(module)  # before the forward pass: a Lazy module prints its uninitialised size as 0
+    assert text.startswith(spelling), text
+    with torch.no_grad():
+        out = tuple(module(torch.zeros(2, *shape)).shape[1:])  # the forward pass sizes the Lazy modules
+    layers = parse_spec("nn." + text)
+    assert len(layers) == 1, (text, layers)
+    assert layers[0].output_shape(shape) == out, text
+    counted = layers[0].param_count(shape)
+    assert (counted.trainable, counted.non_trainable) == (sum(p.numel() for p in module.parameters()),
+                                                          _buffers(module)), text
