@@ -199,3 +199,10 @@ def test_wrappers_read_their_layers_and_name_only() -> None:
     for text in ("Sequential([Dense(3)], trainable=False)", "Sequential([Dense(3)], foo=1)"):
         with pytest.raises(ConvCalcError, match="is not read; pass the layers"):
             parse_spec(text)
+
+
+def test_dense_with_two_positional_ints_shows_both_readings() -> None:
+    with pytest.raises(ConvCalcError, match=r"Dense\(784, 10\) is ambiguous.*units=784, bias=10.*in_features=784, "
+                                            r"out_features=10"):
+        Dense(784, 10)
+    assert Dense(10, False).bias is False and Dense(10, in_features=784).param_count((784,)).trainable == 7850

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from convcalc.errors import invalid
+from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers._base import Layer, Params, RFStep, Shape
 from convcalc.layers._checks import _check_declared, _is_int, _spatial
 from convcalc.layers._registry import register, unknown_convention
@@ -75,3 +75,22 @@ class Dense(Layer):
 
     def describe(self) -> str:
         return f"Dense({self.units}" + (")" if self.bias else ", bias=False)")
+
+
+def _guard_dense() -> None:
+    """``Dense(784, 10)`` reads two ways (Keras: 784 units, bias=10; PyTorch's Linear: 784 -> 10): refused."""
+    init = Dense.__init__
+
+    def __init__(self: Dense, *args: object, **kwargs: object) -> None:
+        if len(args) >= 2 and all(isinstance(a, int) and not isinstance(a, bool) for a in args[:2]):
+            raise ConvCalcError(f"Dense({args[0]!r}, {args[1]!r}) is ambiguous: in Keras's order it reads units="
+                                f"{args[0]!r}, bias={args[1]!r}; as PyTorch's Linear it reads in_features={args[0]!r}, "
+                                f"out_features={args[1]!r}. Write Dense({args[1]!r}, in_features={args[0]!r}) or "
+                                f"convcalc.torch.Linear({args[0]!r}, {args[1]!r})")
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    __init__.__doc__ = init.__doc__
+    Dense.__init__ = __init__  # type: ignore[method-assign]
+
+
+_guard_dense()
