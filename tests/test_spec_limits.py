@@ -72,3 +72,13 @@ def test_errors_show_a_window_of_a_long_spec(text: str) -> None:
         assert shown[caret] == text[column - 1]
     else:
         assert caret == column - 1
+
+
+@pytest.mark.parametrize("text", ["conv(8,3)\x00", "\r0", "conv(8,\x1b[2J3)", "conv(8,3)\x7f", "relu\u2028foo"])
+def test_control_characters_are_never_written_raw(text: str) -> None:
+    """A NUL, carriage return or terminal escape in a spec shows escaped in the error, the caret still under it."""
+    with pytest.raises(ConvCalcError) as caught:
+        parse_spec(text)
+    message = str(caught.value)
+    assert message.isprintable() or set(message) - set(message.replace("\n", "")) == {"\n"}
+    assert all(c.isprintable() for line in message.splitlines() for c in line), repr(message)

@@ -62,8 +62,22 @@ def _error(text: str, pos: int, message: str, what: str = "spec syntax error") -
         first = max(line_start, last - CONTEXT_CHARS)
     before = "..." if first > line_start else ""
     after = "..." if last < line_end else ""
-    source = before + text[first:last] + after
-    return ConvCalcError(f"{what} at {where}: {message}\n  {source}\n  {' ' * (len(before) + pos - first)}^")
+    source = before + _visible(text[first:last]) + after
+    caret = len(before) + len(_visible(text[first:pos]))
+    return ConvCalcError(f"{what} at {where}: {message}\n  {source}\n  {' ' * caret}^")
+
+
+def _visible(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped (``\\x00``, ``\\r``, ``\\x1b``; a tab
+    shows as a space): a hostile spec never writes a raw NUL, carriage return or terminal escape into an error.
+
+    >>> _visible("conv(8,3)\\x00\\r\\x1b[2J")
+    'conv(8,3)\\\\x00\\\\r\\\\x1b[2J'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else " " if c == "\t" else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
 
 def _tokenize(text: str) -> list[_Token]:
