@@ -48,3 +48,16 @@ def test_print_error_writes_one_short_line(capsys):
     print_error("bad: '" + "z" * 10_000 + "'")
     err = capsys.readouterr().err
     assert err.startswith("error: bad: 'zzz") and len(err) < 300 and "10,000 characters" in err
+
+
+def test_control_characters_and_newlines_in_a_value_are_escaped():
+    assert shorten_message("The file '/x/bad\nname.toml' is bad") == "The file '/x/bad\\nname.toml' is bad"
+    assert shorten_message("The file '/x/\x1b[2Jname' is bad") == "The file '/x/\\x1b[2Jname' is bad"
+    kept = "spec syntax error at column 3\n  conv(8\n     ^"  # convcalc's own context lines stay lines
+    assert shorten_message(kept) == kept
+
+
+def test_an_unsearchable_convcalc_data_entry_is_said_not_a_crash(run_cli, monkeypatch):
+    monkeypatch.setenv("CONVCALC_DATA", "d" * 100_000)
+    result = run_cli("train", "--data", "mnist", "--epochs", "1", "--limit", "64")
+    assert result.exit_code == 2 and "cannot be searched" in result.output and "internal error" not in result.output

@@ -82,13 +82,27 @@ def _cut(line: str) -> str:
     return line[:MAX_LINE - len(tail)] + tail
 
 
+def _visible(message: str) -> str:
+    """Control characters (a terminal escape, a newline inside a file name) as ``\\xNN`` escapes; the line
+    breaks convcalc's own messages use (a newline followed by indentation: a context line) are kept."""
+    import re
+
+    def escape(match: Any) -> str:
+        char = match.group(0)
+        return "\\n" if char == "\n" else f"\\x{ord(char):02x}"
+
+    text = re.sub(r"\n(?![ \t])", escape, message)  # a newline not starting an indented context line
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", escape, text)
+
+
 def shorten_message(message: str) -> str:
-    """``message`` with no line longer than :data:`MAX_LINE`.
+    """``message`` with no line longer than :data:`MAX_LINE` and no raw control character.
 
     Quoted values are abbreviated with their length; a context line with a caret line under it
-    (a spec error) is shown as a window around the caret, the caret still under its column.
+    (a spec error) is shown as a window around the caret, the caret still under its column;
+    control characters are escaped (:func:`_visible`).
     """
-    lines = message.split("\n")
+    lines = _visible(message).split("\n")
     out = [_cut(_shorten_quoted(lines[0]))]
     i = 1
     while i < len(lines):

@@ -221,8 +221,18 @@ def _roots(data_dir: str | os.PathLike[str] | None, looked: list[str]) -> list[t
         return [(Path(data_dir).expanduser(), "data_dir")]
     roots = []
     env = os.environ.get("CONVCALC_DATA", "")
-    roots += [(Path(part).expanduser(), "$CONVCALC_DATA") for part in env.split(os.pathsep) if part]
-    if not roots:
+    for part in (part for part in env.split(os.pathsep) if part):
+        try:
+            os.stat(Path(part).expanduser())
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # reported with every layout looked for in it
+        except (OSError, ValueError) as error:  # a name too long, a NUL, a loop, no permission: skipped, said
+            shown = part if len(part) <= 80 else f"{part[:60]}...({len(part):,} characters)"
+            looked.append(f"{shown!r} ($CONVCALC_DATA): cannot be searched "
+                          f"({getattr(error, 'strerror', None) or error})")
+            continue
+        roots.append((Path(part).expanduser(), "$CONVCALC_DATA"))
+    if not env:
         looked.append("$CONVCALC_DATA (not set)")
     keras_home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
     roots.append((keras_home / "datasets", "Keras cache"))
