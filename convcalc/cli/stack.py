@@ -92,8 +92,10 @@ def _load(spec: str, input_shape: Optional[str], layout: str) -> Any:
     if shape is None:
         if model.input_shape is None:
             raise ConvCalcError(f"The {model.kind} does not state its input shape: pass --in, e.g. --in 1x28x28.")
+        from convcalc.layers import channels_last
+
         own = model.input_shape
-        shape = (*own[1:], own[0]) if layout.strip().lower() in ("nhwc", "channels_last") and len(own) > 1 else own
+        shape = channels_last(own) if layout.strip().lower() in ("nhwc", "channels_last") else own
     return layers, shape, model
 
 
@@ -118,8 +120,9 @@ def _load_torch(target: str, input_shape: Optional[str], layout: str) -> Any:
     except AttributeError:
         raise ConvCalcError(f"--torch: {module_name!r} has no {factory_name!r}.") from None
     shape = parse_shape(input_shape)
-    first = (shape[-1], *shape[:-1]) if layout.strip().lower() in ("nhwc", "channels_last") and len(shape) > 1 \
-        else shape
+    from convcalc.layers import channels_first
+
+    first = channels_first(shape) if layout.strip().lower() in ("nhwc", "channels_last") else shape
     model = from_torch(factory(), first)
     return (model.graph() if model.branches else model.layers), shape, model
 
