@@ -206,3 +206,16 @@ def test_dense_with_two_positional_ints_shows_both_readings() -> None:
                                             r"out_features=10"):
         Dense(784, 10)
     assert Dense(10, False).bias is False and Dense(10, in_features=784).param_count((784,)).trainable == 7850
+
+
+def test_no_module_rotates_channels_itself() -> None:
+    """Issue 10: the channels-last/first rotation had five copies; channels_first/channels_last are the one rule."""
+    import re
+    from pathlib import Path
+
+    package = Path(convcalc.__file__).parent
+    pattern = re.compile(r"\(\s*(\w+(?:\.\w+)*)\[-1\],\s*\*\1\[:-1\]\s*\)|\(\s*\*(\w+(?:\.\w+)*)\[1:\],\s*\2\[0\]\s*\)")
+    copies = [f"{path.relative_to(package)}:{text.count(chr(10), 0, match.start()) + 1}"
+              for path in package.rglob("*.py") if path.name != "_base.py" or path.parent.name != "layers"
+              for text in [path.read_text()] for match in pattern.finditer(text)]
+    assert not copies, f"call convcalc.layers.channels_first/channels_last instead: {copies}"
