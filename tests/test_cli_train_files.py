@@ -316,3 +316,12 @@ def test_ctrl_c_on_a_full_disk_says_the_checkpoint_could_not_be_written(run_cli,
     out = result.output.replace("\n", "")
     assert "no checkpoint could be written" in out and "no space left on the device" in out
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("option,value", [("--labels", "16\x00"), ("--title", "a\x1b[2Jb")])
+def test_plot_refuses_control_characters_in_labels_and_title(run_cli, tmp_path, option, value):
+    hist = tmp_path / "h.json"
+    hist.write_text(json.dumps({"epochs": [{"loss": 1.0, "accuracy": 0.5}]}))
+    result = run_cli("plot", str(hist), "--out", str(tmp_path / "c.png"), option, value)
+    assert result.exit_code == 2 and option.strip("-") in result.output and "control characters" in result.output
+    assert "\x00" not in result.output and "\x1b" not in result.output

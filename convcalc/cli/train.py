@@ -376,6 +376,9 @@ def plot(
         raise invalid("labels", labels, f"labels of at most {MAX_LABEL} characters each")
     if title is not None and len(title) > MAX_LABEL:
         raise invalid("title", title, f"a title of at most {MAX_LABEL} characters")
+    for name, texts in (("labels", names), ("title", [title or ""])):
+        if any(ch < " " or "\x7f" <= ch <= "\x9f" for text in texts for ch in text):
+            raise invalid(name, labels if name == "labels" else title, "text without control characters")
     check_output(out, "--out", overwrite=overwrite)  # after the options, before any drawing
     clean_stale_temps(out)
     plot_histories(runs, out, labels=names, metrics=metrics, validation=not no_val, title=title)

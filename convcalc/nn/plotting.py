@@ -87,8 +87,12 @@ def plot_histories(histories: Sequence[History], path: str | os.PathLike[str], *
     from convcalc.nn.files import atomic_write
 
     kind = os.path.splitext(os.fspath(path))[1][1:].lower() or "png"
+    import warnings
+
     try:
-        atomic_write(path, lambda f: fig.savefig(f, format=kind, dpi=110), what="the plot")
+        with warnings.catch_warnings():  # a glyph the font lacks (an emoji in a label) is drawn as a box, silently
+            warnings.simplefilter("ignore", UserWarning)
+            atomic_write(path, lambda f: fig.savefig(f, format=kind, dpi=110), what="the plot")
     except (OSError, ValueError) as error:
         if isinstance(error, ConvCalcError) and str(error).startswith("Cannot write"):
             raise
