@@ -83,6 +83,9 @@ COMMANDS = {
     "train": "convcalc.cli.train",
     "evaluate": "convcalc.cli.train",
     "plot": "convcalc.cli.train",
+    "draw": "convcalc.cli.draw",
+    "serve": "convcalc.cli.draw",
+    "sweep": "convcalc.cli.sweep",
 }
 
 
