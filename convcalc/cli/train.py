@@ -8,25 +8,10 @@ from typing import Annotated, Any, List, Optional
 import typer
 
 from convcalc.cli._console import console, err_console, print_json
-
-try:  # Typer >= 0.26 vendors click
-    from typer._click.types import IntRange
-except ImportError:  # pragma: no cover - older Typer uses click itself
-    from click.types import IntRange
+from convcalc.cli._types import AsciiInt
 
 app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
 
-
-class AsciiInt(IntRange):
-    """An int option written with the ASCII digits 0-9 only, as every size in convcalc: Python's ``int()``
-    would also read Arabic-Indic or fullwidth digits (``--epochs ١٦`` would train 16 epochs)."""
-
-    name = "integer"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        if isinstance(value, str) and not value.strip().isascii():
-            self.fail(f"{value!r} is not an integer written with the digits 0-9.", param, ctx)
-        return super().convert(value, param, ctx)
 
 INTERRUPT_FILE = "convcalc-interrupted.npz"
 #: Longest legend entry or title `convcalc plot` draws (matplotlib's layout of a 10,000-character one takes minutes).
