@@ -165,6 +165,11 @@ def _check_parsed(q: dict[str, Any]) -> Verdict:
         raise ConvCalcError(f"question {q['id']!r}: {message}") from None
 
 
+def _shown(text: str) -> str:
+    """A name for a message: cut in the middle past 120 characters (repr, by the caller, escapes the rest)."""
+    return text if len(text) <= 120 else f"{text[:60]}...{text[-40:]}"
+
+
 #: Largest answer file read (bytes): 20,000 questions of a few lines each take about 1.5 MB.
 MAX_ANSWER_FILE_BYTES = 32 * 2**20
 
@@ -176,22 +181,23 @@ def load_questions(path: str | Path) -> list[dict[str, Any]]:
     tomllib = _tomllib()
     p = Path(path)
     label = "answer file"
+    named = f"answer file {_shown(str(p))!r}"
     text = text_of(read_file_bytes(p, max_bytes=MAX_ANSWER_FILE_BYTES, label=label), str(p), label)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConvCalcError(f"{p}: not valid TOML: {error}") from None
+        raise ConvCalcError(f"{named}: not valid TOML: {error}") from None
     except RecursionError:
-        raise ConvCalcError(f"{p}: not valid TOML: nested too deeply") from None
+        raise ConvCalcError(f"{named}: not valid TOML: nested too deeply") from None
     except ValueError:  # an int of more than 4,300 digits (Python's int-to-string limit), raised inside tomllib
-        raise ConvCalcError(f"{p}: a number in it has more than 4,300 digits; sizes and answers have at most "
+        raise ConvCalcError(f"{named}: a number in it has more than 4,300 digits; sizes and answers have at most "
                             "100 (MAX_DIGITS)") from None
     questions = data.get("question")
     if not isinstance(questions, list) or not questions:
-        raise ConvCalcError(f"{p}: no [[question]] tables found; see docs/checking.md for the format.")
+        raise ConvCalcError(f"{named}: no [[question]] tables found; see docs/checking.md for the format.")
     unknown = sorted(set(data) - {"question", "title"})
     if unknown:
-        raise ConvCalcError(f"{p}: unknown top-level key {unknown[0]!r}; put questions in [[question]] tables.")
+        raise ConvCalcError(f"{named}: unknown top-level key {unknown[0]!r}; put questions in [[question]] tables.")
     return questions
 
 
@@ -251,6 +257,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 
 _ASCII_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+#: ``542_230`` or ``542,230``: separators only between groups of three digits (``1_6`` is not 16).
+_GROUPED_INT = re.compile(r"[+-]?[0-9]{1,3}(?:([_,])[0-9]{3})(?:\1[0-9]{3})*", re.ASCII)
 #: Most values in one size or shape field (``1x2x...``); convolutions have at most 3 spatial axes.
 MAX_AXES = 8
 
@@ -260,7 +268,9 @@ def _int(value: Any, name: str, low: int | None = None) -> int:
     from convcalc.expression import MAX_DIGITS, check_int
 
     if isinstance(value, str):
-        text = value.strip().replace(",", "").replace("_", "")
+        text = value.strip()
+        if _GROUPED_INT.fullmatch(text):
+            text = text.replace(",", "").replace("_", "")
         if _ASCII_INT.fullmatch(text):
             if len(text.lstrip("+-")) > MAX_DIGITS:
                 raise ConvCalcError(f"The {name!r} parameter has {len(text.lstrip('+-')):,} digits, more than "

@@ -320,3 +320,23 @@ def test_details_are_capped_but_every_row_is_listed(run_cli, tmp_path, monkeypat
         in result.output
     data = json.loads(run_cli("check", str(path), "--json").output)
     assert len(data["questions"]) == n and all(q["working"] for q in data["questions"])
+
+
+def test_control_characters_from_an_answer_file_never_reach_the_terminal(run_cli, tmp_path):
+    path = tmp_path / "escape.toml"
+    path.write_text('[[question]]\nid = "\\u001b[2J\\u001b[31mq1"\nkind = "outsize"\nin = 5\nk = 3\nanswer = 4\n')
+    result = run_cli("check", str(path))
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\\x1b[2J\\x1b[31mq1" in result.output
+    odd = tmp_path / "bad\nname.toml"
+    odd.write_text("not toml [")
+    result = run_cli("check", str(odd))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1 and "bad\\nname.toml" in result.output
+
+
+@pytest.mark.parametrize("value, ok", [("16", True), ("1_6", False), ("1,6", False), ("1__6", False)])
+def test_separators_only_between_groups_of_three(run_cli, value, ok):
+    result = run_cli("check", "outsize", "--in", value, "--k", "2", "--s", "2", "--p", "1", "--d", "4", "--answer", "7")
+    assert result.exit_code == (0 if ok else 2), result.output
+    assert run_cli("check", "params", "--spec", "hw5", "--answer", "542_230").exit_code == 0
+    assert run_cli("check", "params", "--spec", "hw5", "--answer", "542,230").exit_code == 0

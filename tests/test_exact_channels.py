@@ -192,17 +192,17 @@ def test_transposed_errors(call, message):
 def test_work_is_estimated_before_computing():
     big = [[1] * 1000 for _ in range(1000)]
     kernel = [[1] * 7 for _ in range(7)]
-    with pytest.raises(ConvCalcError, match=r"about 48,413,764 multiply-adds, over the limit of 20,000,000.*"
-                                            r"--max-work 48413764 \(library: max_work=48_413_764\)"):
+    with pytest.raises(ConvCalcError, match=r"about 49,413,764 multiply-adds, over the limit of 20,000,000.*"
+                                            r"--max-work 49413764 \(library: max_work=49_413_764\)"):
         correlate(big, kernel)
     assert MAX_WORK == 20_000_000
-    assert correlate([[1, 2, 3]], [[1, 1]], max_work=4) == [[3, 5]]
-    with pytest.raises(ConvCalcError, match="over the limit of 3"):
-        correlate([[1, 2, 3, 4]], [[1, 1]], max_work=3)
+    assert correlate([[1, 2, 3]], [[1, 1]], max_work=7) == [[3, 5]]  # 2 cells x 2 taps + 3 input cells
+    with pytest.raises(ConvCalcError, match="over the limit of 9"):
+        correlate([[1, 2, 3, 4]], [[1, 1]], max_work=9)
     with pytest.raises(ConvCalcError, match="transposed convolution.*over the limit"):
         conv_transpose([[1] * 100] * 100, [[1] * 10] * 10, max_work=99_999)
-    with pytest.raises(ConvCalcError, match="correlation of a 3x3x3 input with 2 filters.*over the limit of 95"):
-        correlate_channels([[[1] * 3] * 3] * 3, [[[[1] * 2] * 2] * 3] * 2, max_work=95)  # 2*3*4*4 = 96
+    with pytest.raises(ConvCalcError, match="correlation of a 3x3x3 input with 2 filters.*over the limit of 122"):
+        correlate_channels([[[1] * 3] * 3] * 3, [[[[1] * 2] * 2] * 3] * 2, max_work=122)  # 2*3*4*4 + 3*9 = 123
     from convcalc.exact import max_pool
 
     with pytest.raises(ConvCalcError, match="max pooling.*over the limit"):
@@ -267,8 +267,8 @@ CLI_ERRORS = [
     (["correlate", "1 2 | 3 4", "1 | 1", "--bias", "1,2"], "one value per output map"),
     (["correlate", "1 2 | 3 4", "1 | 1", "--explain", "1,0,0"], "'explain' parameter must be a cell"),
     (["correlate", "1 2", "1", "--max-work", "-1"], "'max-work' parameter"),
-    (["correlate", "1 2 3", "1 1", "--max-work", "3"], "4 multiply-adds, over the limit of 3"),
-    (["correlate", "1 2 3", "1 1", "--max-work", "3"], "raise it with --max-work 4"),
+    (["correlate", "1 2 3", "1 1", "--max-work", "3"], "7 multiply-adds, over the limit of 3"),
+    (["correlate", "1 2 3", "1 1", "--max-work", "3"], "raise it with --max-work 7"),
 ]
 
 
@@ -302,7 +302,7 @@ def test_pool_window_of_padding_only_is_a_clear_error():
 
 
 def test_hopeless_work_does_not_offer_max_work(run_cli):
-    with pytest.raises(ConvCalcError, match=r"padded by 99999999999999999999 .*1.60e\+41 multiply-adds, far more "
+    with pytest.raises(ConvCalcError, match=r"padded by 99999999999999999999 .*2.00e\+41 multiply-adds, far more "
                                             r"than can ever finish"):
         correlate([[1, 0, -2], [2, 9, 5], [0, -3, 1]], [[1, 0], [0, 1]], padding=99_999_999_999_999_999_999)
     result = run_cli("check", "correlate", "--x", "1 0 -2; 2 9 5; 0 -3 1", "--f", "1 0; 0 1", "--answer", "1",
@@ -315,3 +315,22 @@ def test_cli_geometry_errors_name_the_matrices(run_cli, tmp_path):
     result = run_cli("correlate", str(tmp_path / "x.csv"), "1 0; 0 1")
     assert result.exit_code == 2
     assert "matrix X (1x1, from" in result.output and "x.csv) and kernel F (2x2): kernel 2 is larger" in result.output
+
+
+@pytest.mark.parametrize("args", [
+    ["correlate", "1 0 -2; 2 9 5; 0 -3 1", "1 0; 0 1", "--padding", "99999999999999999999", "--stride",
+     "99999999999999999999"],  # a 1x1 output, but the padded input would have 10^40 cells
+    ["correlate", "1 0; 2 3", "1 0; 0 1", "--transposed", "--stride", "99999999999999999999"],
+    ["correlate", "1 0; 2 3", "1 0; 0 1", "--padding", "3000", "--stride", "3000"],
+])
+def test_huge_padding_or_stride_is_refused_before_allocating(run_cli, args):
+    result = run_cli(*args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: exact ") and "multiply-adds" in result.output
+
+
+@pytest.mark.parametrize("value", ["١٦", "１６", "-1", "1e9", "x", "1" * 40])
+def test_max_work_is_ascii_digits(run_cli, value):
+    for args in (["correlate", "1 2", "1"], ["pool", "1 2", "--k", "1"]):
+        result = run_cli(*args, "--max-work", value)
+        assert result.exit_code == 2 and "'max-work' parameter" in result.output, (args, value, result.output)

@@ -232,6 +232,18 @@ def render_report(report: Report, working: bool = False) -> RenderableType:
     return Group(*parts)
 
 
+def printable(text: str) -> str:
+    r"""``text`` with control characters escaped (``\x1b``, ``\r``): an id from an answer file never reaches
+    the terminal raw (an escape sequence could clear it or colour the rest of the report).
+
+    >>> printable("q1\x1b[2J")
+    'q1\\x1b[2J'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 #: The most questions whose working the report writes out (each takes ~2 ms to lay out; --json has all).
 MAX_DETAILS = 1_000
 
@@ -248,7 +260,7 @@ def verdict_grid(report: Report) -> RenderableType:
     """
     from rich.text import Text
 
-    rows = [(v.id, v.label or v.kind, _short(v.given), _short(v.correct), "right" if v.ok else "WRONG")
+    rows = [(printable(v.id), v.label or v.kind, _short(v.given), _short(v.correct), "right" if v.ok else "WRONG")
             for v in report.verdicts]
     titles = [title for title, _ in _COLUMNS]
     widths = [max([len(titles[c])] + [len(row[c]) for row in rows]) for c in range(len(titles))]
@@ -278,7 +290,7 @@ def render_verdict(v: Verdict) -> RenderableType:
     from convcalc.cli._stack_render import Prose
     from convcalc.cli.correlate import matrix_table, render_cell_working
 
-    head = Text(f"{v.id} ({v.label or v.kind}): ", style="bold")
+    head = Text(f"{printable(v.id)} ({v.label or v.kind}): ", style="bold")
     head.append("right" if v.ok else "wrong", style="green" if v.ok else "bold red")
     body: list[Any] = []  # indented by one Padding: a Padding per line made long reports slow
     if not v.ok:

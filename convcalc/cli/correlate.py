@@ -74,7 +74,7 @@ def correlate(
     bias: Annotated[Optional[str], typer.Option(
         "--bias", metavar="B", show_default=False,
         help="Multi-channel: one bias per output map, e.g. --bias 1,0 (as the CS231n demo's b0, b1).")] = None,
-    max_work: Annotated[Optional[int], typer.Option(
+    max_work: Annotated[Optional[str], typer.Option(
         "--max-work", metavar="N", show_default=False,
         help="Refuse above N multiply-adds, estimated first (default 20,000,000, a few seconds; 0: no limit), "
              "e.g. --max-work 100000000.")] = None,
@@ -96,28 +96,25 @@ def correlate(
 
     check_one_stdin(x, f)
     _check_framework(framework)
-    if max_work is not None and max_work < 0:
-        from convcalc.errors import invalid
-
-        raise invalid("max-work", max_work, "an int >= 0 (0: no limit)")
+    work = max_work_option(max_work)
     xt, ft = parse_tensor(x, "X"), parse_tensor(f, "F")
     options: dict[str, Any] = {
         "mode": mode, "stride": _pair_option(stride, "stride"), "dilation": _pair_option(dilation, "dilation"),
         "padding": _padding_option(padding), "framework": framework,
     }
     if transposed:
-        _exact_more.transposed(xt, ft, options, output_padding, flip, bias, explain, max_work, as_json)
+        _exact_more.transposed(xt, ft, options, output_padding, flip, bias, explain, work, as_json)
         return
     from convcalc.errors import ConvCalcError
 
     if output_padding is not None:
         raise ConvCalcError("--output-padding applies to a transposed convolution; add --transposed")
     if bias is not None or _exact_more.depth(xt) > 2 or _exact_more.depth(ft) > 2:
-        _exact_more.channels(xt, ft, options, flip, bias, explain, max_work, as_json)
+        _exact_more.channels(xt, ft, options, flip, bias, explain, work, as_json)
         return
     xm, fm = xt, ft
     try:
-        y = (exact.convolve if flip else exact.correlate)(xm, fm, max_work=max_work, **options)
+        y = (exact.convolve if flip else exact.correlate)(xm, fm, max_work=work, **options)
     except ConvCalcError as error:  # a geometry error: say which matrix is which
         if str(error).startswith("exact "):  # the work estimate names the sizes itself
             raise
@@ -163,7 +160,7 @@ def pool(
         "--exclude-pad", help="With --avg: divide by the real cells only, not the padding "
                               "(PyTorch's count_include_pad=False).")] = False,
     explain: ExplainOpt = None,
-    max_work: Annotated[Optional[int], typer.Option(
+    max_work: Annotated[Optional[str], typer.Option(
         "--max-work", metavar="N", show_default=False,
         help="Refuse above N comparisons/additions, estimated first (default 20,000,000; 0: no limit), "
              "e.g. --max-work 100000000.")] = None,
@@ -188,9 +185,10 @@ def pool(
             from convcalc.errors import invalid
 
             raise invalid("dilation", dilation, "1 for average pooling (PyTorch AvgPool2d has no dilation)")
-        y = exact.avg_pool(xm, count_include_pad=not exclude_pad, max_work=max_work, **geometry)
+        y = exact.avg_pool(xm, count_include_pad=not exclude_pad, max_work=max_work_option(max_work), **geometry)
     else:
-        y = exact.max_pool(xm, dilation=_pair_option(dilation, "dilation"), max_work=max_work, **geometry)
+        y = exact.max_pool(xm, dilation=_pair_option(dilation, "dilation"), max_work=max_work_option(max_work),
+                           **geometry)
     cells = _cells(explain, len(y), len(y[0]))
     workings = [exact.explain_pool(xm, i, j, dilation=_pair_option(dilation, "dilation"), op=op,
                                    count_include_pad=not exclude_pad, **geometry) for i, j in cells]
@@ -225,6 +223,19 @@ def _dims(m: list[list[Any]], source: str) -> str:
 
 
 # --------------------------------------------------------------------------- option parsing (text only)
+def max_work_option(text: Optional[str]) -> Optional[int]:
+    """``--max-work``: ASCII digits only (``100000000`` or ``100_000_000``), at most 30 of them; 0 = no limit."""
+    import re
+
+    if text is None:
+        return None
+    body = text.strip().replace("_", "")
+    if not re.fullmatch(r"[0-9]{1,30}", body, re.ASCII):
+        from convcalc.errors import invalid
+
+        raise invalid("max-work", text, "an int >= 0 in ASCII digits (0: no limit), e.g. --max-work 100000000")
+    return int(body)
+
 def _pair_option(text: str, name: str) -> Any:
     from convcalc.parse import parse_sizes
 

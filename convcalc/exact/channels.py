@@ -15,7 +15,7 @@ from typing import Any
 
 from convcalc.errors import ConvCalcError
 from convcalc.exact.cell import CellWorking, explain
-from convcalc.exact.correlation import _correlate_padded, _padded, describe_padding
+from convcalc.exact.correlation import _correlate_padded, _padded, describe_padding, padded_cells
 from convcalc.exact.geometry import _conv_geometry
 from convcalc.exact.values import Matrix, Value, _term, as_matrix
 from convcalc.exact.work import check_work
@@ -143,7 +143,8 @@ def correlate_channels(x: object, f: object, mode: str = "valid", stride: object
         raise ConvCalcError(f"The input has {len(xs)} channel{'s' if len(xs) != 1 else ''} but each filter has "
                             f"{len(filters[0])}; a filter is C x kh x kw with the input's C.")
     g = _conv_geometry(xs[0], filters[0][0], mode, stride, dilation, padding, framework, flipped=False)
-    products = len(filters) * len(xs) * g.output[0] * g.output[1] * g.kernel[0] * g.kernel[1]
+    products = len(filters) * len(xs) * g.output[0] * g.output[1] * g.kernel[0] * g.kernel[1] + \
+        len(xs) * padded_cells(g)
     check_work(products, max_work, f"exact correlation of a {len(xs)}x{g.size[0]}x{g.size[1]} input"
                                    f"{describe_padding(g.padding)} with "
                                    f"{len(filters)} filter{'s' if len(filters) != 1 else ''} of "

@@ -140,9 +140,15 @@ def correlate(x: object, f: object, mode: str = "valid", stride: object = 1, dil
 
 
 def _check_work(g: Geometry, max_work: int | None, op: str) -> None:
-    check_work(g.output[0] * g.output[1] * g.kernel[0] * g.kernel[1], max_work,
+    check_work(g.output[0] * g.output[1] * g.kernel[0] * g.kernel[1] + padded_cells(g), max_work,
                f"exact {op} of a {g.size[0]}x{g.size[1]} input{describe_padding(g.padding)} with a "
                f"{g.kernel[0]}x{g.kernel[1]} kernel")
+
+
+def padded_cells(g: Geometry) -> int:
+    """Cells of the zero-padded input that is built before correlating (counted as work: 10^20 padding is not free)."""
+    (top, bottom), (left, right) = g.padding
+    return (g.size[0] + top + bottom) * (g.size[1] + left + right)
 
 
 def describe_padding(pads: tuple[tuple[int, int], tuple[int, int]]) -> str:

@@ -78,7 +78,8 @@ def conv_transpose(x: object, f: object, stride: object = 1, padding: object = 0
     output_padding : int or (int, int)
         Extra rows/columns on the bottom/right, smaller than max(stride, dilation). Defaults to 0.
     max_work : int, optional
-        Refuse above this many multiply-adds (input cells x kernel cells); default
+        Refuse above this many multiply-adds (input cells x kernel cells, plus the
+        output cells allocated); default
         :data:`convcalc.exact.work.MAX_WORK`, 0 for no limit.
 
     Examples
@@ -94,7 +95,7 @@ def conv_transpose(x: object, f: object, stride: object = 1, padding: object = 0
     """
     xm, fm = as_matrix(x, "x"), as_matrix(f, "f")
     g = _geometry(xm, fm, stride, padding, output_padding, dilation)
-    check_work(g.size[0] * g.size[1] * g.kernel[0] * g.kernel[1], max_work,
+    check_work(g.size[0] * g.size[1] * g.kernel[0] * g.kernel[1] + g.output[0] * g.output[1], max_work,
                f"exact transposed convolution of a {g.size[0]}x{g.size[1]} input with a "
                f"{g.kernel[0]}x{g.kernel[1]} kernel (stride {g.stride[0]},{g.stride[1]})")
     (oh, ow), (sh, sw), (dh, dw) = g.output, g.stride, g.dilation
