@@ -124,6 +124,8 @@ def test_the_example_sweep_files_reproduce_the_seed_studies() -> None:
     ("[train]\nepochz = 3\n[grid]\nlr = [0.1]\n", "Unknown option 'epochz'; did you mean 'epochs'"),
     ("[grid]\nlr = []\n", "is empty"),
     ("[train]\nlr = 0.1\n[grid]\nlr = [0.1, 1]\n", r"'lr' is set both in \[train\] and in \[grid\]"),
+    ("[grid]\nlr = " + "[" * 5000 + "1" + "]" * 5000 + "\n", "not valid TOML: nested too deeply"),
+    ("[grid]\nseed = [" + "1" * 5000 + "]\n", "a number in it has more than 4,300 digits"),
 ])
 def test_bad_sweep_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.toml"
@@ -150,6 +152,9 @@ def test_bad_sweep_files_name_the_problem(tmp_path: Path, text: str, message: st
     (["--grid", "lr=0.1,1", "--plot", "curves.txt"], "--plot 'curves.txt': the file name must end in one of .png"),
     (["--grid", "seed=" + ",".join(map(str, range(20000))), "--max-runs", "10"], "The grid has 20,000 runs"),
     (["--grid", "lr=0.1,1", "--max-memory", "lots"], "The 'max_memory' parameter must be a size such as 8G"),
+    (["--grid", "lr=0.1,1", "--csv", "a" * 300 + ".csv"], "the file name is longer than 255 bytes"),
+    (["--grid", "lr=0.1,1", "--plot", "c\x00.png"], "a file name cannot hold a NUL character"),
+    (["--grid", "lr=0.1,1", "--markdown", "no/such/t.md"], "--markdown 'no/such/t.md': the folder 'no/such' does not"),
     ([str(EXAMPLES / "hw5_sweep.toml"), "--lr", "0.05"],
      "--lr would not apply to the sweep file's variants that set 'lr' themselves (lr=1, lr=1e-5)"),
     ([str(EXAMPLES / "hw5_sweep.toml"), "--grid", "momentum=0,0.5"],

@@ -114,7 +114,8 @@ def _table(result: Any) -> Any:
         status = [_status_text(row.statuses)] if troubled else []
         table.add_row("*" if row.best else "", *cells, str(row.runs), *status,
                       f"[bold]{_fmt(row.mean)}[/bold]" if row.best else _fmt(row.mean), _fmt(row.std), spread,
-                      *([_fmt(row.negated_mean)] if negated else []), _fmt(row.train_loss), "/".join(map(str, epochs)) if epochs else "0", _fmt(seconds, 1))
+                      *([_fmt(row.negated_mean)] if negated else []), _fmt(row.train_loss),
+                      "/".join(map(str, epochs)) if epochs else "0", _fmt(seconds, 1))
     return table, rows
 
 
@@ -122,15 +123,25 @@ def _check_output(option: str, path: str, suffixes: Optional[tuple] = None) -> N
     """An output file's folder must exist now (not after hours of training), and its suffix be known."""
     from pathlib import Path
 
-    from convcalc.errors import ConvCalcError
+    from convcalc.errors import ConvCalcError, shown
 
+    named = f"{option} {shown(str(path))}"
+    if "\x00" in str(path):
+        raise ConvCalcError(f"{named}: a file name cannot hold a NUL character.")
     target = Path(path)
-    if not str(path).strip() or target.is_dir():
-        raise ConvCalcError(f"{option} {path!r} is a folder or empty; give a file name.")
-    if not target.parent.is_dir():
-        raise ConvCalcError(f"{option} {path!r}: the folder '{target.parent}' does not exist.")
+    if len(target.name.encode("utf-8", "surrogateescape")) > 255:
+        raise ConvCalcError(f"{named}: the file name is longer than 255 bytes.")
+    try:
+        folder = target.is_dir() or not str(path).strip()
+        parent = target.parent.is_dir()
+    except OSError as error:  # a folder name too long, a loop of links
+        raise ConvCalcError(f"{named}: {error.strerror or error}.") from None
+    if folder:
+        raise ConvCalcError(f"{named} is a folder or empty; give a file name.")
+    if not parent:
+        raise ConvCalcError(f"{named}: the folder {shown(str(target.parent))} does not exist.")
     if suffixes is not None and target.suffix.lower() not in suffixes:
-        raise ConvCalcError(f"{option} {path!r}: the file name must end in one of {', '.join(suffixes)}.")
+        raise ConvCalcError(f"{named}: the file name must end in one of {', '.join(suffixes)}.")
 
 
 def _spec_from(file: Optional[str], grid: List[str], base: dict) -> Any:

@@ -28,7 +28,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, shown
 from convcalc.sweep.runner import execute, init_worker
 
 __all__ = ["Serial", "ProcessPool", "DaskBackend", "make_backend", "MAX_ATTEMPTS", "DASK_HINT"]
@@ -36,7 +36,8 @@ __all__ = ["Serial", "ProcessPool", "DaskBackend", "make_backend", "MAX_ATTEMPTS
 #: How many times a run is sent to a new worker pool after its worker died.
 MAX_ATTEMPTS = 3
 #: What to do when Dask is missing.
-DASK_HINT = "Running on Dask needs the optional extra: pip install 'convcalc[dask]' (or pip install 'dask[distributed]')."
+DASK_HINT = ("Running on Dask needs the optional extra: pip install 'convcalc[dask]' "
+             "(or pip install 'dask[distributed]').")
 
 Done = Callable[[dict[str, Any]], None]
 Tick = Callable[[int], None]
@@ -131,8 +132,9 @@ class DaskBackend:
             try:
                 self.client = distributed.Client(address, timeout="10s")
             except (OSError, TimeoutError, ValueError, TypeError) as error:
-                raise ConvCalcError(f"Cannot reach the Dask scheduler at {address!r}: {' '.join(str(error).split())} "
-                                    "(start one with: dask scheduler; then dask worker ADDRESS --nthreads 1).") from None
+                reason = " ".join(str(error).split())
+                raise ConvCalcError(f"Cannot reach the Dask scheduler at {shown(address)}: {reason} (start one with: "
+                                    "dask scheduler; then dask worker ADDRESS --nthreads 1).") from None
         self.address = address
         threads = self.threads()
         self.slots = max(threads, 1)
@@ -193,7 +195,7 @@ def _reachable(address: str) -> None:
         socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
     except (OSError, ValueError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise ConvCalcError(f"Cannot reach the Dask scheduler at {address!r}: {reason} (start one with: "
+        raise ConvCalcError(f"Cannot reach the Dask scheduler at {shown(address)}: {reason} (start one with: "
                             "dask scheduler; then dask worker ADDRESS --nthreads 1).") from None
 
 

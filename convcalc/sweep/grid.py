@@ -53,7 +53,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from convcalc.errors import ConvCalcError, invalid
+from convcalc.errors import ConvCalcError, invalid, shown
 
 __all__ = ["SweepSpec", "Run", "parse_grid", "parse_value", "load_sweep_file", "field_types", "check_name",
            "show_value", "DEFAULT_MAX_RUNS"]
@@ -309,7 +309,8 @@ class SweepSpec:
                                 "or a sweep file with a [grid] table or [[variants]].")
         n = self.count()
         if n > max_runs:
-            sizes = " x ".join(str(len(v)) for v in ([self.variants] if self.variants else []) + list(self.grid.values()))
+            counts = ([len(self.variants)] if self.variants else []) + [len(v) for v in self.grid.values()]
+            sizes = " x ".join(map(str, counts))
             raise ConvCalcError(f"The grid has {n:,} runs ({sizes}), more than --max-runs {max_runs:,}; "
                                 f"make it smaller or raise --max-runs.")
         return n
@@ -337,6 +338,8 @@ class SweepSpec:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if "\x00" in str(path):
+        raise ConvCalcError(f"The sweep file name {shown(str(path))} has a NUL character.")
     try:
         import tomllib
     except ModuleNotFoundError:  # pragma: no cover - Python 3.10
@@ -345,11 +348,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with open(path, "rb") as f:
             return tomllib.load(f)
     except OSError as error:
-        raise ConvCalcError(f"Cannot read the sweep file '{path}': {error.strerror or error}.") from None
+        raise ConvCalcError(f"Cannot read the sweep file {shown(str(path))}: {error.strerror or error}.") from None
     except tomllib.TOMLDecodeError as error:
-        raise ConvCalcError(f"The sweep file '{path}' is not valid TOML: {error}.") from None
+        raise ConvCalcError(f"The sweep file {shown(str(path))} is not valid TOML: {error}.") from None
+    except RecursionError:
+        raise ConvCalcError(f"The sweep file {shown(str(path))} is not valid TOML: nested too deeply.") from None
+    except ValueError:  # an int of more than 4,300 digits (Python's int-to-string limit), raised inside tomllib
+        raise ConvCalcError(f"The sweep file {shown(str(path))}: a number in it has more than 4,300 digits.") from None
     except UnicodeDecodeError:
-        raise ConvCalcError(f"The sweep file '{path}' is not UTF-8 text.") from None
+        raise ConvCalcError(f"The sweep file {shown(str(path))} is not UTF-8 text.") from None
 
 
 def load_sweep_file(path: str | Path) -> SweepSpec:
@@ -358,24 +365,25 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
     data = _read_toml(path)
     unknown = set(data) - {"train", "grid", "variants"}
     if unknown:
-        raise ConvCalcError(f"The sweep file '{path}' has unknown table(s) {', '.join(sorted(map(repr, unknown)))}; "
+        tables = ", ".join(sorted(shown(name) for name in unknown))
+        raise ConvCalcError(f"The sweep file {shown(str(path))} has unknown table(s) {tables}; "
                             "it may have [train], [grid] and [[variants]].")
     base, grid, variants = data.get("train", {}), data.get("grid", {}), data.get("variants", [])
     if not isinstance(base, dict):
-        raise ConvCalcError(f"In '{path}', [train] must be a table of options (name = value).")
+        raise ConvCalcError(f"In {shown(str(path))}, [train] must be a table of options (name = value).")
     if not isinstance(grid, dict):
-        raise ConvCalcError(f"In '{path}', [grid] must be a table of lists (name = [v1, v2]).")
+        raise ConvCalcError(f"In {shown(str(path))}, [grid] must be a table of lists (name = [v1, v2]).")
     for name, values in grid.items():
         if not isinstance(values, list):
-            raise ConvCalcError(f"In '{path}', grid {name!r} must be a list of values, e.g. {name} = [1, 2]; "
-                                f"got {values!r}.")
+            raise ConvCalcError(f"In {shown(str(path))}, grid {shown(name)} must be a list of values, "
+                                f"e.g. lr = [0.01, 0.1]; got {shown(values)}.")
     both = sorted(set(base) & set(grid)) if isinstance(base, dict) and isinstance(grid, dict) else []
     if both:
-        raise ConvCalcError(f"In '{path}', {', '.join(map(repr, both))} is set both in [train] and in [grid]; "
-                            "set it in one place.")
+        raise ConvCalcError(f"In {shown(str(path))}, {', '.join(map(shown, both))} is set both in [train] and in "
+                            "[grid]; set it in one place.")
     if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
-        raise ConvCalcError(f"In '{path}', variants must be an array of tables ([[variants]]).")
+        raise ConvCalcError(f"In {shown(str(path))}, variants must be an array of tables ([[variants]]).")
     try:
         return SweepSpec(base=dict(base), grid={k: list(v) for k, v in grid.items()}, variants=list(variants))
     except ConvCalcError as error:
-        raise ConvCalcError(f"In '{path}': {error}") from None
+        raise ConvCalcError(f"In {shown(str(path))}: {error}") from None

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from convcalc.errors import ConvCalcError, invalid
+from convcalc.errors import ConvCalcError, invalid, shown
 from convcalc.sweep.backends import DASK_HINT, make_backend
 from convcalc.sweep.grid import DEFAULT_MAX_RUNS, Run, SweepSpec
 from convcalc.sweep.store import DONE, SweepStore, default_directory
@@ -201,7 +201,8 @@ def run_sweep(spec: SweepSpec, *, directory: str | os.PathLike[str] | None = Non
             try:
                 saved = store.save(record)
             except OSError as error:  # a full disk, a folder removed under the sweep
-                raise ConvCalcError(f"Cannot write the result of run {record.get('id')} into '{store.directory}': "
+                where = shown(str(store.directory))
+                raise ConvCalcError(f"Cannot write the result of run {record.get('id')} into {where}: "
                                     f"{error.strerror or error}; the runs saved so far are kept (--resume).") from None
             records[saved["id"]] = saved
             state.done += 1

@@ -202,8 +202,8 @@ def markdown_table(rows: list[ConfigRow]) -> str:
     negated = any(row.negated for row in rows)
     lines = [f"| {head} | runs | status | test acc | ± std | min-max |{' negated test acc |' if negated else ''}"
              " train loss | epochs |",
-             "| " + " | ".join(["---"] * len(names)) + f" | ---: | --- | ---: | ---: | ---: |{' ---: |' if negated else ''}"
-             " ---: | ---: |"]
+             "| " + " | ".join(["---"] * len(names)) + " | ---: | --- | ---: | ---: | ---: |"
+             + (" ---: |" if negated else "") + " ---: | ---: |"]
     for row in rows:
         cells = [show_value(row.values.get(n, "")) for n in names] if row.values else [row.label]
         status = ", ".join(f"{n} {s}" for s, n in sorted(row.statuses.items(), key=lambda i: i[0] != "finished"))

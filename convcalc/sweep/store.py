@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from convcalc.errors import ConvCalcError
+from convcalc.errors import ConvCalcError, shown
 from convcalc.sweep.grid import Run, SweepSpec
 
 __all__ = ["SweepStore", "write_atomic", "default_directory", "DONE", "EPOCH_COLUMNS"]
@@ -90,6 +90,8 @@ class SweepStore:
     """The files of one sweep directory."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
+        if "\x00" in str(directory):
+            raise ConvCalcError(f"The sweep directory name {shown(str(directory))} has a NUL character.")
         self.directory = Path(directory)
 
     def run_dir(self, run_id: str) -> Path:
@@ -118,13 +120,20 @@ class SweepStore:
 
     def check_reuse(self, *, resume: bool, overwrite: bool) -> dict[str, dict[str, Any]]:
         """The results already in the directory; a ConvCalcError if there are some and neither flag is given."""
+        try:
+            os.stat(self.directory)
+        except FileNotFoundError:
+            return {}
+        except OSError as error:  # a name too long, a folder that cannot be entered
+            raise ConvCalcError(f"Cannot use the sweep directory {shown(str(self.directory))}: "
+                                f"{error.strerror or error}.") from None
         if self.directory.exists() and not self.directory.is_dir():
-            raise ConvCalcError(f"The sweep directory '{self.directory}' exists and is not a folder; "
+            raise ConvCalcError(f"The sweep directory {shown(str(self.directory))} exists and is not a folder; "
                                 "choose another --dir.")
         previous = self.existing()
         if previous and not resume and not overwrite:
-            raise ConvCalcError(f"The sweep directory '{self.directory}' already holds {len(previous)} run result(s); "
-                                "continue it with --resume, or start again with --overwrite.")
+            raise ConvCalcError(f"The sweep directory {shown(str(self.directory))} already holds {len(previous)} run "
+                                "result(s); continue it with --resume, or start again with --overwrite.")
         return previous
 
     def prepare(self, spec: SweepSpec, runs: list[Run], *, resume: bool, overwrite: bool) -> dict[str, dict]:
@@ -137,7 +146,7 @@ class SweepStore:
         try:
             (self.directory / "runs").mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise ConvCalcError(f"Cannot create the sweep directory '{self.directory}': "
+            raise ConvCalcError(f"Cannot create the sweep directory {shown(str(self.directory))}: "
                                 f"{error.strerror or error}.") from None
         manifest = {"train": spec.base, "grid": spec.grid, "variants": spec.variants,
                     "runs": [{"id": r.id, "label": r.label, "values": r.values} for r in runs]}
@@ -152,7 +161,7 @@ class SweepStore:
         return {k: v for k, v in previous.items() if k in wanted and v.get("status") in DONE}
 
     def save(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Write one run's result (and its model, when the record carries the bytes); returns the record without them."""
+        """Write one run's result (and its model, when the record carries its bytes); returns it without the bytes."""
         record = dict(record)
         model = record.pop("model_bytes", None)
         folder = self.run_dir(record["id"])
