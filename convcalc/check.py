@@ -335,6 +335,9 @@ def _padding(value: Any, base: Any = None) -> Any:
 
         pad = parse_padding(value)
         if isinstance(pad, str) and pad not in PADDING_MODES:
+            from convcalc.padding import padding_value
+
+            padding_value(pad)  # raises the one message: the modes and the nearest one ('vaild': 'valid'?)
             raise invalid("padding", value, f"one of {', '.join(PADDING_MODES)}, an int >= 0, or lo:hi pairs")
         if not isinstance(pad, str) and any(not isinstance(v, int) for v in _flat(pad)):
             raise invalid("padding", value, "ints (no symbols) in an answer file")

@@ -203,6 +203,7 @@ MALFORMED = [
     ({"kind": "outsize", "in": "16q", "k": 3, "answer": 1}, r"field 'in': The 'size' parameter"),
     ({"kind": "outsize", "in": 16, "k": 3, "s": -1, "answer": 1}, r"field 's': The 'stride' parameter"),
     ({"kind": "outsize", "in": 16, "k": 3, "p": "wide", "answer": 1}, r"field 'p': The 'padding' parameter"),
+    ({"kind": "outsize", "in": 16, "k": 3, "p": "vaild", "answer": 1}, r"field 'p': .*Did you mean 'valid'\?"),
     ({"kind": "outsize", "in": 16, "k": 3, "d": 0, "answer": 1}, r"field 'd': The 'dilation' parameter"),
     ({"kind": "outsize", "in": 16, "k": 3, "framework": "jax", "answer": 1}, r"field 'framework'"),
     ({"kind": "outsize", "in": 16, "k": 3, "answer": "seven"}, r"field 'answer': The 'answer' parameter"),
