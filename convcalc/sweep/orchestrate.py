@@ -220,7 +220,8 @@ def run_sweep(spec: SweepSpec, *, directory: str | os.PathLike[str] | None = Non
         for run in todo:
             store.run_dir(run.id).mkdir(parents=True, exist_ok=True)
             checkpoint = str(store.model_path(run.id)) if scheduler is None and checkpoints else None
-            payloads.append({"id": run.id, "config": run.config, "checkpoint": checkpoint, "max_memory": max_memory})
+            payloads.append({"id": run.id, "config": run.config, "checkpoint": checkpoint, "keep_model": checkpoints,
+                             "max_memory": max_memory})
         try:
             if payloads and backend is not None:
                 backend.run(payloads, on_done, on_tick)

@@ -97,7 +97,8 @@ def execute(payload: dict[str, Any]) -> dict[str, Any]:
         ``id``; ``config`` (TrainConfig fields); ``checkpoint``: the path of the run's model
         file (written after every epoch, the finished model at the end), or None to write it
         to a temporary file and return its bytes as ``model_bytes`` (a worker on another
-        machine cannot write into the sweep directory); ``max_memory``, as ``convcalc train
+        machine cannot write into the sweep directory); ``keep_model`` (default True): False trains
+        without any model file (no checkpoint, nothing to resume from); ``max_memory``, as ``convcalc train
         --max-memory`` (None: the memory available when the run starts, which the runs already
         going have taken their share of).
 
@@ -114,9 +115,10 @@ def execute(payload: dict[str, Any]) -> dict[str, Any]:
     record: dict[str, Any] = {"id": payload["id"], "config": config_dict, "status": "failed", "test_accuracy": None,
                               "epochs": [], "test_loss": None, "error": None, "last_good_epoch": None,
                               "resumed": False, "host": socket.gethostname(), "pid": os.getpid()}
-    own_file = payload.get("checkpoint") is None
+    keep = payload.get("keep_model", True)
+    own_file = keep and payload.get("checkpoint") is None
     tmpdir = tempfile.mkdtemp(prefix="convcalc-run-") if own_file else None
-    checkpoint = os.path.join(tmpdir, "model.npz") if tmpdir else payload["checkpoint"]
+    checkpoint = os.path.join(tmpdir, "model.npz") if tmpdir else payload.get("checkpoint") if keep else None
     try:
         from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -135,7 +137,8 @@ def execute(payload: dict[str, Any]) -> dict[str, Any]:
             record["config"] = session.TrainConfig(**config_dict).to_dict()
             with threadpool_limits(limits=1, user_api="blas"):
                 result, record["resumed"] = _train(config_dict, checkpoint, recorder, payload.get("max_memory"))
-            result.model.save(checkpoint, extra=result.model.extra)  # the finished model, no resume point
+            if checkpoint is not None:
+                result.model.save(checkpoint, extra=result.model.extra)  # the finished model, no resume point
             out = result.to_dict()
             record.update(status="finished", test_accuracy=out["test_accuracy"], epochs=out["epochs"],
                           test_loss=out["test_loss"], last_good_epoch=len(out["epochs"]),
@@ -152,7 +155,7 @@ def execute(payload: dict[str, Any]) -> dict[str, Any]:
         except Exception as error:  # a failed run is recorded, never lost, and the sweep goes on
             record.update(status="failed", epochs=list(recorder.epochs), last_good_epoch=len(recorder.epochs),
                           error=_one_line(error))
-        if own_file and os.path.exists(checkpoint):
+        if own_file and checkpoint is not None and os.path.exists(checkpoint):
             with open(checkpoint, "rb") as f:
                 record["model_bytes"] = f.read()
     except Exception as error:  # pragma: no cover - the installation itself is broken
