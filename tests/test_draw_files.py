@@ -292,6 +292,10 @@ def test_cli_unwritable_outputs_are_one_line(run_cli, tmp_path: Path) -> None:
     for target, words in ((tmp_path / "missing" / "x.svg", "does not exist"), (tmp_path / "d.svg", "is a folder")):
         result = run_cli("draw", "--in", "5", "--k", "3", "-o", str(target))
         assert result.exit_code == 2 and words in result.output, result.output
+    result = run_cli("draw", "--in", "5", "--k", "3", "-o", str(tmp_path / "d\x00.svg"))
+    assert result.exit_code == 2 and "NUL" in result.output, result.output
+    result = run_cli("draw", "--in", "5", "--k", "3", "-o", str(tmp_path / ("x" * 300 + ".svg")))
+    assert result.exit_code == 2 and "Cannot write the picture" in result.output, result.output
     existing = tmp_path / "old.svg"
     existing.write_text("old")
     assert run_cli("draw", "--in", "5", "--k", "3", "-o", str(existing)).exit_code == 0

@@ -76,6 +76,8 @@ def save(scene: Scene, path: str | os.PathLike) -> str:
     suffix = os.path.splitext(text)[1].lower()
     if suffix not in FORMATS:
         raise invalid("output file", text, "a name ending in .svg, .png or .gif")
+    if "\x00" in text:
+        raise invalid("output file", text, "a file name without a NUL character")
     folder = os.path.dirname(os.path.abspath(text))
     if not os.path.isdir(folder):
         raise ConvCalcError(f"Cannot write the picture {text!r}: the folder {folder!r} does not exist.")
@@ -100,8 +102,9 @@ def save(scene: Scene, path: str | os.PathLike) -> str:
 
             render_gif(scene, temp)
         os.replace(temp, text)
-    except OSError as error:
-        raise ConvCalcError(f"Cannot write the picture {text!r}: {(error.strerror or str(error)).lower()}.") from None
+    except (OSError, ValueError) as error:  # ValueError: a name the system refuses (e.g. too long for it)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise ConvCalcError(f"Cannot write the picture {text!r}: {reason.lower()}.") from None
     finally:
         if os.path.exists(temp):
             os.remove(temp)
