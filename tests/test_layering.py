@@ -98,6 +98,7 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "_geometry": set(),
         "_runtime": set(),
         "gradcheck": set(),
+        "merge": set(),
         "_im2col": {"_geometry"},
         "_shifted": {"_blas", "_geometry", "_runtime"},
         "_batch_inner": {"_blas", "_geometry", "_im2col", "_runtime"},

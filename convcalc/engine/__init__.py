@@ -34,6 +34,14 @@ from convcalc.engine.conv_pool import (
 from convcalc.engine._blas import axpy
 from convcalc.engine._runtime import release_workspaces, tune_malloc
 from convcalc.engine.gradcheck import numerical_gradient, rel_error
+from convcalc.engine.merge import (
+    add_backward,
+    add_forward,
+    concat_backward,
+    concat_forward,
+    multiply_backward,
+    multiply_forward,
+)
 from convcalc.engine.pool import (
     PoolCache,
     avg_pool1d_backward,
@@ -86,4 +94,10 @@ __all__ = [
     "tune_malloc",
     "axpy",
     "release_workspaces",
+    "add_forward",
+    "add_backward",
+    "multiply_forward",
+    "multiply_backward",
+    "concat_forward",
+    "concat_backward",
 ]
