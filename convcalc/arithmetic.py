@@ -17,10 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Union, overload
 
-from convcalc._typing import IntOrTuple, Size
 from convcalc.lengths import (
     FRAMEWORKS,
-    Pair,
     adjoint_padding,
     ceil_window_dropped,
     conv_length,
@@ -262,9 +260,21 @@ def transposed_output_size(size: Any, kernel: Any = UNSET, stride: Any = UNSET, 
                             output_padding=output_padding).result()
 
 
-def same_padding(size: IntOrTuple, kernel: IntOrTuple = UNSET, stride: IntOrTuple = UNSET,
-                 dilation: IntOrTuple = UNSET, *, framework: str = "torch", kernel_size: IntOrTuple = UNSET,
-                 strides: IntOrTuple = UNSET, dilation_rate: IntOrTuple = UNSET) -> Pair | tuple[Pair, ...]:
+@overload
+def same_padding(size: int, kernel: int = ..., stride: int = ..., dilation: int = ..., *, framework: str = ...,
+                 kernel_size: int = ..., strides: int = ..., dilation_rate: int = ...) -> tuple[int, int]: ...
+@overload
+def same_padding(size: Ints, kernel: IntOrInts = ..., stride: IntOrInts = ..., dilation: IntOrInts = ..., *,
+                 framework: str = ..., kernel_size: IntOrInts = ..., strides: IntOrInts = ...,
+                 dilation_rate: IntOrInts = ...) -> tuple[tuple[int, int], ...]: ...
+@overload
+def same_padding(size: Any, kernel: Any = ..., stride: Any = ..., dilation: Any = ..., *, framework: str = ...,
+                 kernel_size: Any = ..., strides: Any = ..., dilation_rate: Any = ...) -> Any: ...
+
+
+def same_padding(size: Any, kernel: Any = UNSET, stride: Any = UNSET, dilation: Any = UNSET, *,
+                 framework: str = "torch", kernel_size: Any = UNSET, strides: Any = UNSET,
+                 dilation_rate: Any = UNSET) -> Any:
     """The ``(lo, hi)`` padding of 'same', per axis.
 
     PyTorch (stride 1 only): ``total = d*(k - 1)``, odd pixel on the right.
@@ -287,8 +297,17 @@ def same_padding(size: IntOrTuple, kernel: IntOrTuple = UNSET, stride: IntOrTupl
     return tuple(pairs) if axes.as_seq else pairs[0]
 
 
-def full_padding(kernel: IntOrTuple = UNSET, dilation: IntOrTuple = UNSET, *, kernel_size: IntOrTuple = UNSET,
-                 dilation_rate: IntOrTuple = UNSET) -> Size | tuple[Size, ...]:
+@overload
+def full_padding(kernel: int = ..., dilation: int = ..., *, kernel_size: int = ..., dilation_rate: int = ...) -> int: ...
+@overload
+def full_padding(kernel: Ints, dilation: IntOrInts = ..., *, kernel_size: IntOrInts = ...,
+                 dilation_rate: IntOrInts = ...) -> tuple[int, ...]: ...
+@overload
+def full_padding(kernel: Any = ..., dilation: Any = ..., *, kernel_size: Any = ..., dilation_rate: Any = ...) -> Any: ...
+
+
+def full_padding(kernel: Any = UNSET, dilation: Any = UNSET, *, kernel_size: Any = UNSET,
+                 dilation_rate: Any = UNSET) -> Any:
     """Padding per side of a 'full' convolution: ``d*(k - 1)`` (Dumoulin & Visin rel. 4).
 
     Examples

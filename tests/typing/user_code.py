@@ -40,6 +40,13 @@ assert pooled == (14, 8)
 per_axis_kernel = conv_output_size(28, (3, 5))
 assert_type(per_axis_kernel, tuple[int, ...])
 
+lo, hi = convcalc.same_padding(28, 4)  # PyTorch: the odd pixel after
+assert_type(convcalc.same_padding(28, 4), tuple[int, int])
+assert_type(convcalc.same_padding((224, 224), kernel_size=7, strides=2, framework="keras"), tuple[tuple[int, int], ...])
+assert_type(convcalc.full_padding(3, dilation=2), int)
+pad_total: int = lo + hi + convcalc.full_padding(kernel_size=3)
+assert (lo, hi, pad_total) == (1, 2, 5)
+
 symbolic = conv_output_size("n", 3, padding=1)
 assert str(symbolic) == "n"
 assert str(transposed_output_size("n", 4, stride=2, padding=1)) == "2*n"
