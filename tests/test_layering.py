@@ -39,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     "diagnose": ARITHMETIC | {"inverse", "working", "exact", "layers", "receptive", "stack", "presets", "spec"},
     "engine": ARITHMETIC | {"engine"},
     "data": CORE | {"data"},
-    "nn": ARITHMETIC | {"engine", "layers", "receptive", "stack", "presets", "spec", "data", "nn"},
+    "nn": ARITHMETIC | {"engine", "layers", "receptive", "graph", "stack", "presets", "spec", "data", "nn"},
     "sweep": ARITHMETIC | {"nn", "engine", "spec", "sweep"},
     "importers": CORE | {"layers", "spec", "graph", "importers"},
     "torch": ARITHMETIC | {"layers", "spec"},  # PyTorch's positional order for the layer specs (no PyTorch)
@@ -121,7 +121,9 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "activations": {"module"},
         "losses": {"activations"},
         "layers": {"init", "module"},
-        "build": {"activations", "layers", "module"},
+        "merges": {"module"},
+        "nodes": {"merges", "module"},
+        "build": {"activations", "layers", "merges", "module"},
         "fusion": {"activations", "layers", "module"},
         "serialize": {"files"},
         "checkpoint": {"regularizers", "serialize"},
@@ -130,7 +132,7 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "interrupts": {"callbacks"},
         "training": {"callbacks", "interrupts", "perf", "serialize"},
         "model": {"activations", "build", "callbacks", "checkpoint", "fusion", "init", "layers", "losses", "module",
-                  "optim", "regularizers", "serialize", "training"},
+                  "nodes", "optim", "regularizers", "serialize", "training"},
         "session": {"budget", "callbacks", "losses", "model", "regularizers", "serialize", "training"},
     },
     "diagnose": {

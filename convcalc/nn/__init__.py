@@ -27,14 +27,14 @@ from convcalc.nn.layers import AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Fla
     ZeroPad2d
 from convcalc.nn.losses import (LOSSES, BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanAbsoluteError,
                                 MeanSquaredError, SparseCategoricalCrossentropy, get_loss)
-from convcalc.nn.model import Sequential
+from convcalc.nn.model import Model, Sequential
 from convcalc.nn.module import Module
 from convcalc.nn.optim import OPTIMIZERS, SGD, Adam, Optimizer, get_optimizer
 from convcalc.nn.regularizers import L1, L1L2, L2, Regularizer, get_regularizer
 from convcalc.nn.training import TrainingDiverged, TrainingInterrupted
 
 __all__ = [
-    "Sequential", "Module", "build_module",
+    "Sequential", "Model", "Module", "build_module",
     "Dense", "Conv2d", "MaxPool2d", "AvgPool2d", "GlobalPool2d", "Flatten", "Dropout", "ZeroPad2d", "BatchNorm",
     "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax",
     "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax",

@@ -167,16 +167,15 @@ def estimate_memory(layers: Sequence[specs.Layer], input_shape: Sequence[int], b
     from convcalc.stack import summarize
 
     itemsize = 8 if str(dtype) == "float64" else 4
-    summary = summarize(list(layers), tuple(input_shape))
-    values, unfolded, shape = prod(summary.input_shape), 0, tuple(summary.input_shape)
-    for spec, row in zip(layers, summary.layers):
-        out = tuple(row.output_shape)
+    summary = summarize(layers if hasattr(layers, "nodes") else list(layers), tuple(input_shape))  # a list or a Graph
+    values, unfolded = prod(summary.input_shape), 0
+    for row in summary.layers:
+        spec, shape, out = row.layer, tuple(row.input_shape), tuple(row.output_shape)
         values += prod(out)
         if isinstance(spec, specs.Layer) and hasattr(spec, "filters") and len(out) >= 2:
             kernel = _kernel(spec)
             kernel = kernel * (len(out) - 1) if len(kernel) == 1 else kernel
             unfolded = max(unfolded, shape[0] * prod(kernel) * prod(out[1:]))
-        shape = out
     batch = min(batch_size, samples) if samples else batch_size
     eval_batch = max(batch_size, 256)
     eval_batch = min(eval_batch, eval_samples) if eval_samples else eval_batch

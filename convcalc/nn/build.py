@@ -14,9 +14,11 @@ import numpy as np
 
 from convcalc import layers as specs
 from convcalc.errors import ConvCalcError
+from convcalc.graph.merge import Add, Concat, Multiply
 from convcalc.nn import activations
 from convcalc.nn.layers import (AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Flatten, GlobalPool2d, MaxPool2d,
                                 ZeroPad2d, unsupported)
+from convcalc.nn.merges import AddMerge, ConcatMerge, MultiplyMerge
 from convcalc.nn.module import Module
 
 __all__ = ["build_module"]
@@ -32,7 +34,7 @@ def build_module(spec: specs.Layer, in_shape: tuple[int, ...], *, rng: np.random
     spec : convcalc.layers.Layer
         The layer spec.
     in_shape : tuple of int
-        Its input shape, ``(C, H, W)`` or ``(F,)``.
+        Its input shape, ``(C, H, W)`` or ``(F,)`` (a merge's: its first input's).
     rng : numpy.random.Generator
         Draws the initial weights.
     dropout_rng : numpy.random.Generator
@@ -48,6 +50,12 @@ def build_module(spec: specs.Layer, in_shape: tuple[int, ...], *, rng: np.random
         For a spec the trainer does not support (3-d layers, transposed convolutions).
     """
     kind = type(spec)
+    if kind is Add:
+        return AddMerge()
+    if kind is Multiply:
+        return MultiplyMerge()
+    if kind is Concat:
+        return ConcatMerge(spec.axis, len(in_shape))
     if kind is specs.Conv2D:
         return Conv2d(spec, in_shape, rng, init, dtype)
     if kind is specs.Dense:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from convcalc.errors import ConvCalcError
+from convcalc.graph import Graph, Node
 from convcalc.nn.regularizers import get_regularizer
 from convcalc.nn.serialize import check_declared_sizes, check_train_state, read_archive, spec_from_dict, write_archive
 
@@ -50,7 +51,13 @@ def load_model(cls: type[Sequential], path: str | os.PathLike[str]) -> Sequentia
     """See :meth:`convcalc.nn.Sequential.load`; ``cls`` is the model class to build."""
     meta, arrays = read_archive(path)
     try:
-        layers = [spec_from_dict(d) for d in meta["layers"]]
+        layers: Any = [spec_from_dict(d) for d in meta["layers"]]
+        if meta.get("graph") is not None:  # a branching model: its nodes (Graph checks their order)
+            nodes = [Node(0, "input", None, ())]
+            for index, (node, op) in enumerate(zip(meta["graph"], layers, strict=True), start=1):
+                nodes.append(Node(index, str(node["name"]), op, tuple(int(i) for i in node["inputs"]),
+                                  tuple(str(s) for s in node.get("scope", ()))))
+            layers = Graph(tuple(nodes))
         stored = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(("param/", "buffer/"))}
         check_declared_sizes(layers, meta["input_shape"], stored)
         # weights are overwritten below, so skip drawing random ones

@@ -1,9 +1,16 @@
-"""``Sequential``: a Keras-style model built from layer specs, trained with NumPy.
+"""``Sequential``: a Keras-style model built from layer specs or a branching graph, trained with NumPy.
 
 The model is its spec list: :func:`~convcalc.nn.build.build_module` turns every
 :mod:`convcalc.layers` spec into a trainable module for the shape the spec
 itself predicts, so :meth:`Sequential.summary` is ``convcalc stack``'s table
 and the saved architecture is the spec list as JSON.
+
+A :class:`convcalc.graph.Graph` (a spec with ``res[...]``/``cat[...]`` blocks, the
+functional API, a preset) builds the same class: one module per node, run in the
+graph's topological order by :class:`convcalc.nn.nodes.NodeRunner` (gradients summed where
+a node feeds several), with the same ``fit``/``evaluate``/callbacks/checkpoints/resume.
+A plain layer list is the chain case, run through fused steps (:mod:`convcalc.nn.fusion`).
+``Model`` is another name for the class (Keras's name for a graph model).
 
 Training (:meth:`Sequential.fit`) follows Keras: mini-batches in a new random
 order every epoch (the last batch may be smaller), the reported ``loss`` and
@@ -36,6 +43,7 @@ import numpy as np
 
 from convcalc import layers as specs
 from convcalc.errors import ConvCalcError, invalid
+from convcalc.graph import Graph, Merge
 from convcalc.nn import training
 from convcalc.nn.activations import Softmax
 from convcalc.nn.build import build_module
@@ -45,12 +53,13 @@ from convcalc.nn.init import get_initializer
 from convcalc.nn.layers import Dense as DenseModule
 from convcalc.nn.losses import CrossEntropy, Loss, get_loss
 from convcalc.nn.module import Module
+from convcalc.nn.nodes import NodeRunner
 from convcalc.nn.optim import Optimizer, get_optimizer
 from convcalc.nn.regularizers import Regularizer, get_regularizer
 from convcalc.nn.checkpoint import load_model, save_model
 from convcalc.nn.serialize import spec_to_dict
 
-__all__ = ["Sequential"]
+__all__ = ["Sequential", "Model"]
 
 _METRICS = ("accuracy",)
 
@@ -60,8 +69,10 @@ class Sequential:
 
     Parameters
     ----------
-    layers : sequence of convcalc.layers.Layer
-        The layer specs, in order (``convcalc.presets.preset("hw5")[0]``, a parsed spec, ...).
+    layers : sequence of convcalc.layers.Layer, or convcalc.graph.Graph
+        The layer specs, in order (``convcalc.presets.preset("hw5")[0]``, a parsed spec, ...), or a
+        branching graph (``load_stack("... res[...] ...")``, ``convcalc.graph.Model(x, y)``) whose
+        output is its last node.
     input_shape : tuple of int
         One sample's shape, channels first: ``(1, 28, 28)``, or ``(F,)`` for dense-only models.
     init : str or callable
@@ -82,7 +93,10 @@ class Sequential:
     Attributes
     ----------
     modules : list of Module
-        One trainable module per spec (the model's weights, by index).
+        One trainable module per spec (the model's weights, by index); in a graph, module ``i``
+        computes node ``i + 1``.
+    graph : convcalc.graph.Graph or None
+        The branching graph the model runs, or None for a layer list (a chain).
     steps : list of convcalc.nn.fusion.Step
         What the model runs: its modules, with fused blocks in place of the modules they stand for.
     stop_training : bool
@@ -95,7 +109,13 @@ class Sequential:
                  init: str | Callable[..., np.ndarray] = "glorot_uniform",
                  kernel_regularizer: Regularizer | None = None, seed: int = 0, dtype: str = "float32",
                  fuse: bool = True) -> None:
-        self.layers = list(layers)
+        graph = layers if isinstance(layers, Graph) else None
+        if graph is not None and graph.is_chain and not any(isinstance(s, Merge) for s in graph.layers):
+            graph = None  # a chain: the fused fast path
+        elif graph is None and any(isinstance(s, Merge) for s in layers):
+            graph = Graph.chain(list(layers))
+        self.graph = graph
+        self.layers = list(graph.layers if graph is not None else layers)
         if not self.layers or not all(isinstance(s, specs.Layer) for s in self.layers):
             raise invalid("layers", layers, "a non-empty list of convcalc.layers specs")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -115,19 +135,25 @@ class Sequential:
         self.shuffle_rng = np.random.default_rng(shuffle_seq)
         init_rng = np.random.default_rng(init_seq)
         self.modules: list[Module] = []
+        #: ``shapes[i]``: the shape of node ``i`` (0 is the input; in a chain, the input of module ``i``).
         self.shapes: list[tuple[int, ...]] = [self.input_shape]
-        for index, spec in enumerate(self.layers):
-            shape = self.shapes[-1]
+        reads = [n.inputs for n in graph.nodes[1:]] if graph is not None else [(i,) for i in range(len(self.layers))]
+        if graph is not None and graph.output != len(graph.nodes) - 1:
+            raise ConvCalcError(f"the graph's output is node {graph.output}; the trainer needs it to be the last node")
+        for index, (spec, ins) in enumerate(zip(self.layers, reads)):
+            shapes = [self.shapes[j] for j in ins]
             try:
-                out_shape = tuple(spec.output_shape(shape))
+                out_shape = tuple(spec.merge_shape(shapes) if isinstance(spec, Merge) else spec.output_shape(shapes[0]))
             except ConvCalcError as error:
-                raise ConvCalcError(f"layer {index} ({spec.describe()}) on input {shape}: {error}") from None
-            self.modules.append(build_module(spec, shape, rng=init_rng, dropout_rng=self.dropout_rng, init=init,
+                raise ConvCalcError(f"layer {index} ({spec.describe()}) on input {shapes[0]}: {error}") from None
+            self.modules.append(build_module(spec, shapes[0], rng=init_rng, dropout_rng=self.dropout_rng, init=init,
                                              dtype=self.dtype))
             self.shapes.append(out_shape)
-        if self.modules and hasattr(self.modules[0], "input_grad"):  # nothing upstream of the first layer
-            self.modules[0].input_grad = False
-        self.steps = plan(self.modules, self.shapes[:-1], fuse)  # fused blocks, decided once (nn/fusion.py)
+            if ins == (0,) and hasattr(self.modules[-1], "input_grad"):  # nothing upstream of the input
+                self.modules[-1].input_grad = False
+        self.runner = NodeRunner(self.modules, reads, len(self.modules)) if graph is not None else None
+        # fused blocks, decided once (nn/fusion.py); a graph runs its modules as they are
+        self.steps = plan(self.modules, self.shapes[:-1], fuse and graph is None)
         self.optimizer: Optimizer | None = None
         self.loss: Loss | None = None
         self.metrics: tuple[str, ...] = ()
@@ -188,7 +214,7 @@ class Sequential:
         """The layer table of ``convcalc stack``: :func:`convcalc.stack.summarize` of this model's specs."""
         from convcalc.stack import summarize
 
-        return summarize(self.layers, self.input_shape, **options)
+        return summarize(self.graph if self.graph is not None else self.layers, self.input_shape, **options)
 
     # ------------------------------------------------------------------ compile / inference
     def compile(self, optimizer: str | Optimizer = "sgd", loss: str | Loss = "categorical_crossentropy",
@@ -270,10 +296,22 @@ class Sequential:
         return run
 
     def forward(self, x: np.ndarray, training: bool = False, *, stop: int | None = None) -> np.ndarray:
-        """Run modules ``[0, stop)`` (all by default) on a batch."""
+        """Run modules ``[0, stop)`` (all by default) on a batch; in a graph, the value of the node that
+        feeds module ``stop`` (the output when every module runs)."""
+        if self.runner is not None:
+            return self.runner.forward(x, training, range(len(self.modules))[:stop].stop)
         for module in self.modules_to_run(stop):
             x = module.forward(x, training)
         return x
+
+    def backward(self, dout: np.ndarray, *, stop: int | None = None) -> None:
+        """Gradients of modules ``[0, stop)`` (in their ``grads``) from ``dout``, the gradient of what the
+        last ``forward(x, True, stop=stop)`` returned."""
+        if self.runner is not None:
+            self.runner.backward(dout, range(len(self.modules))[:stop].stop)
+            return
+        for module in reversed(self.modules_to_run(stop)):
+            dout = module.backward(dout)
 
     def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """The model's outputs for ``x`` (probabilities when it ends in Softmax), in batches."""
@@ -350,7 +388,10 @@ class Sequential:
             compiled = {"optimizer": self.optimizer.name, "optimizer_config": self.optimizer.config(),
                         "loss": self.loss.name, "metrics": list(self.metrics)}
             compiled["kernel_regularizer"] = reg.config() if reg is not None else None
+        graph = None if self.graph is None else [{"name": n.name, "inputs": list(n.inputs), "scope": list(n.scope)}
+                                                 for n in self.graph.nodes[1:]]
         return {"input_shape": list(self.input_shape), "layers": [spec_to_dict(s) for s in self.layers],
+                "graph": graph,
                 "dtype": self.dtype.name, "init": init, "seed": self.seed, "compile": compiled,
                 "kernel_regularizer": self.kernel_regularizer.config() if self.kernel_regularizer else None}
 
@@ -374,5 +415,11 @@ class Sequential:
         return load_model(cls, path)
 
     def __repr__(self) -> str:
+        if self.graph is not None:
+            return f"Sequential(graph of {len(self.layers)} nodes, input_shape={self.input_shape})"
         inner = ", ".join(s.describe() for s in self.layers)
         return f"Sequential([{inner}], input_shape={self.input_shape})"
+
+
+#: Keras's name for a model built from a graph: the same class (a layer list is the chain case).
+Model = Sequential

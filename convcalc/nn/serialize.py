@@ -72,8 +72,12 @@ def spec_to_dict(spec: specs.Layer) -> dict[str, Any]:
 
 def spec_from_dict(data: dict[str, Any]) -> specs.Layer:
     """Inverse of :func:`spec_to_dict`."""
+    from convcalc.graph import merge
+
     name = data.get("type")
     cls = getattr(specs, str(name), None)
+    if cls is None and str(name) in merge.__all__ and str(name) != "Merge":  # Add, Multiply, Concat
+        cls = getattr(merge, str(name))
     if not (isinstance(cls, type) and issubclass(cls, specs.Layer)) or str(name).startswith("_"):
         raise ConvCalcError(f"Unknown layer type {name!r} in a saved model.")
     return cls(**{k: _tuples(v) for k, v in data.items() if k != "type"})

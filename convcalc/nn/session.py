@@ -207,6 +207,8 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...]) -> Sequential
     if config.dropout:
         layers = list(model.layers)
         dense = [i for i, s in enumerate(layers) if isinstance(s, specs.Dense)]
+        if model.graph is not None:
+            raise invalid("dropout", config.dropout, "0 for a branching model (write dropout(...) into its spec)")
         if not dense:
             raise invalid("dropout", config.dropout, "0 for a model without a Dense layer")
         layers.insert(dense[-1], specs.Dropout(config.dropout))

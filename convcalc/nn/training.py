@@ -82,13 +82,9 @@ def _penalty(model: Sequential) -> float:
 
 def _step(model: Sequential, xb: np.ndarray, yb: np.ndarray, params: dict[str, np.ndarray]) -> tuple[float, np.ndarray]:
     """One optimiser step on a batch; returns the batch loss (without penalty) and the outputs."""
-    run = model.modules_to_run(model.loss_stop)
-    out = xb
-    for module in run:
-        out = module.forward(out, True)
+    out = model.forward(xb, True, stop=model.loss_stop)
     loss, d = model.loss.from_logits(out, yb) if model.from_logits else model.loss(out, yb)
-    for module in reversed(run):
-        d = module.backward(d)
+    model.backward(d, stop=model.loss_stop)
     modules = model.modules[:model.loss_stop]  # the gradients, named as the parameters (fused steps share them)
     grads = {f"{i}.{k}": g for i, m in enumerate(modules) for k, g in m.grads.items()}
     reg = model.kernel_regularizer
