@@ -254,3 +254,33 @@ def test_out_writes_the_table_as_svg_or_html(run_cli, tmp_path) -> None:
         result = run_cli("stack", "hw5", "-o", str(bad))
         assert result.exit_code == 2 and message in result.output
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left
+
+
+def test_layer_names_reach_the_table_escaped() -> None:
+    """H8: a Keras config's class name 'Dense\\x1b[2J' was printed raw (clears the terminal); a name is
+    never read as Rich markup either ('[/x]' would be a markup error)."""
+    import io
+
+    from convcalc.cli._stack_render import printable
+    from convcalc.graph import Graph, Input, Model
+    from convcalc.layers import ReLU
+
+    x = Input((1, 4, 4))
+    graph = Model(x, ReLU()(x, name="odd\x1b[2J[/x]"))
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(summary_table(summarize(graph)))
+    text = console.file.getvalue()
+    assert "\x1b" not in text and "odd\\x1b[2J[/x]: ReLU" in text
+    assert isinstance(graph, Graph) and printable("a\x00b\rc") == "a\\x00b\\rc"
+
+
+def test_out_with_a_control_character_is_one_error(run_cli, tmp_path) -> None:
+    result = run_cli("stack", "hw5", "-o", str(tmp_path / "t\x07.svg"))
+    assert result.exit_code == 2 and "'out'" in result.output
+
+
+def test_a_huge_columns_value_falls_back_to_80(monkeypatch) -> None:
+    from convcalc.cli._stack_render import _pipe_width
+
+    monkeypatch.setenv("COLUMNS", "9" * 10_000)
+    assert _pipe_width() == 80

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rich import box
 from rich.measure import Measurement
 from rich.table import Table
+from rich.markup import escape
 from rich.text import Text
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -152,9 +153,25 @@ class _PlainLines:
         return Measurement(self.width, self.width)
 
 
+def printable(text: str) -> str:
+    r"""``text`` with control characters (NUL, ESC, CR, ...) written as escapes: a layer name read from a
+    model file never reaches the terminal raw (``Dense\x1b[2J`` would clear it).
+
+    >>> printable("Dense" + chr(27) + "[2J"), printable("Conv2D(8, 3)")
+    ('Dense\\x1b[2J', 'Conv2D(8, 3)')
+    """
+    import unicodedata
+
+    if text.isprintable():
+        return text
+    return "".join(ch if ch == " " or unicodedata.category(ch)[0] != "C" else ch.encode("unicode_escape").decode()
+                   for ch in text)
+
+
 def _cells(row: Any) -> dict[Column, str]:
     return {
-        Column.INDEX: str(row.index), Column.NAME: _label(row), Column.INPUTS: ", ".join(row.inputs),
+        Column.INDEX: str(row.index), Column.NAME: printable(_label(row)),
+        Column.INPUTS: printable(", ".join(row.inputs)),
         Column.OUTPUT_SHAPE: _shape(row.output_shape), Column.PARAMS: f"{row.params:,}",
         Column.MACS: f"{row.macs:,}", Column.MEMORY: human_bytes(row.activation_bytes),
         Column.RF: per_axis(row.rf), Column.JUMP: per_axis(row.jump), Column.START: per_axis(row.start),
@@ -236,7 +253,8 @@ def _summary_table(summary: Summary, rows: Any, title: str | None, hidden: list[
                          justify="right" if column in _RIGHT else "left", overflow="fold")
     for row in rows:
         cells = _cells(row)
-        table.add_row(*(cells[column] for column in columns))
+        table.add_row(*(escape(cells[column]) if column in (Column.NAME, Column.INPUTS) else cells[column]
+                        for column in columns))  # a name is never read as Rich markup
     return table
 
 
@@ -293,7 +311,8 @@ def rf_table(summary: Summary) -> Table:
         steps = row.rf_step
         cells = [EMPTY] * 4 if not steps else [
             per_axis(tuple(getattr(st, name) for st in steps)) for name in ("kernel", "stride", "padding_lo", "dilation")]
-        rows.append([str(row.index), row.name, *cells, per_axis(row.rf), per_axis(row.jump), per_axis(row.start)])
+        rows.append([str(row.index), printable(row.name), *cells, per_axis(row.rf), per_axis(row.jump),
+                     per_axis(row.start)])
     caption = f"RF, Jump, Start measured on the {reference}"
     if len(rows) > PLAIN_ROWS:
         return _laid_out(headers, rows, {1}, [caption])  # type: ignore[return-value]
@@ -301,7 +320,7 @@ def rf_table(summary: Summary) -> Table:
     for header in headers:
         table.add_column(header, justify="left" if header == "Layer" else "right", overflow="fold")
     for cells in rows:
-        table.add_row(*cells)
+        table.add_row(*cells[:1], escape(cells[1]), *cells[2:])  # the layer name is never read as markup
     return table
 
 
@@ -376,8 +395,11 @@ def terminal_width() -> int | None:
 
 def _pipe_width() -> int:
     """``$COLUMNS`` when set, else 80: never the width of whatever terminal stdin happens to be."""
+    import re
+
     columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else 80
+    # ASCII digits, at most 6 of them (a 10,000-digit COLUMNS was past int()'s limit: exit 3)
+    return int(columns) if re.fullmatch(r"[0-9]{1,6}", columns) and int(columns) > 0 else 80
 
 
 def emit(*renderables: RenderableType) -> None:

@@ -220,8 +220,9 @@ def _write_table(summary: Any, path: str) -> None:
     from convcalc.errors import ConvCalcError, invalid
 
     suffix = os.path.splitext(path)[1].lower()
-    if suffix not in (".svg", ".html", ".htm"):
-        raise invalid("out", path, "a file name ending in .svg or .html")
+    if suffix not in (".svg", ".html", ".htm") or not path.isprintable() or len(path) > 4096:
+        raise invalid("out", path if len(path) <= 80 else path[:80] + "...",
+                      "a file name ending in .svg or .html, without control characters")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise ConvCalcError(f"Cannot write the table {path!r}: the folder {folder!r} does not exist.")
@@ -235,10 +236,11 @@ def _write_table(summary: Any, path: str) -> None:
         with open(temp, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(temp, path)
-    except OSError as error:
+    except (OSError, ValueError) as error:
         if os.path.exists(temp):
             os.remove(temp)
-        raise ConvCalcError(f"Cannot write the table {path!r}: {error.strerror or error}.") from None
+        reason = getattr(error, "strerror", None) or error
+        raise ConvCalcError(f"Cannot write the table {path!r}: {reason}.") from None
 
 
 @app.command()
