@@ -103,6 +103,9 @@ class Summary:
             "convention": self.convention, "rf_from": self.rf_from,
         }
 
+    def _repr_html_(self) -> str:  # Jupyter: the table; the renderer lives in the picture layer above
+        return __import__("importlib").import_module("convcalc.draw.reprs").summary_html(self)
+
 
 # --------------------------------------------------------------------------- argument checks
 def _choice(value: str, table: dict, name: str) -> str:

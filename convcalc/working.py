@@ -91,6 +91,9 @@ class Working(NamedTuple):
             axes.append(d)
         return {"kind": self.kind, "output": [plain(v) for v in self.output], "source": self.source, "axes": axes}
 
+    def _repr_html_(self) -> str:  # Jupyter: the working as a table; the renderer lives in the picture layer above
+        return __import__("importlib").import_module("convcalc.draw.reprs").working_html(self)
+
 
 def _axis_name(axis: int, ndim: int, count: int) -> str:
     """'row'/'rows', 'column'/'columns' in 2-D; 'position(s)' otherwise."""

@@ -58,6 +58,9 @@ class CellWorking:
         terms = [_term(p) for row in self.products for p in row]
         return " + ".join(terms) + f" = {_term(self.total, bracket=False)}"
 
+    def _repr_html_(self) -> str:  # Jupyter: window, kernel, products, sum; the renderer lives in convcalc.draw
+        return __import__("importlib").import_module("convcalc.draw.reprs").cell_html(self)
+
 
 def explain(x: object, f: object, i: int, j: int, mode: str = "valid", stride: object = 1, dilation: object = 1,
             padding: object = None, *, convolve: bool = False, framework: str = "torch") -> CellWorking:
