@@ -283,7 +283,8 @@ def import_table(model: Any) -> RenderableType:
         table.add_column(header, overflow="fold")
     for row in model.partial:
         style = "yellow" if row.status == "partial" else "red"
-        table.add_row(row.path, Text(row.status, style=style), row.reason, row.source[:80])
+        table.add_row(Text(printable(row.path)), Text(row.status, style=style), Text(printable(row.reason)),
+                      Text(printable(row.source[:80])))  # text read from a file: escaped, never markup
     note = Text("exit status 1: pass --allow-partial to accept these rows (the table above has only the "
                 "layers that could be read)", style="dim")
     from rich.console import Group
@@ -381,7 +382,8 @@ def natural_width(renderable: RenderableType, prose_wraps: bool = False) -> int:
     """The width ``renderable`` takes when nothing is wrapped or cut (but :class:`Prose`, with ``prose_wraps``)."""
     from rich.console import Console
 
-    measuring = Console(width=100_000, file=io.StringIO(), color_system=None, legacy_windows=False)
+    # _environ={}: the width is given; Rich would still parse $COLUMNS (a 10,000-digit value was an exit 3)
+    measuring = Console(width=100_000, file=io.StringIO(), color_system=None, legacy_windows=False, _environ={})
     measuring.prose_wraps = prose_wraps  # type: ignore[attr-defined]  # read by Prose.__rich_measure__
     return measuring.measure(renderable).maximum
 
@@ -420,7 +422,7 @@ def emit(*renderables: RenderableType) -> None:
         return
     width = max([_pipe_width(), *(natural_width(r, prose_wraps=True) for r in renderables)])
     buffer = io.StringIO()
-    plain = Console(file=buffer, width=width, color_system=None, force_terminal=False, highlight=False,
+    plain = Console(file=buffer, width=width, color_system=None, force_terminal=False, highlight=False, _environ={},
                     emoji=False, legacy_windows=False, soft_wrap=False)
     for renderable in renderables:
         plain.print(renderable)
