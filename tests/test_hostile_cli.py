@@ -341,6 +341,36 @@ def test_real_process(label: str, tmp_path: Path) -> None:
     _assert_fine(outcome, names, tmp_path, expect)
 
 
+@pytest.mark.parametrize("args", [["outsize", "--in", "16", "--k", "3"], ["stack", "hw5", "--json"],
+                                  ["check", "outsize", "--in", "16", "--k", "3", "--answer", "14"]], ids=" ".join)
+def test_real_process_stdout_on_a_full_disk(args: list[str], tmp_path: Path) -> None:
+    """Standard output that cannot be written (a full disk: /dev/full) is one error line and a
+    bad-input/output status, not an internal error (exit 3)."""
+    env = {k: v for k, v in os.environ.items() if k != "CONVCALC_DEBUG"}
+    with open("/dev/full", "w") as full:
+        process = subprocess.run([sys.executable, "-m", "convcalc", *args], stdout=full, stderr=subprocess.PIPE,
+                                 cwd=tmp_path, env=env, timeout=hostile.TIME_LIMIT)
+    stderr = process.stderr.decode("utf-8", "replace")
+    assert process.returncode == 2, (process.returncode, stderr)  # docs/limits.md: an output that cannot be written
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), stderr
+
+
+def test_real_process_broken_pipe_is_quiet(tmp_path: Path) -> None:
+    """`convcalc stack resnet50 | head -1`: the reader goes away; no traceback, no internal error."""
+    env = {k: v for k, v in os.environ.items() if k != "CONVCALC_DEBUG"}
+    process = subprocess.Popen([sys.executable, "-m", "convcalc", "stack", "resnet50"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, cwd=tmp_path, env=env)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read().decode("utf-8", "replace")
+    code = process.wait(timeout=hostile.TIME_LIMIT)
+    assert code in (0, 1, 2, 141, -13), (code, stderr)  # 141/-13: killed by SIGPIPE, as a shell tool would be
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+
+
 def test_real_process_damaged_answer_file(tmp_path: Path) -> None:
     path = tmp_path / "answers.toml"
     path.write_bytes(hostile.invalid_utf8(VALID_FILES["answers.toml"]))
