@@ -789,9 +789,13 @@ def _train_outputs(arena: Path, checkpoints: Path | None = None) -> list[Case]:
                             **({"/proc": f"/proc/h.{suffix}"} if option == "--history" else {})}.items():
             cases.append(Case(f"{option} {label}", [*TRAIN_BASE, option, str(path)], (*names, Path(str(path)).name[:40]),
                               expect=2, timeout=5))
-        for device in ("/dev/zero", "/dev/full"):  # an existing output that is a device: never read to describe it
-            cases.append(Case(f"{option} {device}", [*TRAIN_BASE, option, device], (*names, Path(device).name, "device"),
-                              expect=2, timeout=8))
+        for device in ("zero", "full"):  # an existing output that is a device: never read whole to describe it
+            # (a symlink in the test's folder: an atomic write replaces the link, never /dev's node)
+            link = out / f"{device}.{suffix}"
+            if not link.is_symlink():
+                link.symlink_to(f"/dev/{device}")
+            cases.append(Case(f"{option} /dev/{device} (a symlink)", [*TRAIN_BASE, option, str(link)],
+                              (*names, link.name, "device"), expect=2, timeout=8))
         kept = out / f"kept.{suffix}"
         cases.append(Case(f"{option} existing file kept", [*TRAIN_BASE, option, str(kept)], (*names, kept.name),
                           expect=2, after=_unchanged(kept, kept.read_bytes())))
@@ -867,9 +871,12 @@ def _plot_cases(arena: Path, checkpoints: Path | None = None) -> list[Case]:
         cases.append(Case(f"--out {label}", ["plot", good_path, "--out", path], ("out", "--out", "-o", "file", "folder",
                                                                                   Path(path).name, "format", "suffix", "directory"),
                           expect=2 if label != "no suffix" else None))
-    for device in ("/dev/zero", "/dev/full"):
-        cases.append(Case(f"--out {device}", ["plot", good_path, "--out", device], ("out", "--out", "-o", "file", "device",
-                                                                                   Path(device).name), expect=2, timeout=8))
+    for device in ("zero", "full"):  # a symlink to the device: an atomic write replaces the link, never the node
+        link = folder / f"{device}.png"
+        if not link.is_symlink():
+            link.symlink_to(f"/dev/{device}")
+        cases.append(Case(f"--out /dev/{device} (a symlink)", ["plot", good_path, "--out", str(link)],
+                          ("out", "--out", "-o", "file", "device", link.name), expect=2, timeout=8))
     kept = folder / "kept.png"
     cases.append(Case("--out existing file kept", ["plot", good_path, "--out", str(kept)], ("out", kept.name), expect=2,
                       after=_unchanged(kept, b"keep me")))
