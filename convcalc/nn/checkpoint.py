@@ -19,12 +19,30 @@ import numpy as np
 from convcalc.errors import ConvCalcError
 from convcalc.graph import Graph, Node
 from convcalc.nn.regularizers import get_regularizer
-from convcalc.nn.serialize import check_declared_sizes, check_train_state, read_archive, spec_from_dict, write_archive
+from convcalc.nn.serialize import (check_declared_sizes, check_train_state, read_archive, spec_from_dict, spec_to_dict,
+                                   write_archive)
 
 if TYPE_CHECKING:  # pragma: no cover
     from convcalc.nn.model import Sequential
 
-__all__ = ["save_model", "load_model"]
+__all__ = ["save_model", "load_model", "model_config"]
+
+
+def model_config(model: Sequential) -> dict[str, Any]:
+    """See :meth:`convcalc.nn.Sequential.config`; ``"graph"`` lists a branching model's nodes after the input
+    (name, input nodes, scope), None for a layer list."""
+    init = model.init if isinstance(model.init, str) else "custom"
+    reg = model.kernel_regularizer
+    compiled = None
+    if model.optimizer is not None and model.loss is not None:
+        compiled = {"optimizer": model.optimizer.name, "optimizer_config": model.optimizer.config(),
+                    "loss": model.loss.name, "metrics": list(model.metrics),
+                    "kernel_regularizer": reg.config() if reg is not None else None}
+    graph = None if model.graph is None else [{"name": n.name, "inputs": list(n.inputs), "scope": list(n.scope)}
+                                              for n in model.graph.nodes[1:]]
+    return {"input_shape": list(model.input_shape), "layers": [spec_to_dict(s) for s in model.layers],
+            "graph": graph, "dtype": model.dtype.name, "init": init, "seed": model.seed, "compile": compiled,
+            "kernel_regularizer": reg.config() if reg is not None else None}
 
 
 def save_model(model: Sequential, path: str | os.PathLike[str], *, state: dict[str, Any] | None = None,

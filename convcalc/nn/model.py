@@ -56,8 +56,7 @@ from convcalc.nn.module import Module
 from convcalc.nn.nodes import NodeRunner
 from convcalc.nn.optim import Optimizer, get_optimizer
 from convcalc.nn.regularizers import Regularizer, get_regularizer
-from convcalc.nn.checkpoint import load_model, save_model
-from convcalc.nn.serialize import spec_to_dict
+from convcalc.nn.checkpoint import load_model, model_config, save_model
 
 __all__ = ["Sequential", "Model"]
 
@@ -380,20 +379,9 @@ class Sequential:
 
     # ------------------------------------------------------------------ persistence
     def config(self) -> dict[str, Any]:
-        """The JSON architecture: input shape, specs, dtype, initialiser name, seed, compile settings."""
-        init = self.init if isinstance(self.init, str) else "custom"
-        compiled = None
-        if self.optimizer is not None and self.loss is not None:
-            reg = self.kernel_regularizer
-            compiled = {"optimizer": self.optimizer.name, "optimizer_config": self.optimizer.config(),
-                        "loss": self.loss.name, "metrics": list(self.metrics)}
-            compiled["kernel_regularizer"] = reg.config() if reg is not None else None
-        graph = None if self.graph is None else [{"name": n.name, "inputs": list(n.inputs), "scope": list(n.scope)}
-                                                 for n in self.graph.nodes[1:]]
-        return {"input_shape": list(self.input_shape), "layers": [spec_to_dict(s) for s in self.layers],
-                "graph": graph,
-                "dtype": self.dtype.name, "init": init, "seed": self.seed, "compile": compiled,
-                "kernel_regularizer": self.kernel_regularizer.config() if self.kernel_regularizer else None}
+        """The JSON architecture: input shape, specs (and a graph's nodes), dtype, initialiser name, seed,
+        compile settings (:func:`convcalc.nn.checkpoint.model_config`)."""
+        return model_config(self)
 
     def save(self, path: str | os.PathLike[str], *, state: dict[str, Any] | None = None,
              extra: dict[str, Any] | None = None) -> None:
