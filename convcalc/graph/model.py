@@ -112,7 +112,7 @@ class Graph:
     def _chain_only(self) -> list[Layer]:
         if not self.is_chain:
             raise ConvCalcError("this model branches (res[...], cat[...] or named skips); a layer list was "
-                                "expected here, and only convcalc stack/summarize analyse graphs")
+                                "expected here (convcalc stack/summarize and the trainer take graphs)")
         return self.layers
 
     def __iter__(self) -> Iterator[Layer]:
