@@ -15,7 +15,7 @@ import numpy as np
 from convcalc import layers as specs
 from convcalc.errors import ConvCalcError
 from convcalc.graph.merge import Add, Concat, Multiply
-from convcalc.nn import activations
+from convcalc.nn import activations, vocabulary
 from convcalc.nn.layers import (AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Flatten, GlobalPool2d, MaxPool2d,
                                 ZeroPad2d, unsupported)
 from convcalc.nn.merges import AddMerge, ConcatMerge, MultiplyMerge
@@ -83,6 +83,24 @@ def build_module(spec: specs.Layer, in_shape: tuple[int, ...], *, rng: np.random
                                 f"learnable scale and shift and running statistics ({', '.join(off)} is not "
                                 "supported).")
         return BatchNorm(in_shape[0], dtype)
+    if kind is specs.DepthwiseConv2D:
+        return Conv2d(spec.depthwise(in_shape, spec.bias), in_shape, rng, init, dtype)
+    if kind in (specs.Upsample, specs.UpSampling2D) and spec_mode(spec) == "nearest":
+        return vocabulary.NearestUpsample2d(in_shape, spec.output_shape(in_shape))
+    if kind is specs.GELU:
+        return vocabulary.GELU(spec.approximate)
+    if kind is specs.SiLU:
+        return vocabulary.SiLU()
+    if kind is specs.LayerNorm:
+        spec.param_count(in_shape)  # checks normalized_shape against the input
+        shape = spec.normalized_shape
+        shape = (shape,) if isinstance(shape, int) else shape
+        return vocabulary.Normalization(in_shape, "layer", normalized_shape=shape, scale=spec.scale, bias=spec.bias,
+                                        dtype=dtype)
+    if kind is specs.GroupNorm:
+        spec.param_count(in_shape)  # checks that the groups divide the channels
+        return vocabulary.Normalization(in_shape, "group", groups=spec.groups, scale=spec.scale, bias=spec.bias,
+                                        dtype=dtype)
     if kind is specs.LeakyReLU:
         return activations.LeakyReLU(spec.negative_slope)
     if kind is specs.ELU:
@@ -92,3 +110,8 @@ def build_module(spec: specs.Layer, in_shape: tuple[int, ...], *, rng: np.random
     if kind in simple:
         return simple[kind]()
     raise unsupported(spec)
+
+
+def spec_mode(spec: specs.Layer) -> str:
+    """An upsampling spec's interpolation: ``mode`` (Upsample) or ``interpolation`` (UpSampling2D)."""
+    return str(getattr(spec, "mode", getattr(spec, "interpolation", "")))
