@@ -421,3 +421,18 @@ def test_solve_input_range_reads_ascii_digits_only(run_cli) -> None:
     """H8 finding 17:28: --range ١..٥ was read by int(), which takes other scripts' digits."""
     one_error_line(run_cli("solve", "input", "--stack", "input(1x64x64) conv(8,3) pool(2)", "--range", "١..٥"),
                    "'range'")
+
+
+@pytest.mark.parametrize("args", [
+    ["solve", "padding", "--in", "29", "--k", "2", "--s", "2", "--target", "15"],
+    ["solve", "input", "--out", "7", "--k", "3"],
+    ["solve", "output-padding", "--in", "28", "--k", "3", "--s", "2", "--p", "1"],
+], ids=lambda a: a[1])
+def test_solve_survives_a_hostile_terminal_size(args: list[str]) -> None:
+    """H8 finding 17:47: COLUMNS=<10,000 digits> was an internal error (Rich int()s it)."""
+    import os
+
+    env = {**os.environ, "COLUMNS": "1" * 10_000, "LINES": "x"}
+    proc = subprocess.run([sys.executable, "-m", "convcalc", *args], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr

@@ -21,6 +21,18 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 TABLE_ROWS = 40
 
 
+def _sane_terminal_size() -> None:
+    """Rich reads COLUMNS/LINES with int() when it creates the console; a value that is not a small number
+    (COLUMNS=<10,000 digits> was an internal error past Python's int-to-string limit) is dropped, so Rich
+    falls back to the terminal's size."""
+    import os
+
+    for var in ("COLUMNS", "LINES"):
+        value = os.environ.get(var)
+        if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 5):
+            del os.environ[var]
+
+
 def _per_axis(value: object) -> list:
     return list(value) if isinstance(value, tuple) else [value]
 
@@ -52,6 +64,7 @@ def padding(
     args = [parse_sizes(v, n) for n, v in named.items()]
     solutions = solve_padding(args[0], args[1], args[2], args[3], args[4])
     per_axis = list(solutions) if isinstance(solutions, tuple) else [solutions]
+    _sane_terminal_size()
     if as_json:
         print_json({"padding": [[list(p) for p in axis] for axis in per_axis],
                     "symmetric": [[p[0] for p in axis if p[0] == p[1]] for axis in per_axis]})
@@ -109,6 +122,7 @@ def input_size(
     found = input_sizes(wanted, parse_sizes(kernel, "kernel"), parse_sizes(stride, "stride"),
                         parse_padding(padding), parse_sizes(dilation, "dilation"))
     per_axis = list(found) if isinstance(found, tuple) else [found]
+    _sane_terminal_size()
     if as_json:
         print_json({"input_sizes": per_axis})
         return
@@ -139,6 +153,7 @@ def output_padding(
                      parse_padding(padding), parse_sizes(dilation, "dilation"))
     a = inverse_output_padding(n, k, s, p, d)
     out = conv_output_size(n, k, s, p, d)
+    _sane_terminal_size()
     if as_json:
         print_json({"output_padding": _per_axis(a), "conv_output": _per_axis(out)})
         return
