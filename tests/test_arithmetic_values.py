@@ -436,3 +436,17 @@ def test_solve_survives_a_hostile_terminal_size(args: list[str]) -> None:
     proc = subprocess.run([sys.executable, "-m", "convcalc", *args], capture_output=True, text=True, env=env,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_sane_terminal_size_keeps_numbers_and_drops_the_rest(monkeypatch) -> None:
+    import os
+
+    from convcalc.cli.outsize import sane_terminal_size
+
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("LINES", "1" * 10_000)
+    sane_terminal_size()
+    assert os.environ["COLUMNS"] == "100" and "LINES" not in os.environ
+    monkeypatch.setenv("COLUMNS", "١٠٠")
+    sane_terminal_size()
+    assert "COLUMNS" not in os.environ

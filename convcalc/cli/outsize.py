@@ -13,6 +13,18 @@ app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets 
 SizeOpt = Annotated[str, typer.Option(help="Input size: 16, 28x28, 28,32 or a symbol such as n.")]
 
 
+def sane_terminal_size() -> None:
+    """Rich reads COLUMNS/LINES with int() when it creates the console; a value that is not a small number
+    (COLUMNS=<10,000 digits> was an internal error past Python's int-to-string limit) is dropped, so Rich
+    falls back to the terminal's size."""
+    import os
+
+    for var in ("COLUMNS", "LINES"):
+        value = os.environ.get(var)
+        if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 5):
+            del os.environ[var]
+
+
 def parse_geometry(size: str, kernel: str, stride: Optional[str], padding: str, dilation: str) -> dict:
     """Parse the shared size options into library values (used by `outsize`, `solve` and `check`)."""
     from convcalc.parse import check_sizes, parse_padding, parse_sizes
@@ -73,4 +85,5 @@ def outsize(
         return
     from convcalc.cli._render_working import render_working
 
+    sane_terminal_size()
     print_lines(render_working(working))

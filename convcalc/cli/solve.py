@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from convcalc.cli._console import console, print_json
+from convcalc.cli.outsize import sane_terminal_size as _sane_terminal_size
 
 app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
 solve_app = typer.Typer(help="Inverse solving: which padding, which input sizes, which output_padding.",
@@ -19,18 +20,6 @@ DilationOpt = Annotated[str, typer.Option("--d", help="Dilation (1 = none).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 #: Rows of the paddings table per axis (a table of thousands of rows takes seconds to draw; --json has all).
 TABLE_ROWS = 40
-
-
-def _sane_terminal_size() -> None:
-    """Rich reads COLUMNS/LINES with int() when it creates the console; a value that is not a small number
-    (COLUMNS=<10,000 digits> was an internal error past Python's int-to-string limit) is dropped, so Rich
-    falls back to the terminal's size."""
-    import os
-
-    for var in ("COLUMNS", "LINES"):
-        value = os.environ.get(var)
-        if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 5):
-            del os.environ[var]
 
 
 def _per_axis(value: object) -> list:
