@@ -49,6 +49,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from math import prod
 
 from convcalc import layers as specs
@@ -146,7 +147,7 @@ def _kernel(spec: specs.Layer) -> tuple[int, ...]:
     return tuple(k) if isinstance(k, tuple) else (int(k),)
 
 
-def estimate_memory(layers: Sequence[specs.Layer], input_shape: Sequence[int], batch_size: int, *,
+def estimate_memory(layers: Sequence[specs.Layer] | Any, input_shape: Sequence[int], batch_size: int, *,
                     optimizer: str = "sgd", momentum: float = 0.0, dtype: str = "float32",
                     samples: int | None = None, eval_samples: int | None = None) -> MemoryEstimate:
     """Bytes needed to train ``layers`` on inputs of ``input_shape``, from the specs alone.
@@ -154,7 +155,7 @@ def estimate_memory(layers: Sequence[specs.Layer], input_shape: Sequence[int], b
     Parameters
     ----------
     layers, input_shape
-        The specs and one sample's shape, channels first.
+        The specs (a list, or a :class:`convcalc.graph.Graph`) and one sample's shape, channels first.
     batch_size : int
         Samples per step; capped at ``samples`` when given.
     optimizer : {"sgd", "adam"}

@@ -104,11 +104,11 @@ class Sequential:
         The interrupted-training position loaded by :meth:`load`; ``fit(resume=True)`` continues from it.
     """
 
-    def __init__(self, layers: Sequence[specs.Layer], input_shape: Sequence[int], *,
+    def __init__(self, layers: Sequence[specs.Layer] | Graph, input_shape: Sequence[int], *,
                  init: str | Callable[..., np.ndarray] = "glorot_uniform",
                  kernel_regularizer: Regularizer | None = None, seed: int = 0, dtype: str = "float32",
                  fuse: bool = True) -> None:
-        graph = layers if isinstance(layers, Graph) else None
+        graph: Graph | None = layers if isinstance(layers, Graph) else None
         if graph is not None and graph.is_chain and not any(isinstance(s, Merge) for s in graph.layers):
             graph = None  # a chain: the fused fast path
         elif graph is None and any(isinstance(s, Merge) for s in layers):

@@ -70,7 +70,7 @@ class GELU(Module):
         return (0.5 * x * (1 + erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        x = self._x
+        x: np.ndarray = self._x  # type: ignore[assignment]
         if self.approximate == "tanh":
             k = math.sqrt(2 / math.pi)
             t = np.tanh(k * (x + 0.044715 * x ** 3))
