@@ -159,7 +159,7 @@ def torch_job(job: dict) -> dict:
             opt.step()
 
     if job["task"] == "epoch":
-        epoch(np.arange(BATCH * 3))
+        epoch(np.arange(min(BATCH * 3, len(x))))
         start = time.perf_counter()
         epoch(np.random.default_rng(job["seed"]).permutation(len(x)))
         return {"seconds": time.perf_counter() - start, "rss_mb": _peak_rss_mb()}
