@@ -174,3 +174,27 @@ def test_cli_trains_a_residual_spec_and_resumes_it_after_ctrl_c(run_cli, tmp_pat
     got = json.loads(out.stdout)
     assert [e["loss"] for e in got["epochs"]] == [e["loss"] for e in expected["epochs"]]
     assert got["test_accuracy"] == expected["test_accuracy"]
+
+
+@pytest.mark.parametrize("damage", ["forward_reference", "not_a_list", "one_node_short", "bad_input_type"])
+def test_a_damaged_graph_in_a_saved_model_is_one_clear_error(tmp_path, damage):
+    from tests.test_nn_damaged_files import _rewrite
+
+    model = _graph_model(RES)
+    good = tmp_path / "good.npz"
+    model.save(good)
+
+    def change(meta):
+        nodes = meta["graph"]
+        if damage == "forward_reference":
+            nodes[3]["inputs"] = [7]
+        elif damage == "not_a_list":
+            meta["graph"] = 5
+        elif damage == "one_node_short":
+            nodes.pop()
+        else:
+            nodes[2]["inputs"] = [[1]]
+
+    bad = _rewrite(good, tmp_path / "bad.npz", change)
+    with pytest.raises(ConvCalcError, match="damaged convcalc model"):
+        Sequential.load(bad)
