@@ -50,7 +50,9 @@ def _loss(model, x, y):
 
 
 @pytest.mark.parametrize("spec", [RES, CAT, "conv(3,3,p=1) relu add[conv(3,1) | conv(3,3,p=1)] relu "
-                                  "mul[conv(3,1) sigmoid | ] flatten dense(3)"], ids=["res", "cat", "add_mul"])
+                                  "mul[conv(3,1) sigmoid | ] flatten dense(3)",
+                                  "conv(4,3,p=1) relu mul[avgpool(6) conv(4,1) sigmoid | ] gap dense(3)"],
+                         ids=["res", "cat", "add_mul", "se_gate_broadcast"])
 def test_graph_gradients_match_finite_differences_of_the_loss(spec):
     """Every parameter's gradient (a shortcut's input gets the body's and the shortcut's sum) against
     centred differences of the batch loss, float64 (batch norm in training mode on the same batch)."""
