@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from convcalc.errors import ConvCalcError
-from convcalc.importers._model import STATUSES, ImportedModel, ImportedRow
+from convcalc.importers._model import STATUSES, ImportedModel, ImportedRow, read_bytes
 from convcalc.importers.torch_text import looks_like_torch_print, read_torch_print
 
 __all__ = ["ImportedModel", "ImportedRow", "STATUSES", "read_model", "read_model_text", "read_torch_print",
@@ -80,19 +80,7 @@ def read_model(source: str) -> ImportedModel | None:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        if path.stat().st_size > MAX_TEXT_BYTES:
-            raise ConvCalcError(f"{path}: {path.stat().st_size:,} bytes is over the {MAX_TEXT_BYTES:,} a model "
-                                "file may have.")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConvCalcError(f"{path}: no such file.") from None
-    except PermissionError:
-        raise ConvCalcError(f"{path}: the file is unreadable (permission denied).") from None
-    except IsADirectoryError:
-        raise ConvCalcError(f"{path}: is a directory, not a model file.") from None
-    except OSError as error:
-        raise ConvCalcError(f"{path}: the file cannot be read ({error.strerror or error}).") from None
+    data = read_bytes(path, MAX_TEXT_BYTES, "a model file")
     if b"\0" in data:
         raise ConvCalcError(f"{path}: a binary file (it holds NUL bytes), not model text.")
     try:

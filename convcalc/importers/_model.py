@@ -10,13 +10,16 @@ convcalc layer specs of the rows it could build.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from convcalc.errors import ConvCalcError
 from convcalc.layers import Layer
 
-__all__ = ["ImportedRow", "ImportedModel", "STATUSES", "build_layers"]
+__all__ = ["ImportedRow", "ImportedModel", "STATUSES", "build_layers", "read_bytes", "file_errors"]
 
 #: Row statuses, from best to worst.
 STATUSES = ("ok", "partial", "unsupported")
@@ -137,3 +140,27 @@ def build_layers(call_text: str) -> tuple[Layer, ...]:
     if not layers:  # pragma: no cover - parse_spec refuses an empty spec itself
         raise ConvCalcError(f"{call_text!r} builds no layer.")
     return tuple(layers)
+
+
+@contextmanager
+def file_errors(path: Path) -> Iterator[None]:
+    """Turn the operating system's answers about ``path`` into one error line naming it."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise ConvCalcError(f"{path}: no such file.") from None
+    except PermissionError:
+        raise ConvCalcError(f"{path}: the file is unreadable (permission denied).") from None
+    except IsADirectoryError:
+        raise ConvCalcError(f"{path}: is a directory, not a model file.") from None
+    except OSError as error:
+        raise ConvCalcError(f"{path}: the file cannot be read ({error.strerror or error}).") from None
+
+
+def read_bytes(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of ``path``, refused (naming the file) past ``limit`` bytes before anything is read."""
+    with file_errors(path):
+        size = path.stat().st_size
+        if size > limit:
+            raise ConvCalcError(f"{path}: {size:,} bytes is over the {limit:,} {what} may have.")
+        return path.read_bytes()

@@ -25,7 +25,7 @@ from typing import Any
 
 from convcalc.errors import ConvCalcError
 from convcalc.layers import channels_first
-from convcalc.importers._model import ImportedModel, ImportedRow, build_layers
+from convcalc.importers._model import ImportedModel, ImportedRow, build_layers, file_errors, read_bytes
 
 __all__ = ["read_keras_file", "read_keras_config", "MAX_CONFIG_BYTES"]
 
@@ -167,30 +167,24 @@ def read_keras_file(path: str | Path) -> ImportedModel:
         :data:`MAX_CONFIG_BYTES`, or JSON that is not a Keras model.
     """
     path = Path(path)
-    try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                try:
-                    info = archive.getinfo("config.json")
-                except KeyError:
-                    raise ConvCalcError(f"{path}: a zip without config.json is not a .keras file.") from None
-                if info.file_size > MAX_CONFIG_BYTES:
-                    raise ConvCalcError(f"{path}: config.json declares {info.file_size:,} bytes; convcalc reads "
-                                        f"at most {MAX_CONFIG_BYTES:,}.")
-                raw = archive.read(info)
-        else:
-            if path.stat().st_size > MAX_CONFIG_BYTES:
-                raise ConvCalcError(f"{path}: {path.stat().st_size:,} bytes is over the {MAX_CONFIG_BYTES:,} a "
-                                    "Keras config may have.")
-            raw = path.read_bytes()
-    except zipfile.BadZipFile as error:
-        raise ConvCalcError(f"{path}: a damaged .keras archive ({error}).") from None
-    except PermissionError:
-        raise ConvCalcError(f"{path}: the file is unreadable (permission denied).") from None
-    except FileNotFoundError:
-        raise ConvCalcError(f"{path}: no such file.") from None
-    except OSError as error:
-        raise ConvCalcError(f"{path}: the file cannot be read ({error.strerror or error}).") from None
+    with file_errors(path):
+        archive = zipfile.is_zipfile(path)
+    if not archive:
+        raw = read_bytes(path, MAX_CONFIG_BYTES, "a Keras config")
+    else:
+        with file_errors(path):
+            try:
+                with zipfile.ZipFile(path) as opened:
+                    try:
+                        info = opened.getinfo("config.json")
+                    except KeyError:
+                        raise ConvCalcError(f"{path}: a zip without config.json is not a .keras file.") from None
+                    if info.file_size > MAX_CONFIG_BYTES:
+                        raise ConvCalcError(f"{path}: config.json declares {info.file_size:,} bytes; convcalc "
+                                            f"reads at most {MAX_CONFIG_BYTES:,}.")
+                    raw = opened.read(info)
+            except zipfile.BadZipFile as error:
+                raise ConvCalcError(f"{path}: a damaged .keras archive ({error}).") from None
     try:
         config = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -240,7 +240,7 @@ class _Source:
         name = _callee(node)
         method = isinstance(func, ast.Attribute) and not (isinstance(func.value, ast.Name)
                                                           and func.value.id in ("torch", "F", "nn", "functional"))
-        if method and name in ("view", "reshape", "flatten"):  # x.view(-1, n), x.flatten(1)
+        if isinstance(func, ast.Attribute) and method and name in ("view", "reshape", "flatten"):  # x.view(-1, n)
             if not self.expression(func.value, modules):
                 return False
             self.rows.append(ImportedRow(f"forward: {ast.unparse(node)[:60]}", ast.unparse(node)[:200], "ok", "",
