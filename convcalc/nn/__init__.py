@@ -3,6 +3,8 @@
 ``Sequential(specs, input_shape)`` builds one trainable module per spec of
 :mod:`convcalc.layers` (so ``model.summary()`` is ``convcalc stack``'s table);
 ``compile``/``fit``/``evaluate``/``predict``/``save``/``load`` follow Keras.
+A branching :class:`convcalc.graph.Graph` (``res[...]``/``cat[...]`` specs, the functional
+API) builds the same class (also named ``Model``), run node by node (:mod:`convcalc.nn.nodes`).
 Convolution and pooling run on :mod:`convcalc.engine`. Optimisers follow
 PyTorch's update rules, initialisers and regularizers Keras's. This package
 imports NumPy; ``import convcalc`` does not. See ``docs/training.md``.
