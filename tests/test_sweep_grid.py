@@ -79,6 +79,8 @@ def test_variants_are_crossed_with_the_grid() -> None:
     (["lr=fast"], r"The 'lr' parameter must be a number or none. Got 'fast'"),
     (["lr=nan"], r"a finite number"),
     (["nesterov=maybe"], r"true or false"),
+    (["epochs=\u0661\u0666"], r"The 'epochs' parameter must be an int written with the digits 0-9"),
+    (["lr=\uff10.1"], r"The 'lr' parameter must be a number written with the digits 0-9"),
 ])
 def test_bad_grids_name_the_problem(items: list[str], message: str) -> None:
     with pytest.raises(ConvCalcError, match=message):
@@ -153,6 +155,7 @@ def test_bad_sweep_files_name_the_problem(tmp_path: Path, text: str, message: st
     (["--grid", "seed=" + ",".join(map(str, range(20000))), "--max-runs", "10"], "The grid has 20,000 runs"),
     (["--grid", "lr=0.1,1", "--max-memory", "lots"], "The 'max_memory' parameter must be a size such as 8G"),
     (["--grid", "lr=0.1,1", "--csv", "a" * 300 + ".csv"], "the file name is longer than 255 bytes"),
+    (["--grid", "lr=0.1,1", "--epochs", "\u0661\u0666"], "is not an integer written with the digits 0-9"),
     (["--grid", "lr=0.1,1", "--plot", "c\x00.png"], "a file name cannot hold a NUL character"),
     (["--grid", "lr=0.1,1", "--markdown", "no/such/t.md"], "--markdown 'no/such/t.md': the folder 'no/such' does not"),
     ([str(EXAMPLES / "hw5_sweep.toml"), "--lr", "0.05"],

@@ -8,6 +8,7 @@ from typing import Annotated, Any, List, Optional
 import typer
 
 from convcalc.cli._console import console, err_console, print_json
+from convcalc.cli._types import AsciiInt
 
 app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
 
@@ -184,8 +185,8 @@ def sweep(
     data: Annotated[Optional[str], typer.Option("--data", "-d", help="mnist5k, fashion-mnist, mnist, cifar10.")]
     = None,
     data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Folder holding the dataset.")] = None,
-    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="Epochs of every run.")] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", "-b", help="Samples per step.")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", click_type=AsciiInt(min=1), help="Epochs of every run.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", "-b", click_type=AsciiInt(min=1), help="Samples per step.")] = None,
     optimizer: Annotated[Optional[str], typer.Option("--optimizer", help="sgd or adam.")] = None,
     lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate.")] = None,
     momentum: Annotated[Optional[float], typer.Option("--momentum", help="SGD momentum.")] = None,
@@ -195,18 +196,18 @@ def sweep(
     l2: Annotated[Optional[float], typer.Option("--l2", help="Keras L2(l2) on every kernel.")] = None,
     dropout: Annotated[Optional[float], typer.Option("--dropout", help="Dropout before the last dense layer.")]
     = None,
-    early_stopping: Annotated[Optional[int], typer.Option("--early-stopping", help="Patience on val_loss.")] = None,
+    early_stopping: Annotated[Optional[int], typer.Option("--early-stopping", click_type=AsciiInt(min=0), help="Patience on val_loss.")] = None,
     augment_negative: Annotated[Optional[bool], typer.Option("--augment-negative/--no-augment-negative",
                                                              help="Negate half of each training class.")] = None,
     negate_test: Annotated[Optional[bool], typer.Option("--negate-test/--no-negate-test",
                                                         help="Also test on negated images.")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Train on a stratified subset of N samples.")]
+    limit: Annotated[Optional[int], typer.Option("--limit", click_type=AsciiInt(min=10), help="Train on a stratified subset of N samples.")]
     = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed (use --grid seed=0,1,2 for repeats).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", click_type=AsciiInt(min=0), help="Seed (use --grid seed=0,1,2 for repeats).")] = None,
     max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Each run's memory limit, as convcalc "
                                                       "train (default: what is available when it starts).")]
     = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Runs at once on this machine (default: "
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", click_type=AsciiInt(), help="Runs at once on this machine (default: "
                                                 "the number of cores); with --scheduler local, Dask workers.")]
     = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on Dask: a scheduler address "
@@ -218,7 +219,7 @@ def sweep(
                                          "and run the rest.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Start again in a directory holding results.")]
     = False,
-    max_runs: Annotated[int, typer.Option("--max-runs", help="Refuse a grid of more runs.")] = 1000,
+    max_runs: Annotated[int, typer.Option("--max-runs", click_type=AsciiInt(), help="Refuse a grid of more runs.")] = 1000,
     no_checkpoints: Annotated[bool, typer.Option("--no-checkpoints", help="Do not keep each run's model file.")]
     = False,
     csv: Annotated[Optional[str], typer.Option("--csv", help="Write every epoch of every run here "

@@ -133,8 +133,10 @@ def parse_value(name: str, value: Any) -> Any:
             if text.lower() in _TRUE | _FALSE:
                 return text.lower() in _TRUE
             raise invalid(name, value, "true or false")
+        if kind in ("int", "float") and not text.isascii():  # int() and float() also read other scripts' digits
+            raise invalid(name, value, f"{'an int' if kind == 'int' else 'a number'} written with the digits 0-9")
         if kind == "int":
-            if not re.fullmatch(r"[+-]?\d+", text):
+            if not re.fullmatch(r"[+-]?[0-9]+", text):
                 raise invalid(name, value, "an int" + (" or none" if optional else ""))
             value = int(text)
         else:
