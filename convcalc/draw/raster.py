@@ -180,10 +180,54 @@ def _swatches(scene: Scene) -> list[tuple[int, int, int]]:
     return colors
 
 
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _join(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def _frame_boxes(items: tuple, labels: list[Rect], scale: float,
+                 size: tuple[int, int]) -> tuple[list[tuple[int, int, int, int]], list[Rect]]:
+    """Pixel boxes a frame changes (marks per grid, each text apart), grown over the labelled cells they
+    touch and merged where they overlap; and those labels (redrawn inside the boxes)."""
+    groups: dict[object, list] = {}
+    for n, item in enumerate(items):
+        key = dict(item.data).get("grid", "marks") if isinstance(item, Rect) else n
+        groups.setdefault(key, []).append(item)
+    boxes = [_bbox(tuple(group), scale, size) for group in groups.values()]
+    touched: list[Rect] = []
+    while True:
+        changed = False
+        for index, box in enumerate(boxes):
+            for item in labels:
+                cell = (int(item.x * scale), int(item.y * scale), int((item.x + item.w) * scale) + 1,
+                        int((item.y + item.h) * scale) + 1)
+                if _overlap(box, cell):
+                    if item not in touched:
+                        touched.append(item)
+                    if _join(box, cell) != box:
+                        box = boxes[index] = _join(box, cell)
+                        changed = True
+        merged: list[tuple[int, int, int, int]] = []
+        for box in boxes:
+            for index, other in enumerate(merged):
+                if _overlap(box, other):
+                    merged[index] = _join(box, other)
+                    changed = True
+                    break
+            else:
+                merged.append(box)
+        boxes = merged
+        if not changed:
+            return boxes, touched
+
+
 def render_gif(scene: Scene, path: str, *, scale: float = 1.0) -> int:
     """Write every frame as an animated GIF that loops; returns the number of frames.
 
-    The still parts are drawn and quantised once; each frame redraws only the box
+    The still parts are drawn and quantised once; each frame redraws only the boxes
     its marks and caption cover, quantised to the same palette and pasted in.
     """
     from PIL import Image, ImageDraw
@@ -199,7 +243,7 @@ def render_gif(scene: Scene, path: str, *, scale: float = 1.0) -> int:
         strip.rectangle((0, with_labels.height + 8 * n, with_labels.width, with_labels.height + 8 * n + 7), fill=color)
     palette = sample.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     still = with_labels.quantize(palette=palette, dither=Image.Dither.NONE)
-    work = clean.copy()  # no cell labels: each frame draws those inside its box once, over its marks
+    work = clean.copy()  # no cell labels: each frame draws those inside its boxes once, over its marks
     draw = ImageDraw.Draw(work)
     labels = [item for item in scene.base if isinstance(item, Rect) and item.label]
     frames = []
@@ -207,29 +251,19 @@ def render_gif(scene: Scene, path: str, *, scale: float = 1.0) -> int:
         if not items:
             frames.append(still)
             continue
-        box = _bbox(items, scale, work.size)
-        touched: list[Rect] = []
-        while True:  # grow the box over every labelled cell it touches, so redrawn text stays inside it
-            more = [item for item in labels if item not in touched and item.x * scale < box[2]
-                    and (item.x + item.w) * scale > box[0] and item.y * scale < box[3]
-                    and (item.y + item.h) * scale > box[1]]
-            if not more:
-                break
-            touched += more
-            box = (min(box[0], *(int(i.x * scale) for i in more)), min(box[1], *(int(i.y * scale) for i in more)),
-                   max(box[2], *(int((i.x + i.w) * scale) + 1 for i in more)),
-                   max(box[3], *(int((i.y + i.h) * scale) + 1 for i in more)))
+        boxes, touched = _frame_boxes(items, labels, scale, work.size)
         for item in items:
             if isinstance(item, Rect):
                 _draw_rect(draw, item, scale, under)
             else:
                 _draw_text(draw, item, scale)
-        for item in touched:  # only inside the box: outside it the work image is not restored
+        for item in touched:  # inside the boxes: outside them the work image is not restored
             _label(draw, item, scale)
         frame = still.copy()
-        frame.paste(work.crop(box).quantize(palette=palette, dither=Image.Dither.NONE), box[:2])
+        for box in boxes:
+            frame.paste(work.crop(box).quantize(palette=palette, dither=Image.Dither.NONE), box[:2])
+            work.paste(clean.crop(box), box[:2])  # back to the still picture for the next frame
         frames.append(frame)
-        work.paste(clean.crop(box), box[:2])  # back to the still picture for the next frame
     frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:], duration=FRAME_MS, loop=0,
                    optimize=False, disposal=1)
     return len(frames)
