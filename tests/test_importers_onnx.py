@@ -133,6 +133,53 @@ def test_branching_module_is_a_graph(tmp_path):
     assert summary.trainable_params == sum(p.numel() for p in model.parameters())
 
 
+class _MobileBlock(nn.Module):
+    """What torchvision's MobileNets and DenseNets export: ReLU6 (Clip with constant bounds), Hardswish,
+    SiLU (Sigmoid then Mul), a squeeze-excitation gate (Mul broadcasting (C, 1, 1) over (C, H, W)), a
+    one-tensor torch.cat (DenseNet's first layer) and dropout in eval mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU6())
+        self.expand = nn.Sequential(nn.Conv2d(8, 16, 1), nn.Hardswish(), nn.Conv2d(16, 16, 3, padding=1, groups=16),
+                                    nn.SiLU())
+        self.squeeze = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(16, 4, 1), nn.ReLU(), nn.Conv2d(4, 16, 1),
+                                     nn.Sigmoid())
+        self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(16, 5))
+
+    def forward(self, x):
+        x = self.expand(torch.cat([self.stem(x)], 1))
+        x = x * self.squeeze(x)
+        return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(x, (1, 1)), 1))
+
+
+def test_mobilenet_operators(tmp_path):
+    model = _MobileBlock()
+    path = tmp_path / "mobile.onnx"
+    _export(model, (3, 17, 15), path)
+    imported = read_onnx_file(path)
+    assert {row.status for row in imported.rows} == {"ok"}, [r for r in imported.rows if r.status != "ok"]
+    texts = [row.source for row in imported.rows]
+    assert "ReLU6()" in texts and "Hardswish()" in texts and "Concat(axis=0)" in texts
+    summary = summarize(imported.graph(), imported.input_shape)
+    with torch.no_grad():
+        assert summary.output_shape == tuple(model(torch.zeros(1, 3, 17, 15)).shape[1:])
+    assert summary.trainable_params == sum(p.numel() for p in model.parameters())
+    conv_macs = 8 * 3 * 9 * 9 * 8 + 16 * 8 * 9 * 8 + 16 * 9 * 9 * 8 + 16 * 4 + 4 * 16
+    assert summary.total_macs == conv_macs + 16 * 5  # convs + linear, torchvision's convention
+
+
+def test_clip_other_than_relu6_and_hardsigmoid_alpha_are_rows(tmp_path):
+    nodes = [helper.make_node("Constant", [], ["lo"], value=helper.make_tensor("lo", TensorProto.FLOAT, [], [-1.0])),
+             helper.make_node("Constant", [], ["hi"], value=helper.make_tensor("hi", TensorProto.FLOAT, [], [1.0])),
+             helper.make_node("Clip", ["x", "lo", "hi"], ["a"]),
+             helper.make_node("HardSigmoid", ["a"], ["y"], alpha=0.2)]
+    path, _ = _graph_model(nodes, [], (2, 4, 4), tmp_path)
+    rows = read_onnx_file(path).rows
+    assert [row.status for row in rows] == ["unsupported", "unsupported"]
+    assert "Clip to [-1.0, 1.0]" in rows[0].reason and "alpha=0.2" in rows[1].reason
+
+
 def test_unknown_operator_is_a_row(tmp_path):
     nodes = [helper.make_node("Relu", ["x"], ["a"]), helper.make_node("Erf", ["a"], ["y"])]
     path, _ = _graph_model(nodes, [], (2, 4, 4), tmp_path)

@@ -32,7 +32,10 @@ __all__ = ["read_onnx_file", "MAX_ONNX_BYTES"]
 MAX_ONNX_BYTES = 2 * 1024**3
 
 _POINTWISE = {"Relu": "ReLU()", "Sigmoid": "Sigmoid()", "Tanh": "Tanh()", "Softmax": "Softmax()",
-              "LogSoftmax": "Softmax()", "Dropout": "Dropout(0)"}
+              "LogSoftmax": "Softmax()", "Dropout": "Dropout(0)", "HardSwish": "Hardswish()",
+              "Identity": ""}
+#: Nodes that join several activations (one input: a join of one branch, the identity).
+_MERGES = ("Add", "Sum", "Mul", "Concat")
 
 
 def _onnx() -> Any:
@@ -60,6 +63,15 @@ class _Node:
         if name not in self.shapes:
             raise ConvCalcError(f"its input {index} ({name or 'missing'}) is not a weight stored in the file")
         return self.shapes[name]
+
+    def scalar(self, index: int, what: str) -> float | None:
+        """The constant scalar input ``index`` (a Clip bound); ``None`` when the input is left out."""
+        if not self.has_input(index):
+            return None
+        value = self.values.get(self.node.input[index])
+        if value is None or len(value) != 1:
+            raise ConvCalcError(f"its {what} input {self.node.input[index]} is not a constant scalar")
+        return float(value[0])
 
     def has_input(self, index: int) -> bool:
         return len(self.node.input) > index and bool(self.node.input[index])
@@ -135,6 +147,19 @@ class _Node:
             return f"LeakyReLU(negative_slope={float(self.attrs.get('alpha', 0.01))})"
         if op == "Elu":
             return f"ELU(alpha={float(self.attrs.get('alpha', 1.0))})"
+        if op == "Clip":  # ReLU6 as the TorchScript exporter writes it: Clip(x, 0, 6), bounds as inputs
+            low, high = (self.scalar(i, "min") for i in (1, 2))
+            if (low, high) == (0.0, 6.0):
+                return "ReLU6()"
+            if (low, high) == (0.0, None):
+                return "ReLU()"
+            raise ConvCalcError(f"Clip to [{low}, {high}] is not read (only ReLU's [0, inf) and ReLU6's [0, 6] are)")
+        if op == "HardSigmoid":
+            alpha, beta = float(self.attrs.get("alpha", 0.2)), float(self.attrs.get("beta", 0.5))
+            if abs(alpha - 1 / 6) > 1e-6 or abs(beta - 0.5) > 1e-6:
+                raise ConvCalcError(f"HardSigmoid with alpha={alpha}, beta={beta} is not read "
+                                    "(PyTorch's Hardsigmoid is alpha=1/6, beta=0.5)")
+            return "Hardsigmoid()"
         if op in _POINTWISE:
             return _POINTWISE[op]
         raise ConvCalcError(f"the ONNX operator {op} is not read")
@@ -155,6 +180,12 @@ def _merge(node: _Node, rank: int) -> tuple[tuple[Any, ...], str]:
             raise ConvCalcError("Concat along the batch axis is not read")
         return (Concat(axis=axis),), f"Concat(axis={axis})"
     raise ConvCalcError(f"the ONNX operator {node.op} on {len(node.node.input)} activations is not read")
+
+
+def _small_values(tensor: Any, numpy_helper: Any) -> list[Any]:
+    """A scalar or short vector constant as a list (ints stay ints: a Reshape's target shape)."""
+    array = numpy_helper.to_array(tensor).reshape(-1)
+    return [int(v) if array.dtype.kind in "iub" else float(v) for v in array]
 
 
 def read_onnx_file(path: str | Path) -> ImportedModel:
@@ -189,13 +220,13 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
     shapes = {t.name: tuple(int(d) for d in t.dims) for t in graph.initializer}
     values: dict[str, Any] = {}
     for t in graph.initializer:
-        if t.data_type == onnx.TensorProto.INT64 and len(t.dims) == 1 and t.dims[0] <= 8:
-            values[t.name] = [int(v) for v in numpy_helper.to_array(t)]
+        if len(t.dims) <= 1 and (not t.dims or t.dims[0] <= 8):
+            values[t.name] = _small_values(t, numpy_helper)
     inputs = [i for i in graph.input if i.name not in shapes]
     if len(inputs) != 1:
         raise ConvCalcError(f"{path}: the graph has {len(inputs)} data inputs; convcalc reads models with one.")
-    dims = [d.dim_value if d.HasField("dim_value") else None for d in inputs[0].type.tensor_type.shape.dim]
-    input_shape = tuple(dims[1:]) if len(dims) > 1 and all(isinstance(d, int) and d > 0 for d in dims[1:]) else None
+    dims = [int(d.dim_value) if d.HasField("dim_value") else 0 for d in inputs[0].type.tensor_type.shape.dim]
+    input_shape = tuple(dims[1:]) if len(dims) > 1 and all(d > 0 for d in dims[1:]) else None
     rank = len(dims) - 1
     producer = {inputs[0].name: ""}  # tensor name -> the row that computes it ("" is the model's input)
     rows: list[ImportedRow] = []
@@ -203,8 +234,12 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
         where = proto.name or f"{proto.op_type}_{index}"
         if proto.op_type == "Constant":
             for attribute in proto.attribute:
-                if attribute.name == "value" and attribute.t.data_type == onnx.TensorProto.INT64:
-                    values[proto.output[0]] = [int(v) for v in numpy_helper.to_array(attribute.t).reshape(-1)]
+                if attribute.name == "value" and len(attribute.t.dims) <= 1 and \
+                        (not attribute.t.dims or attribute.t.dims[0] <= 8):
+                    values[proto.output[0]] = _small_values(attribute.t, numpy_helper)
+            if proto.output[0] not in values:  # a large constant: a weight, known by its shape
+                shapes[proto.output[0]] = tuple(int(d) for d in next(
+                    (a.t.dims for a in proto.attribute if a.name == "value"), ()))
             continue
         node = _Node(onnx, proto, shapes, values)
         data = [name for name in proto.input if name and name not in shapes and name not in values]
@@ -229,15 +264,15 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
             producer[proto.output[0]] = rows[-1].path
             continue
         try:
-            if len(data) > 1:
+            if len(data) > 1 or (proto.op_type in _MERGES and sum(1 for name in proto.input if name) == 1):
                 built, text = _merge(node, rank)
             else:
                 text = node.call(rank)
-                built = build_layers(text)
+                built = build_layers(text) if text else ()
         except ConvCalcError as error:
             rows.append(ImportedRow(where, proto.op_type, "unsupported", str(error).splitlines()[0], (), sources))
             continue
-        rows.append(ImportedRow(where, text, "ok", "", built, sources))
-        if type(built[-1]).__name__ in ("Flatten", "Dense"):
+        rows.append(ImportedRow(where, text or proto.op_type, "ok", "", built, sources))
+        if built and type(built[-1]).__name__ in ("Flatten", "Dense"):
             rank = 1
     return ImportedModel(rows, input_shape, "nchw", "ONNX graph")
