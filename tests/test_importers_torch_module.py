@@ -97,3 +97,78 @@ def test_untraceable_forward_is_one_error():
 def test_not_a_module():
     with pytest.raises(ConvCalcTypeError, match="torch.nn.Module"):
         convcalc.from_torch("resnet18")
+
+
+class _EvalBlock(nn.Module):
+    """torchvision's EfficientNet/ShuffleNet idioms: stochastic depth (identity in eval, torchvision's
+    ``stochastic_depth(x, p, mode, training)`` written out here), dropout given ``training=self.training``,
+    and sizes read with ``x.size()`` whose items feed arithmetic."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, x):
+        batch, channels, height, width = x.size()
+        y = stochastic_depth(self.conv(x), 0.2, "row", self.training)
+        x = nn.functional.dropout(y + x, 0.5, training=self.training)
+        x = nn.functional.adaptive_avg_pool2d(x, 1).view(batch, channels // 1)
+        return self.head(x)
+
+
+class _Shuffle(nn.Module):
+    """ShuffleNet's channel shuffle: a view to (batch, groups, C/groups, H, W) is not a flatten."""
+
+    def forward(self, x):
+        batch, channels, height, width = x.size()
+        x = x.view(batch, 2, channels // 2, height, width)
+        return x.view(x.shape[0], -1)
+
+
+def test_views_from_computed_sizes():
+    rows = convcalc.from_torch(_Shuffle(), (4, 3, 3)).rows
+    assert [(row.status, row.source) for row in rows] == [("unsupported", "view"), ("ok", "Flatten()")]
+    assert "only flattening views" in rows[0].reason
+
+
+def stochastic_depth(x, p, mode, training=True):
+    """torchvision.ops.stochastic_depth's signature (fx records the call by this name)."""
+    if not training or p == 0.0:
+        return x
+    keep = torch.empty([x.shape[0]] + [1] * (x.ndim - 1)).bernoulli_(1 - p)
+    return x * keep / (1 - p)
+
+
+torch.fx.wrap("stochastic_depth")
+
+
+def test_eval_identities_and_shape_arithmetic():
+    model = _EvalBlock().eval()
+    imported = convcalc.from_torch(model, (4, 6, 5))
+    assert {row.status for row in imported.rows} == {"ok"}, imported.rows
+    assert not any("getitem" in row.path or "floordiv" in row.path for row in imported.rows)
+    summary = summarize(imported.graph(), (4, 6, 5))
+    with torch.no_grad():
+        assert summary.output_shape == tuple(model(torch.zeros(2, 4, 6, 5)).shape[1:])
+    assert summary.trainable_params == sum(p.numel() for p in model.parameters())
+    kept = [row.source for row in imported.rows if row.status == "ok"]
+    assert kept.count("stochastic_depth") == 1 and kept.count("dropout") == 1  # identity rows, no layers
+    assert all(not row.layers for row in imported.rows if row.source in ("stochastic_depth", "dropout"))
+
+
+def test_stochastic_depth_in_training_mode_is_a_row():
+    imported = convcalc.from_torch(_EvalBlock().train(), (4, 6, 5))
+    row = next(r for r in imported.rows if "stochastic_depth" in r.path)
+    assert row.status == "unsupported" and "model.eval()" in row.reason
+
+
+class _Split(nn.Module):
+    def forward(self, x):
+        left, right = x.chunk(2, dim=1)
+        return left + right
+
+
+def test_channel_split_says_why():
+    rows = convcalc.from_torch(_Split(), (4, 3, 3)).rows
+    assert rows[0].status == "unsupported" and "no split layer" in rows[0].reason

@@ -26,7 +26,11 @@ __all__ = ["from_torch"]
 
 _FUNCTIONS = {"relu": "ReLU()", "relu_": "ReLU()", "sigmoid": "Sigmoid()", "tanh": "Tanh()", "elu": "ELU()",
               "softmax": "Softmax()", "log_softmax": "Softmax()", "dropout": "Dropout(0)", "gelu": "GELU()",
-              "silu": "SiLU()", "hardswish": "Hardswish()", "relu6": "ReLU6()", "leaky_relu": "LeakyReLU()"}
+              "silu": "SiLU()", "hardswish": "Hardswish()", "relu6": "ReLU6()", "leaky_relu": "LeakyReLU()",
+              "hardsigmoid": "Hardsigmoid()"}
+#: Functions that are the identity when their ``training`` argument is False (a module in eval mode).
+_EVAL_IDENTITY = {"stochastic_depth": 3, "dropout": 2, "dropout1d": 2, "dropout2d": 2, "dropout3d": 2,
+                  "alpha_dropout": 2, "feature_alpha_dropout": 2}
 _POOLS = {"max_pool1d": "MaxPool1d", "max_pool2d": "MaxPool2d", "max_pool3d": "MaxPool3d",
           "avg_pool1d": "AvgPool1d", "avg_pool2d": "AvgPool2d", "avg_pool3d": "AvgPool3d",
           "adaptive_avg_pool2d": "AdaptiveAvgPool2d", "adaptive_max_pool2d": "AdaptiveMaxPool2d"}
@@ -81,6 +85,7 @@ def from_torch(module: Any, input_shape: tuple[int, ...] | None = None) -> Impor
                             "paste print(model) instead (convcalc stack -).") from None
     rows: list[ImportedRow] = []
     producer: dict[Any, str] = {}  # fx node -> the row computing it ("" is the input)
+    shape_queries: set[Any] = set()  # fx nodes computing sizes (x.size(), its items and arithmetic on them)
     for node in traced.graph.nodes:
         if node.op == "placeholder":
             if producer:
@@ -90,7 +95,14 @@ def from_torch(module: Any, input_shape: tuple[int, ...] | None = None) -> Impor
         if node.op in ("output", "get_attr"):
             continue
         if node.op == "call_method" and node.target in _SHAPE_METHODS:
+            shape_queries.add(node)
             continue  # x.size(0): a shape query, not an activation
+        if node.op == "call_function" and _name(node.target) == "getattr" and node.args[1:] == ("shape",):
+            shape_queries.add(node)
+            continue  # x.shape
+        if node.op == "call_function" and _on_shapes(node, shape_queries):
+            shape_queries.add(node)
+            continue  # x.size()[1] // 2: arithmetic on a shape query, not an activation
         data = _activation_inputs(node, producer)
         sources = tuple(producer[a] for a in data)
         where = node.target if node.op == "call_module" else f"{node.op} {node.name}"
@@ -104,8 +116,31 @@ def from_torch(module: Any, input_shape: tuple[int, ...] | None = None) -> Impor
         except ConvCalcError as error:
             rows.append(ImportedRow(where, str(node.target), "unsupported", str(error).splitlines()[0], (), sources))
             continue
-        rows.append(ImportedRow(where, text or str(node.target), "ok", "", built, sources))
+        rows.append(ImportedRow(where, text or _name(node.target), "ok", "", built, sources))
     return ImportedModel(rows, tuple(input_shape) if input_shape is not None else None, "nchw", "torch.fx trace")
+
+
+def _on_shapes(node: Any, shape_queries: set[Any]) -> bool:
+    """True when every traced node ``node`` takes is a shape query (``x.size()[0]``, ``c // groups``)."""
+    import torch.fx
+
+    taken: list[Any] = []
+    torch.fx.node.map_arg((node.args, node.kwargs), taken.append)
+    return bool(taken) and all(arg in shape_queries for arg in taken)
+
+
+def _is_batch_size(arg: Any) -> bool:
+    """True for a traced ``x.size(0)``, ``x.size()[0]`` or ``x.shape[0]``."""
+    op, name = getattr(arg, "op", None), _name(getattr(arg, "target", ""))
+    args: tuple[Any, ...] = tuple(getattr(arg, "args", ()))
+    if op == "call_method" and name == "size":
+        return tuple(args[1:]) == (0,)
+    if op == "call_function" and name == "getitem" and len(args) == 2 and args[1] == 0:
+        inner = args[0]
+        return (getattr(inner, "op", None) == "call_method" and _name(inner.target) == "size"
+                and len(inner.args) == 1) or (getattr(inner, "op", None) == "call_function"
+                                              and _name(inner.target) == "getattr" and inner.args[1] == "shape")
+    return False
 
 
 def _activation_inputs(node: Any, producer: dict[Any, str]) -> list[Any]:
@@ -149,11 +184,23 @@ def _call(traced: Any, node: Any) -> str:
     if node.op == "call_method" and name in ("view", "reshape", "flatten"):
         if name == "flatten" or (len(node.args) == 3 and node.args[2] == -1) or node.args[-1] == -1:
             return "Flatten()"
+        if len(node.args) == 3 and _is_batch_size(node.args[1]):
+            return "Flatten()"  # x.view(batch, n): a view keeps the element count, so n is C*H*W
         raise ConvCalcError(f"x.{name}{tuple(node.args[1:])} is not read (only flattening views are)")
     if node.op == "call_method" and name in ("contiguous", "clone", "detach", "float"):
         return ""
     if name == "flatten":
         return "Flatten()"
+    if node.op == "call_function" and name in _EVAL_IDENTITY:
+        position = _EVAL_IDENTITY[name]
+        training = node.kwargs.get("training", node.args[position] if len(node.args) > position else True)
+        if training is False:
+            return ""  # the identity in eval mode
+        if name not in _FUNCTIONS:
+            raise ConvCalcError(f"{name} in training mode is not read (call model.eval() first)")
+    if name in ("chunk", "split", "unbind") or (name == "getitem" and node.op == "call_function"):
+        raise ConvCalcError(f"{node.op} {name} (splitting an activation into parts) is not read: "
+                            "convcalc has no split layer")
     if name in _FUNCTIONS or (node.op == "call_method" and name in _FUNCTIONS):
         return _FUNCTIONS[name]
     if name in _POOLS:
