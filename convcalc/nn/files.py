@@ -26,6 +26,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -141,9 +142,12 @@ def describe(path: str | os.PathLike[str]) -> str:
     """What an existing file holds, in a few words, for a refusal to overwrite it."""
     target = Path(path)
     try:
-        size = target.stat().st_size
+        info = target.stat()
     except OSError:
         return "something convcalc cannot read"
+    size = info.st_size
+    if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO...: never read (it would not end)
+        return "a device or other special file, not a regular file"
     if zipfile.is_zipfile(target):
         meta = _checkpoint_meta(target)
         if meta is None:
