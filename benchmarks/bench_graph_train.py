@@ -41,8 +41,14 @@ def _stage(width: int, blocks: int, first_stride: int, residual: bool) -> str:
     return " ".join([block(first_stride)] + [block(1)] * (blocks - 1))
 
 
+#: The residual network of issue 16's command line: 3 blocks of 16 channels at full resolution.
+RES3 = "conv(16,3,p=1) bn relu 3*[res[conv(16,3,p=1) bn relu conv(16,3,p=1) bn] relu] gap dense(10)"
+
+
 def spec(name: str) -> str:
-    """``resnet20`` / ``plain20`` for 1-channel 28x28 images, in the spec language."""
+    """``resnet20`` / ``plain20`` for 1-channel 28x28 images, or ``res3`` (:data:`RES3`), in the spec language."""
+    if name == "res3":
+        return RES3
     residual = name == "resnet20"
     return " ".join(["conv(16,3,p=1) bn relu", _stage(16, 3, 1, residual), _stage(32, 3, 2, residual),
                      _stage(64, 3, 2, residual), "gap dense(10)"])
@@ -185,7 +191,7 @@ def spawn(job: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--job")
-    parser.add_argument("--model", default="resnet20", choices=("resnet20", "plain20"))
+    parser.add_argument("--model", default="resnet20", choices=("resnet20", "plain20", "res3"))
     parser.add_argument("--limit", type=int, default=None, help="images in the timed epoch (default: all)")
     parser.add_argument("--accuracy", action="store_true", help="also the accuracy parity on mnist5k")
     parser.add_argument("--epochs", type=int, default=10)
