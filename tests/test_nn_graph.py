@@ -200,3 +200,16 @@ def test_a_damaged_graph_in_a_saved_model_is_one_clear_error(tmp_path, damage):
     bad = _rewrite(good, tmp_path / "bad.npz", change)
     with pytest.raises(ConvCalcError, match="damaged convcalc model"):
         Sequential.load(bad)
+
+
+def test_a_branch_that_does_not_reach_the_output_gets_zero_gradients():
+    graph, _ = load_stack("conv(4,3,p=1) as a conv(3,3) relu @a flatten dense(2)", SHAPE, require_shape=False)
+    assert [n.inputs for n in graph.nodes] == [(), (0,), (1,), (2,), (1,), (4,)]
+    model = Sequential(graph, SHAPE, seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy", lr=0.1)
+    dead = model.modules[1].params["weight"].copy()
+    live = model.modules[0].params["weight"].copy()
+    x, y = _data(16)
+    model.fit(x, y % 2, batch_size=8, epochs=1)
+    np.testing.assert_array_equal(model.modules[1].params["weight"], dead)
+    assert not np.array_equal(model.modules[0].params["weight"], live)
