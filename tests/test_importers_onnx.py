@@ -169,6 +169,50 @@ def test_mobilenet_operators(tmp_path):
     assert summary.total_macs == conv_macs + 16 * 5  # convs + linear, torchvision's convention
 
 
+class _ViewHead(nn.Module):
+    """Flattening by a computed shape: x.view(x.size(0), -1) and x.reshape(x.shape[0], n); ShuffleNet's
+    view to (batch, 2, C/2, H, W) is not a flatten and stays a row with its reason."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.head = nn.Linear(4 * 6 * 5, 2)
+
+    def forward(self, x):
+        x = self.conv(x)
+        if self.how == "view":
+            x = x.view(x.size(0), -1)
+        elif self.how == "reshape":
+            x = x.reshape(x.shape[0], 4 * 6 * 5)
+        else:
+            n, c, h, w = x.size()
+            x = x.view(n, 2, c // 2, h, w).view(n, -1)
+        return self.head(x)
+
+
+@pytest.mark.parametrize("how", ["view", "reshape", "shuffle"])
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_flatten_by_a_computed_shape(how, dynamic, tmp_path):
+    model = _ViewHead(how).eval()
+    path = tmp_path / "view.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, 8, 7),), str(path), dynamo=False, do_constant_folding=False,
+                          input_names=["x"], dynamic_axes={"x": {0: "batch"}} if dynamic else None)
+    imported = read_onnx_file(path)
+    if how == "shuffle":
+        bad = [row for row in imported.rows if row.status != "ok"]
+        assert bad and bad[0].source == "Reshape" and "is not read" in bad[0].reason
+        return
+    assert [(row.source.split("(")[0], row.status) for row in imported.rows] == \
+        [("Conv2d", "ok"), ("Flatten", "ok"), ("Linear", "ok")]
+    summary = summarize(imported.layers, (3, 8, 7))
+    with torch.no_grad():
+        assert summary.output_shape == tuple(model(torch.zeros(2, 3, 8, 7)).shape[1:])
+    assert summary.trainable_params == sum(p.numel() for p in model.parameters())
+
+
 def test_clip_other_than_relu6_and_hardsigmoid_alpha_are_rows(tmp_path):
     nodes = [helper.make_node("Constant", [], ["lo"], value=helper.make_tensor("lo", TensorProto.FLOAT, [], [-1.0])),
              helper.make_node("Constant", [], ["hi"], value=helper.make_tensor("hi", TensorProto.FLOAT, [], [1.0])),

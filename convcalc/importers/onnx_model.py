@@ -34,6 +34,10 @@ MAX_ONNX_BYTES = 2 * 1024**3
 _POINTWISE = {"Relu": "ReLU()", "Sigmoid": "Sigmoid()", "Tanh": "Tanh()", "Softmax": "Softmax()",
               "LogSoftmax": "Softmax()", "Dropout": "Dropout(0)", "HardSwish": "Hardswish()",
               "Identity": ""}
+#: A size that stands for the batch (``x.size(0)`` with a dynamic batch axis) in a computed shape.
+_BATCH = "batch"
+#: Nodes computing a reshape's target from constants and the input's shape (``x.view(x.size(0), -1)``).
+_SHAPE_ARITHMETIC = ("Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Identity")
 #: Nodes that join several activations (one input: a join of one branch, the identity).
 _MERGES = ("Add", "Sum", "Mul", "Concat")
 
@@ -53,8 +57,9 @@ def _pairs(pads: list[int]) -> tuple[tuple[int, int], ...]:
 
 
 class _Node:
-    def __init__(self, onnx: Any, node: Any, shapes: dict[str, tuple[int, ...]], values: dict[str, Any]) -> None:
-        self.node, self.shapes, self.values = node, shapes, values
+    def __init__(self, onnx: Any, node: Any, shapes: dict[str, tuple[int, ...]], values: dict[str, Any],
+                 batch: int | None = None) -> None:
+        self.node, self.shapes, self.values, self.batch = node, shapes, values, batch
         self.attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         self.op = node.op_type
 
@@ -140,7 +145,10 @@ class _Node:
             return "Flatten()"
         if op == "Reshape":
             shape = self.values.get(self.node.input[1]) if self.has_input(1) else None
-            if shape is not None and len(shape) == 2 and shape[1] == -1:
+            # (N, -1), (batch, n) with the batch read from the input's Shape, or (1, n) in a file whose batch
+            # is 1: a reshape keeps the element count, so n is C*H*W and the reshape is a flatten
+            if shape is not None and len(shape) == 2 and (shape[1] == -1 or shape[0] == _BATCH or
+                                                          (shape[0] == 1 and self.batch == 1)):
                 return "Flatten()"
             raise ConvCalcError(f"Reshape to {shape if shape is not None else 'a computed shape'} is not read")
         if op == "LeakyRelu":
@@ -180,6 +188,26 @@ def _merge(node: _Node, rank: int) -> tuple[tuple[Any, ...], str]:
             raise ConvCalcError("Concat along the batch axis is not read")
         return (Concat(axis=axis),), f"Concat(axis={axis})"
     raise ConvCalcError(f"the ONNX operator {node.op} on {len(node.node.input)} activations is not read")
+
+
+def _shape_arithmetic(proto: Any, values: dict[str, Any], shape_of: dict[str, int]) -> list[Any] | None:
+    """The value of a node computing a shape from constants and ``Shape`` outputs; ``None`` when it is not one.
+
+    ``Shape(x)`` is kept as the first axis it starts at (``shape_of``); ``Gather`` of its axis 0 is the batch
+    (:data:`_BATCH`), of another axis an unknown size (``"?"``). ``Unsqueeze``/``Squeeze``/``Cast``/``Identity``
+    keep the value, ``Concat`` joins them: what the TorchScript exporter writes for ``x.view(x.size(0), -1)``.
+    """
+    op, inputs = proto.op_type, [name for name in proto.input if name]
+    if op == "Gather" and len(inputs) == 2 and inputs[0] in shape_of and inputs[1] in values:
+        start = shape_of[inputs[0]]
+        return [_BATCH if start + int(i) == 0 else "?" for i in values[inputs[1]]]
+    if not inputs or any(name not in values for name in inputs):
+        return None
+    if op in ("Unsqueeze", "Squeeze", "Cast", "Identity"):
+        return list(values[inputs[0]])
+    if op == "Concat":
+        return [v for name in inputs for v in values[name]]
+    return None
 
 
 def _small_values(tensor: Any, numpy_helper: Any) -> list[Any]:
@@ -229,6 +257,7 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
     input_shape = tuple(dims[1:]) if len(dims) > 1 and all(d > 0 for d in dims[1:]) else None
     rank = len(dims) - 1
     producer = {inputs[0].name: ""}  # tensor name -> the row that computes it ("" is the model's input)
+    shape_of: dict[str, int] = {}  # Shape(x) outputs -> the first axis they hold
     rows: list[ImportedRow] = []
     for index, proto in enumerate(graph.node):
         where = proto.name or f"{proto.op_type}_{index}"
@@ -241,7 +270,16 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
                 shapes[proto.output[0]] = tuple(int(d) for d in next(
                     (a.t.dims for a in proto.attribute if a.name == "value"), ()))
             continue
-        node = _Node(onnx, proto, shapes, values)
+        if proto.op_type == "Shape" and proto.input and proto.input[0] in producer:
+            start = int(next((onnx.helper.get_attribute_value(a) for a in proto.attribute if a.name == "start"), 0))
+            shape_of[proto.output[0]] = start if start >= 0 else 1 << 30  # counted from the end: never the batch
+            continue  # the input's shape, for a reshape's target: not a layer
+        if proto.op_type in _SHAPE_ARITHMETIC:
+            value = _shape_arithmetic(proto, values, shape_of)
+            if value is not None and len(value) <= 8:
+                values[proto.output[0]] = value
+                continue
+        node = _Node(onnx, proto, shapes, values, dims[0] if dims else None)
         data = [name for name in proto.input if name and name not in shapes and name not in values]
         if not data:  # computes on weights only (an Identity copy of an initialiser): a weight, not a layer
             if proto.op_type == "Identity" and proto.input and proto.input[0] in shapes:
