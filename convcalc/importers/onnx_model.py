@@ -9,7 +9,9 @@ the parameter counts are those of the file. ONNX's ``pads`` are
 ``[x1_begin, x2_begin, ..., x1_end, x2_end]`` (per-side pairs here); its
 pooling ``strides`` default to 1, not to the kernel as in PyTorch. A
 ``MatMul`` followed by an ``Add`` of a constant vector is one ``Linear`` with
-bias, as PyTorch exports it.
+bias, as PyTorch exports it. A ``Reshape`` whose target is computed from
+constants and the input's ``Shape`` (``x.view(x.size(0), -1)``) is a
+``Flatten`` when the target is ``(batch, n)``; ``Clip(x, 0, 6)`` is ReLU6.
 
 Nodes are read in the file's order (ONNX stores them topologically sorted),
 each row taking the rows that compute its inputs, so branching models are
