@@ -250,3 +250,14 @@ def test_without_the_extra_one_line(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ConvCalcError, match=r"pip install 'convcalc\[onnx\]'"):
         read_onnx_file(path)
+
+
+def test_a_bound_computed_from_the_shape_is_a_row_not_a_crash(tmp_path):
+    nodes = [helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Constant", [], ["i"], value=helper.make_tensor("i", TensorProto.INT64, [], [0])),
+             helper.make_node("Gather", ["s", "i"], ["n"]),
+             helper.make_node("Cast", ["n"], ["lo"], to=TensorProto.FLOAT),
+             helper.make_node("Clip", ["x", "lo"], ["y"])]
+    path, _ = _graph_model(nodes, [], (2, 4, 4), tmp_path)
+    rows = read_onnx_file(path).rows
+    assert [row.status for row in rows] == ["unsupported"] and "not a constant scalar" in rows[0].reason

@@ -76,7 +76,7 @@ class _Node:
         if not self.has_input(index):
             return None
         value = self.values.get(self.node.input[index])
-        if value is None or len(value) != 1:
+        if value is None or len(value) != 1 or not isinstance(value[0], (int, float)):
             raise ConvCalcError(f"its {what} input {self.node.input[index]} is not a constant scalar")
         return float(value[0])
 
