@@ -123,7 +123,7 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "layers": {"init", "module"},
         "merges": {"module"},
         "nodes": {"merges", "module"},
-        "vocabulary": {"module"},
+        "vocabulary": {"layers", "module"},
         "build": {"activations", "layers", "merges", "module", "vocabulary"},
         "fusion": {"activations", "layers", "module"},
         "serialize": {"files"},

@@ -40,6 +40,12 @@ CASES = {  # spec, its PyTorch function of (x, params dict)
                           lambda x, p: F.conv2d(x, p["weight"], None, stride=2, groups=6)),
     "grouped": (L.Conv2D(4, 3, padding=1, groups=2), lambda x, p: F.conv2d(x, p["weight"], p["bias"], padding=1,
                                                                            groups=2)),
+    "separable": (L.SeparableConv2D(5, 3, padding=1, depth_multiplier=2),
+                  lambda x, p: F.conv2d(F.conv2d(x, p["depthwise_weight"], None, padding=1, groups=6),
+                                        p["pointwise_weight"], p["bias"])),
+    "separable_strided": (L.SeparableConv2D(3, 2, stride=2, bias=False),
+                          lambda x, p: F.conv2d(F.conv2d(x, p["depthwise_weight"], None, stride=2, groups=6),
+                                                p["pointwise_weight"])),
     "gelu": (L.GELU(), lambda x, p: F.gelu(x)),
     "gelu_tanh": (L.GELU("tanh"), lambda x, p: F.gelu(x, approximate="tanh")),
     "silu": (L.SiLU(), lambda x, p: F.silu(x)),
@@ -68,12 +74,12 @@ def test_module_matches_torch_autograd(name):
     dx = module.backward(dout)
     tx = torch.tensor(x, requires_grad=True)
     tp = {k: torch.tensor(v, requires_grad=True) for k, v in module.params.items()}
-    if "bias" not in tp:
-        tp["bias"] = None
+    tp.setdefault("bias", None)
     t_out = theirs(tx, tp)
     t_out.backward(torch.from_numpy(dout))
     np.testing.assert_allclose(out, t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert module.grads.keys() == module.params.keys()
     for k in module.params:
         np.testing.assert_allclose(module.grads[k], tp[k].grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
 
@@ -136,3 +142,16 @@ def test_what_the_trainer_cannot_compute_is_one_clear_error():
         Sequential.from_spec("upsample(scale_factor=1.5) flatten dense(2)", (1, 4, 4))
     with pytest.raises(ConvCalcError, match="cannot train"):
         Sequential.from_spec("upsample(scale_factor=2, mode=bilinear) flatten dense(2)", (1, 4, 4))
+
+
+def test_a_separable_first_layer_trains_saves_and_loads(tmp_path):
+    model = Sequential.from_spec("separableconv2d(4, 3, p=1) relu gap dense(2)", (2, 5, 5), seed=0)
+    assert model.modules[0].input_grad is False  # nothing upstream of the input
+    model.compile("sgd", "sparse_categorical_crossentropy", lr=0.1)
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((16, 2, 5, 5)).astype(np.float32), rng.integers(0, 2, 16)
+    before = model.get_weights()
+    model.fit(x, y, 8, 2)
+    assert all(not np.array_equal(before[k], v) for k, v in model.get_weights().items())
+    model.save(tmp_path / "sep.npz")
+    np.testing.assert_array_equal(Sequential.load(tmp_path / "sep.npz").predict(x), model.predict(x))

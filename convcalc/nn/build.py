@@ -83,6 +83,8 @@ def build_module(spec: specs.Layer, in_shape: tuple[int, ...], *, rng: np.random
                                 f"learnable scale and shift and running statistics ({', '.join(off)} is not "
                                 "supported).")
         return BatchNorm(in_shape[0], dtype)
+    if kind is specs.SeparableConv2D:
+        return vocabulary.SeparableConv2d(spec, in_shape, rng, init, dtype)
     if kind is specs.DepthwiseConv2D:
         return Conv2d(spec.depthwise(in_shape, spec.bias), in_shape, rng, init, dtype)
     if kind in (specs.Upsample, specs.UpSampling2D) and spec_mode(spec) == "nearest":

@@ -315,7 +315,7 @@ class BatchNorm(Module):
 def unsupported(spec: specs.Layer) -> ConvCalcError:
     """The error for a spec the trainer cannot build a module for."""
     return ConvCalcError(f"The trainer cannot train {spec.describe()} yet; it supports Conv2D (grouped too), "
-                         "DepthwiseConv2D, MaxPool2D, AvgPool2D, global and divisible adaptive pools, ZeroPad2D, "
-                         "BatchNorm1D/2D, LayerNorm, GroupNorm, nearest Upsample/UpSampling2D by whole factors, "
-                         "Flatten, Dense, Dropout, the merges Add/Multiply/Concat and the activations ReLU, "
-                         "LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softmax.")
+                         "DepthwiseConv2D, SeparableConv2D, MaxPool2D, AvgPool2D, global and divisible adaptive "
+                         "pools, ZeroPad2D, BatchNorm1D/2D, LayerNorm, GroupNorm, nearest Upsample/UpSampling2D by "
+                         "whole factors, Flatten, Dense, Dropout, the merges Add/Multiply/Concat and the activations "
+                         "ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softmax.")

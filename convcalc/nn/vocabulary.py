@@ -1,4 +1,5 @@
-"""Trainable modules for the newer layer vocabulary: nearest upsampling, GELU, SiLU, layer and group norm.
+"""Trainable modules for the newer layer vocabulary: nearest upsampling, GELU, SiLU, layer and group norm,
+separable convolutions.
 
 Each follows PyTorch's definition (checked against ``torch.autograd`` in
 tests/test_nn_vocabulary_torch.py, float64):
@@ -14,7 +15,10 @@ tests/test_nn_vocabulary_torch.py, float64):
   axes and has a scale and shift of that shape; ``LayerNorm()`` (Keras's axis=-1, the channels)
   normalises the channels at each position, scale and shift per channel; ``GroupNorm(G)``
   normalises each group of ``C/G`` channels with all positions, scale and shift per channel
-  (Wu & He 2018).
+  (Wu & He 2018);
+- :class:`SeparableConv2d`: Keras's ``SeparableConv2D``: a depthwise convolution without bias
+  (``groups = C``) then a 1x1 convolution with bias, two engine convolutions; its parameters are
+  ``depthwise_weight``, ``pointwise_weight`` and ``bias``.
 
 The backward pass of a normalisation over ``M`` values is
 ``dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))`` with ``dxhat = dy * gamma``.
@@ -27,10 +31,12 @@ import math
 import numpy as np
 from scipy.special import erf
 
+from convcalc import layers as specs
 from convcalc.errors import ConvCalcError
+from convcalc.nn.layers import Conv2d
 from convcalc.nn.module import Module
 
-__all__ = ["NearestUpsample2d", "GELU", "SiLU", "Normalization"]
+__all__ = ["NearestUpsample2d", "GELU", "SiLU", "Normalization", "SeparableConv2d"]
 
 
 class NearestUpsample2d(Module):
@@ -166,3 +172,40 @@ class Normalization(Module):
         gx, _ = self._grouped(xhat)
         dx = inv_std * (gd - gd.mean(axis=axes, keepdims=True) - gx * (gd * gx).mean(axis=axes, keepdims=True))
         return dx.reshape(dout.shape)
+
+
+class SeparableConv2d(Module):
+    """``pointwise(depthwise(x))`` from a :class:`convcalc.layers.SeparableConv2D` spec (the spec's own two parts)."""
+
+    regularized = ("depthwise_weight", "pointwise_weight")
+
+    def __init__(self, spec: specs.SeparableConv2D, in_shape: tuple[int, ...], rng: np.random.Generator,
+                 init: object = "glorot_uniform", dtype: np.dtype | type = np.float32) -> None:
+        super().__init__()
+        (depthwise, shape), (pointwise, middle) = spec._parts(in_shape)
+        self.depthwise = Conv2d(depthwise, shape, rng, init, dtype)  # type: ignore[arg-type]
+        self.pointwise = Conv2d(pointwise, middle, rng, init, dtype)  # type: ignore[arg-type]
+        self.params["depthwise_weight"] = self.depthwise.params["weight"]
+        self.params["pointwise_weight"] = self.pointwise.params["weight"]
+        if "bias" in self.pointwise.params:
+            self.params["bias"] = self.pointwise.params["bias"]
+
+    @property
+    def input_grad(self) -> bool:
+        """False when nothing upstream needs the input's gradient (the model's first layer)."""
+        return self.depthwise.input_grad
+
+    @input_grad.setter
+    def input_grad(self, value: bool) -> None:
+        self.depthwise.input_grad = value
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        return self.pointwise.forward(self.depthwise.forward(x, training), training)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        dx = self.depthwise.backward(self.pointwise.backward(dout))  # type: ignore[arg-type]
+        self.grads["depthwise_weight"] = self.depthwise.grads["weight"]
+        self.grads["pointwise_weight"] = self.pointwise.grads["weight"]
+        if "bias" in self.pointwise.grads:
+            self.grads["bias"] = self.pointwise.grads["bias"]
+        return dx
