@@ -213,3 +213,14 @@ def test_a_branch_that_does_not_reach_the_output_gets_zero_gradients():
     model.fit(x, y % 2, batch_size=8, epochs=1)
     np.testing.assert_array_equal(model.modules[1].params["weight"], dead)
     assert not np.array_equal(model.modules[0].params["weight"], live)
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_an_output_that_is_a_device_is_refused_even_with_overwrite(tmp_path, overwrite):
+    from convcalc.nn.files import check_output
+
+    link = tmp_path / "null.npz"
+    link.symlink_to(os.devnull)
+    with pytest.raises(ConvCalcError, match="special file, not a regular file; it is kept"):
+        check_output(link, "--save", overwrite=overwrite)
+    assert link.is_symlink()

@@ -233,6 +233,9 @@ def _check_output(target: Path, path: str | os.PathLike[str], option: str, overw
         return
     if own is not None and os.path.exists(own) and os.path.samefile(target, own):
         return
+    if not stat.S_ISREG(target.stat().st_mode):  # /dev/null, a FIFO: never replaced, even with --overwrite
+        raise ConvCalcError(f"{option} '{path}' is a device or other special file, not a regular file; it is kept. "
+                            "Give a file name.")
     if not overwrite:
         holds = describe(target)
         hint = f", --resume {path} to continue it" if holds.startswith("a resumable run") else ""
