@@ -4,7 +4,7 @@ Each graph (convolutions, batch norm, ReLU, max/average pools, residual blocks w
 projection shortcuts, concatenation blocks with 2-3 branches, plain two-branch adds, a global
 average pool or a flatten, a dense head) is declared once with convcalc's functional API and built
 as a PyTorch module in this file, node by node, from the same initial weights. In float64 the
-training-mode outputs, the loss, every parameter gradient, two SGD steps with momentum 0.9 (the
+training-mode outputs, the loss, the input's and every parameter's gradient, two SGD steps with momentum 0.9 (the
 weights after each), the batch-norm running statistics and the eval-mode outputs after training
 agree to 1e-9.
 """
@@ -148,19 +148,24 @@ def test_random_graph_matches_pytorch_outputs_gradients_and_sgd_steps(seed):
     opt = torch.optim.SGD(theirs.parameters(), lr=0.05, momentum=0.9)
     rng = np.random.default_rng(100 + seed)
     params = ours.named_parameters()
+    for module in ours.modules:  # the input's gradient too (the model leaves it out by default)
+        if hasattr(module, "input_grad"):
+            module.input_grad = True
     for step in range(2):
         x = rng.standard_normal((6, *shape))
         y = rng.integers(0, classes, 6)
         out = ours.forward(x, True, stop=ours.loss_stop)
         loss, d = ours.loss.from_logits(out, y)
-        ours.backward(d, stop=ours.loss_stop)
+        dx = ours.backward(d, stop=ours.loss_stop)
         grads = {f"{i}.{k}": g for i, m in enumerate(ours.modules) for k, g in m.grads.items()}
         opt.zero_grad()
-        t_out = theirs(torch.from_numpy(x))
+        tx = torch.tensor(x, requires_grad=True)
+        t_out = theirs(tx)
         t_loss = torch.nn.functional.cross_entropy(t_out, torch.from_numpy(y))
         t_loss.backward()
         np.testing.assert_allclose(out, t_out.detach().numpy(), **TOL)
         assert abs(loss - t_loss.item()) < 1e-9
+        np.testing.assert_allclose(dx, tx.grad.numpy(), **TOL)
         assert grads.keys() == params.keys()
         for name in params:
             np.testing.assert_allclose(grads[name], tensors[name].grad.numpy(), **TOL, err_msg=f"step {step} {name}")

@@ -303,14 +303,15 @@ class Sequential:
             x = module.forward(x, training)
         return x
 
-    def backward(self, dout: np.ndarray, *, stop: int | None = None) -> None:
+    def backward(self, dout: np.ndarray, *, stop: int | None = None) -> np.ndarray | None:
         """Gradients of modules ``[0, stop)`` (in their ``grads``) from ``dout``, the gradient of what the
-        last ``forward(x, True, stop=stop)`` returned."""
+        last ``forward(x, True, stop=stop)`` returned; returns the input's gradient (None when the modules
+        reading the input have ``input_grad = False``, as the model builds them)."""
         if self.runner is not None:
-            self.runner.backward(dout, range(len(self.modules))[:stop].stop)
-            return
+            return self.runner.backward(dout, range(len(self.modules))[:stop].stop)
         for module in reversed(self.modules_to_run(stop)):
             dout = module.backward(dout)
+        return dout
 
     def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """The model's outputs for ``x`` (probabilities when it ends in Softmax), in batches."""

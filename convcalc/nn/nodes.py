@@ -70,9 +70,10 @@ class NodeRunner:
                     values[j] = None
         return values[target]  # type: ignore[return-value]
 
-    def backward(self, dout: np.ndarray, end: int) -> None:
+    def backward(self, dout: np.ndarray, end: int) -> np.ndarray | None:
         """Gradients of every module in ``[0, end)`` (in their ``grads``) from ``dout``, the gradient of
-        :meth:`target` of the last :meth:`forward` (run with ``training=True``)."""
+        :meth:`target` of the last :meth:`forward` (run with ``training=True``); returns the gradient of
+        the input, or None when no module reading it computes one (``input_grad = False``)."""
         grads: list[np.ndarray | None] = [None] * (len(self.modules) + 1)
         grads[self.target(end)] = dout
         for i in reversed(range(end)):
@@ -84,7 +85,8 @@ class NodeRunner:
             back = module.backward(g)
             parts = back if isinstance(module, MergeModule) else [back]
             for j, part in zip(self.inputs[i], parts):
-                if j == 0 or part is None:
+                if part is None:
                     continue
                 # never in place: a merge may hand the same array to several inputs
                 grads[j] = part if grads[j] is None else grads[j] + part
+        return grads[0]
