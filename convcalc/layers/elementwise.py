@@ -163,7 +163,7 @@ class ELU(_Activation):
 
 
 @register(names=("gelu",), positional=("approximate",), torch_names=("GELU",), torch_positional=("approximate",),
-          not_trained="the trainer has no GELU yet", activation=True)
+          trains="convcalc.nn.vocabulary.GELU", activation=True)
 @dataclass(frozen=True)
 class GELU(_Activation):
     """``x * Phi(x)`` (``approximate='tanh'``: the tanh form), as ``torch.nn.GELU``."""
@@ -181,7 +181,7 @@ class GELU(_Activation):
 
 
 @register(names=("silu", "swish"), torch_names=("SiLU",), torch_positional=("_inplace",),
-          not_trained="the trainer has no SiLU yet", activation=True)
+          trains="convcalc.nn.vocabulary.SiLU", activation=True)
 class SiLU(_Activation):
     """``x * sigmoid(x)`` (Swish), as ``torch.nn.SiLU`` / Keras ``'silu'``, ``'swish'``."""
 

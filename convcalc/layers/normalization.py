@@ -213,7 +213,7 @@ class InstanceNorm3D(_InstanceNormND):
 @register(names=("layernorm", "layernormalization", "ln"), positional=("normalized_shape",),
           name_positional={"layernormalization": ("_axis",)},
           torch_names=("LayerNorm",), torch_positional=("normalized_shape", "_eps", "elementwise_affine", "bias"),
-          extra_args=("elementwise_affine",), not_trained="the trainer has no layer normalisation yet")
+          extra_args=("elementwise_affine",), trains="convcalc.nn.vocabulary.Normalization")
 @dataclass(frozen=True)
 class LayerNorm(_Normalization):
     """Layer normalisation: ``torch.nn.LayerNorm(normalized_shape)`` or Keras's ``LayerNormalization()``.
@@ -270,7 +270,7 @@ class LayerNorm(_Normalization):
 @register(names=("groupnorm", "groupnormalization", "gn"), positional=("groups",),
           name_positional={"groupnormalization": ("groups", "_axis")},
           torch_names=("GroupNorm",), torch_positional=("groups", "num_channels", "_eps", "affine"),
-          extra_args=("affine",), not_trained="the trainer has no group normalisation yet")
+          extra_args=("affine",), trains="convcalc.nn.vocabulary.Normalization")
 @dataclass(frozen=True)
 class GroupNorm(_Normalization):
     """Group normalisation, as ``torch.nn.GroupNorm(num_groups, num_channels)`` / ``keras.layers.GroupNormalization(groups)``.

@@ -45,7 +45,7 @@ def _torch_mode(name: str, given: dict) -> tuple[type, dict]:
 @register(names=("upsample", "upsamplingnearest2d", "upsamplingbilinear2d", "interpolate"),
           positional=("size", "scale_factor", "mode"), torch_names=("Upsample", "UpsamplingNearest2d",
           "UpsamplingBilinear2d"), torch_positional=("size", "scale_factor", "mode", "_align_corners"),
-          adapt=_torch_mode, not_trained="the trainer has no upsampling yet")
+          adapt=_torch_mode, trains="convcalc.nn.vocabulary.NearestUpsample2d")  # nearest, whole factors
 @dataclass(frozen=True)
 class Upsample(_NoWeights, Layer):
     """Upsampling as ``torch.nn.Upsample(size=None, scale_factor=None, mode='nearest')``, any number of axes.
@@ -150,7 +150,7 @@ class Upsample(_NoWeights, Layer):
 
 
 @register(names=("upsampling2d",), positional=("size", "_data_format", "interpolation"),
-          not_trained="the trainer has no upsampling yet")
+          trains="convcalc.nn.vocabulary.NearestUpsample2d")  # nearest, whole factors
 @dataclass(frozen=True)
 class UpSampling2D(_NoWeights, Layer):
     """Keras's ``UpSampling2D(size=(2, 2), interpolation='nearest')``: ``size`` is the integer scale per axis.

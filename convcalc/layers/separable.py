@@ -19,7 +19,6 @@ from convcalc.layers._checks import _fmt, _is_int, _spatial, _tupled
 from convcalc.layers._registry import register
 from convcalc.layers.conv import Conv2D
 
-_NOT_TRAINED = "the trainer's Conv2d has no groups yet (convcalc.nn is another issue's)"
 
 
 class _Depthwise(Layer):
@@ -87,7 +86,7 @@ class _Depthwise(Layer):
 
 
 @register(names=("depthwiseconv2d", "depthwiseconv", "dwconv", "dwconv2d", "depthwise"),
-          positional=("kernel_size", "stride", "padding", "depth_multiplier"), not_trained=_NOT_TRAINED)
+          positional=("kernel_size", "stride", "padding", "depth_multiplier"), trains="convcalc.nn.layers.Conv2d")
 @dataclass(frozen=True)
 class DepthwiseConv2D(_Depthwise):
     """Depthwise convolution, as ``keras.layers.DepthwiseConv2D(kernel_size, strides, padding, depth_multiplier)``.
@@ -129,7 +128,7 @@ class DepthwiseConv2D(_Depthwise):
 
 
 @register(names=("separableconv2d", "separableconv", "sepconv", "sepconv2d", "separable"),
-          positional=("filters", "kernel_size", "stride", "padding"), not_trained=_NOT_TRAINED)
+          positional=("filters", "kernel_size", "stride", "padding"), trains="convcalc.nn.vocabulary.SeparableConv2d")
 @dataclass(frozen=True)
 class SeparableConv2D(_Depthwise):
     """Depthwise-separable convolution, as ``keras.layers.SeparableConv2D(filters, kernel_size, strides, padding)``.
