@@ -198,7 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name, builder, weights, kwargs in chosen:
             started = time.perf_counter()
-            record = run_model(name, builder, weights, kwargs, Path(tmp))
+            try:
+                record = run_model(name, builder, weights, kwargs, Path(tmp))
+            except Exception as error:  # torchvision could not build or run it: still a row, saying why
+                reason = f"fails: torchvision.models.{builder}: {type(error).__name__}: {_short(str(error), 100)}"
+                record = {"model": name, "builder": builder, "output": [], "params": 0, "published_params": None,
+                          "gflops": None, "formats": {f: {"verdict": reason} for f in FORMATS}, "seconds": {}}
             records.append(record)
             print(f"{name}: " + " | ".join(f"{f}: {record['formats'][f]['verdict']}" for f in FORMATS)
                   + f"  ({time.perf_counter() - started:.1f} s)", flush=True)
