@@ -195,8 +195,15 @@ def test_receptive_field_through_a_residual_graph() -> None:
     assert grids[6] == ((3, 3), (3, 3))
     assert grids[5] == ((6, 7), (6, 7)) and grids[4] == ((6, 7), (6, 7))
     assert grids[2] == ((5, 8), (5, 8)) and grids[1] == ((4, 9), (4, 9)) and grids[0] == ((3, 10), (3, 10))
-    with pytest.raises(ConvCalcError, match="chains"):
-        receptive_scene(layers, shape, (3, 3), effective=True)
+    # The effective field of a graph runs through convcalc.nn's graph model: inside the hull, reaching its corners.
+    heat = {(r, c) for r, row in enumerate(field_map(layers, shape)) for c, v in enumerate(row) if v > 0}
+    assert heat <= {(r, c) for r in range(3, 11) for c in range(3, 11)} and {(3, 3), (10, 10)} <= heat
+
+
+def field_map(layers: object, shape: tuple[int, ...]) -> list[list[float]]:
+    from convcalc.draw.effective import effective_field
+
+    return effective_field(layers, shape, (3, 3), 6, samples=2)
 
 
 def test_deep_networks_show_one_grid_per_resolution() -> None:

@@ -40,9 +40,7 @@ def effective_field(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
     from convcalc.graph import Graph
     from convcalc.nn import Sequential
 
-    if isinstance(layers, Graph):
-        raise ConvCalcError("the effective receptive field is computed for layer chains; this model has branches "
-                            "(res[...] or cat[...]): leave out --effective")
+    layers = layers if isinstance(layers, Graph) else list(layers)  # a graph (res/cat) runs as it is
 
     if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 64:
         raise invalid("samples", samples, "an int from 1 to 64")
@@ -54,19 +52,20 @@ def effective_field(layers: Any, input_shape: tuple[int, ...], unit: tuple[int, 
     total = np.zeros(input_shape[1:], dtype=np.float64)
     rng = np.random.default_rng(seed)
     for sample in range(samples):
-        model = Sequential(list(layers)[:top], input_shape, seed=seed + sample, fuse=False, dtype="float64")
-        first = model.modules[0]
-        if hasattr(first, "input_grad"):
-            first.input_grad = True
+        model = Sequential(layers, input_shape, seed=seed + sample, fuse=False, dtype="float64")
+        for module in model.modules:  # the modules reading the input then return its gradient too
+            if hasattr(module, "input_grad"):
+                module.input_grad = True
         x = rng.standard_normal((1, *input_shape))
-        out = model.forward(x, training=True)
+        out = model.forward(x, training=True, stop=top)
         if out.ndim != 4:
             raise ConvCalcError(f"layer {top} has no 2-D output grid to pick a unit from")
         dout = np.zeros_like(out)
         dout[0, :, unit[0], unit[1]] = 1.0
-        for module in reversed(model.modules):
-            dout = module.backward(dout)
-        total += np.abs(dout[0]).sum(axis=0)
+        grad = model.backward(dout, stop=top)
+        if grad is None:
+            raise ConvCalcError("the network gave no input gradient for the effective receptive field")
+        total += np.abs(grad[0]).sum(axis=0)
     peak = total.max()
     if peak > 0:
         total /= peak
