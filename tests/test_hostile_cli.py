@@ -358,9 +358,12 @@ def test_real_process_stdout_on_a_full_disk(args: list[str], tmp_path: Path) -> 
 
 
 def test_real_process_broken_pipe_is_quiet(tmp_path: Path) -> None:
-    """`convcalc stack resnet50 | head -1`: the reader goes away; no traceback, no internal error."""
+    """`convcalc check many.toml | head -1`: the reader goes away after one line of a report much
+    larger than a pipe's buffer (64 kB); no traceback, no internal error."""
     env = {k: v for k, v in os.environ.items() if k != "CONVCALC_DEBUG"}
-    process = subprocess.Popen([sys.executable, "-m", "convcalc", "stack", "resnet50"], stdout=subprocess.PIPE,
+    (tmp_path / "many.toml").write_text("".join(f'[[question]]\nkind = "outsize"\nin = {16 + i % 50}\nk = 3\n'
+                                                f'answer = {14 + i % 50}\n\n' for i in range(5000)))
+    process = subprocess.Popen([sys.executable, "-m", "convcalc", "check", "many.toml"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, cwd=tmp_path, env=env)
     assert process.stdout is not None and process.stderr is not None
     process.stdout.readline()
