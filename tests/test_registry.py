@@ -70,6 +70,8 @@ EXAMPLES = {
     "Hardswish": (L.Hardswish(), (3, 4, 4), lambda: nn.Hardswish()),
     "PReLU": (L.PReLU(3), (3, 4, 4), lambda: nn.PReLU(3)),
     "Dropout2D": (L.Dropout2D(0.1), (3, 4, 4), lambda: nn.Dropout2d(0.1)),
+    "Hardsigmoid": (L.Hardsigmoid(), (3, 4, 4), lambda: nn.Hardsigmoid()),
+    "StochasticDepth": (L.StochasticDepth(0.2), (3, 4, 4), lambda: nn.Identity()),  # torchvision's, identity in eval
 }
 for _layer, _shape in VALID:
     EXAMPLES.setdefault(type(_layer).__name__, (_layer, _shape, None))
@@ -211,6 +213,7 @@ MEASURED = {
     "sigmoid": (L.Sigmoid(), (3, 4, 4), dict(torchinfo=0, thop=0, ptflops=0, fvcore=0)),
     "tanh": (L.Tanh(), (3, 4, 4), dict(torchinfo=0, thop=0, ptflops=0, fvcore=0)),
     "dropout2d": (L.Dropout2D(0.1), (3, 4, 4), dict(torchinfo=0, thop=0, ptflops=0, fvcore=0)),
+    "hardsigmoid": (L.Hardsigmoid(), (3, 4, 4), dict(torchinfo=0, thop=0, ptflops=0, fvcore=0)),
 }
 
 
@@ -267,6 +270,8 @@ SPELLINGS = [
     ("ReLU(negative_slope=0.2)", L.LeakyReLU(0.2)),
     ("Dropout2d(p=0.1, inplace=False) SpatialDropout2D(0.2)", [L.Dropout2D(0.1), L.Dropout2D(0.2)]),
     ("Identity()", L.Identity()),
+    ("Hardsigmoid() StochasticDepth(p=0.2, mode=row) conv(8, 3, activation='hard_sigmoid')",
+     [L.Hardsigmoid(), L.StochasticDepth(0.2), L.Conv2D(8, 3), L.Hardsigmoid()]),
     ("dense(10, activation='gelu')", [L.Dense(10), L.GELU()]),
     ("conv(8, 3, activation='hard_swish')", [L.Conv2D(8, 3), L.Hardswish()]),
     ("LazyConv2d(0, 8, kernel_size=(3, 3), stride=(1, 1))", L.Conv2D(8, (3, 3), stride=(1, 1))),

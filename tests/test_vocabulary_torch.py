@@ -168,6 +168,7 @@ PRINTED = {
     "GELU": (lambda: nn.GELU("tanh"), (2, 3)),
     "SiLU": (lambda: nn.SiLU(), (2, 3)),
     "Hardswish": (lambda: nn.Hardswish(), (2, 3)),
+    "Hardsigmoid": (lambda: nn.Hardsigmoid(), (2, 3)),
     "PReLU": (lambda: nn.PReLU(2), (2, 3)),
     "Sigmoid": (lambda: nn.Sigmoid(), (2, 3)),
     "Tanh": (lambda: nn.Tanh(), (2, 3)),

@@ -65,6 +65,8 @@ from convcalc.layers.elementwise import (
     ELU,
     GELU,
     Dropout,
+    Hardsigmoid,
+    StochasticDepth,
     Dropout2D,
     Hardswish,
     Identity,
@@ -136,6 +138,6 @@ __all__ = [
     "DepthwiseConv2D", "SeparableConv2D", "AdaptiveMaxPool2D", "Upsample", "UpSampling2D",
     "PixelShuffle", "PixelUnshuffle", "Identity", "Reshape", "Permute", "LayerNorm", "GroupNorm",
     "InstanceNorm1D", "InstanceNorm2D", "InstanceNorm3D", "GELU", "SiLU", "ReLU6", "Hardswish", "PReLU",
-    "Dropout2D", "REGISTRY", "REGISTRY_VERSION", "LAYER_CONVENTIONS", "LayerInfo", "register", "unregister",
+    "Dropout2D", "Hardsigmoid", "StochasticDepth", "REGISTRY", "REGISTRY_VERSION", "LAYER_CONVENTIONS", "LayerInfo", "register", "unregister",
     "spec_name",
 ]

@@ -194,6 +194,33 @@ class Hardswish(_Activation):
     """``x * relu6(x + 3) / 6``, as ``torch.nn.Hardswish`` / Keras ``'hard_swish'`` (MobileNet v3)."""
 
 
+@register(names=("hardsigmoid", "hsigmoid"), torch_names=("Hardsigmoid",), torch_positional=("_inplace",),
+          not_trained="the trainer has no Hardsigmoid yet", activation=True)
+class Hardsigmoid(_Activation):
+    """``relu6(x + 3)/6``, as ``torch.nn.Hardsigmoid`` / Keras 3 ``'hard_sigmoid'`` (MobileNet v3's gate); every
+    tool counts it 0 (measured)."""
+
+
+@register(names=("stochasticdepth", "droppath"), positional=("rate", "mode"),
+          not_trained="identity at inference; the trainer has no stochastic depth yet")
+@dataclass(frozen=True)
+class StochasticDepth(_Pointwise):
+    """``torchvision.ops.StochasticDepth(p, mode)`` (EfficientNet's drop-path): drops a residual branch with
+    probability ``rate`` (``p``) per sample (``mode='row'``) or per batch (``'batch'``); identity in shape and
+    at inference, no parameters."""
+
+    rate: float = 0.5
+    mode: str = "row"
+
+    def __post_init__(self) -> None:
+        _check_number(self.rate, "rate", 0, 1.000001)
+        if self.mode not in ("row", "batch"):
+            raise invalid("mode", self.mode, "'row' or 'batch'")
+
+    def describe(self) -> str:
+        return f"StochasticDepth({self.rate:g}, {self.mode})"
+
+
 @register(names=("sigmoid",), torch_names=("Sigmoid",), torch_positional=(), trains="convcalc.nn.activations.Sigmoid", activation=True)
 class Sigmoid(_Activation):
     """``1/(1 + exp(-x))``, elementwise."""
