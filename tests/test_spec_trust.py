@@ -219,3 +219,17 @@ def test_no_module_rotates_channels_itself() -> None:
               for path in package.rglob("*.py") if path.name != "_base.py" or path.parent.name != "layers"
               for text in [path.read_text()] for match in pattern.finditer(text)]
     assert not copies, f"call convcalc.layers.channels_first/channels_last instead: {copies}"
+
+
+def test_keras_keyword_names_on_the_python_classes() -> None:
+    """Issue 10/11: Keras's Conv2D(64, 7, strides=2, padding=3) works in Python too (the functional API example)."""
+    from convcalc.layers import DepthwiseConv2D, MaxPool2D
+
+    assert Conv2D(64, 7, strides=2, padding=3) == Conv2D(64, 7, stride=2, padding=3)
+    assert Conv2D(8, 3, dilation_rate=2) == Conv2D(8, 3, dilation=2)
+    assert MaxPool2D(3, strides=2) == MaxPool2D(3, stride=2)
+    assert Dense(10, use_bias=False) == Dense(10, bias=False)
+    assert DepthwiseConv2D(3, strides=2) == DepthwiseConv2D(3, stride=2)
+    assert ConvTranspose2D(8, 3, strides=2) == ConvTranspose2D(8, 3, stride=2)
+    with pytest.raises(ConvCalcError, match="both stride= and strides="):
+        Conv2D(8, 3, stride=1, strides=2)

@@ -137,3 +137,25 @@ class _Uncounted(_NoWeights):
         if convention not in LAYER_CONVENTIONS:
             raise unknown_convention(self, convention)
         return 0
+
+
+#: Keras's keyword names for fields convcalc names as PyTorch does.
+_KERAS_KEYWORDS = {"strides": "stride", "dilation_rate": "dilation", "use_bias": "bias", "pool_strides": "stride"}
+
+
+def _keras_keywords(cls: type) -> None:
+    """Let ``cls(..., strides=2)`` (Keras's names: ``strides``, ``dilation_rate``, ``use_bias``) set the field
+    PyTorch's name gives (``stride``, ``dilation``, ``bias``); both spellings at once is an error."""
+    init = cls.__init__
+    fields = set(getattr(cls, "__dataclass_fields__", {}))
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        for keras, field in _KERAS_KEYWORDS.items():
+            if keras in kwargs and field in fields:
+                if field in kwargs:
+                    raise ConvCalcError(f"{type(self).__name__} got both {field}= and {keras}= (the same argument)")
+                kwargs[field] = kwargs.pop(keras)
+        init(self, *args, **kwargs)
+
+    __init__.__doc__ = init.__doc__
+    cls.__init__ = __init__  # type: ignore[misc]

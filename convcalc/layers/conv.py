@@ -13,8 +13,8 @@ from convcalc.arithmetic import (PADDING_MODES, adjoint_padding, conv_output_siz
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers._base import Layer, Params, RFStep, Shape, fraction_step
 from convcalc.layers._registry import register, unknown_convention
-from convcalc.layers._checks import (_check_declared, _check_padding, _fmt, _guard_positional, _is_int, _per_axis,
-                                     _spatial, _tupled)
+from convcalc.layers._checks import (_check_declared, _check_padding, _fmt, _guard_positional, _is_int,
+                                     _keras_keywords, _per_axis, _spatial, _tupled)
 
 
 class _ConvBase(Layer):
@@ -155,6 +155,7 @@ def _conv_output(layer: _ConvND, in_shape: Shape) -> Shape:
 
 
 _guard_positional(_ConvND, ("filters", "kernel_size", "stride", "padding"))
+_keras_keywords(_ConvND)
 
 
 _CONV = ("filters", "kernel_size", "stride", "padding", "dilation", "groups", "bias")
@@ -295,6 +296,7 @@ class _ConvTransposeND(_ConvBase):
 
 
 _guard_positional(_ConvTransposeND, ("filters", "kernel_size", "stride", "padding", "output_padding"))
+_keras_keywords(_ConvTransposeND)
 
 
 @register(names=("convtranspose1d", "convtrans1d", "deconv1d", "tconv1d", "convt1d", "conv1dtranspose"),

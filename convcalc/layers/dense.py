@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.layers._base import Layer, Params, RFStep, Shape
-from convcalc.layers._checks import _check_declared, _is_int, _spatial
+from convcalc.layers._checks import _check_declared, _is_int, _keras_keywords, _spatial
 from convcalc.layers._registry import register, unknown_convention
 
 
@@ -94,3 +94,4 @@ def _guard_dense() -> None:
 
 
 _guard_dense()
+_keras_keywords(Dense)

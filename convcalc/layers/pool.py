@@ -10,7 +10,7 @@ from convcalc.arithmetic import pool_output_size, resolve_padding
 from convcalc.errors import invalid
 from convcalc.layers._base import Layer, RFStep, Shape
 from convcalc.layers._registry import register, unknown_convention
-from convcalc.layers._checks import _check_padding, _fmt, _NoWeights, _per_axis, _spatial, _tupled
+from convcalc.layers._checks import _check_padding, _fmt, _keras_keywords, _NoWeights, _per_axis, _spatial, _tupled
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,8 @@ class _AvgPoolND(_PoolND):
         self._check()
 
 
+_keras_keywords(_MaxPoolND)
+_keras_keywords(_AvgPoolND)
 _MAXPOOL = ("pool_size", "stride", "padding", "dilation", "ceil_mode")
 _TORCH_MAXPOOL = ("pool_size", "stride", "padding", "dilation", "_return_indices", "ceil_mode")
 _AVGPOOL = ("pool_size", "stride", "padding", "ceil_mode")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from convcalc.errors import invalid
 from convcalc.layers._base import Layer, Params, RFStep, Shape
-from convcalc.layers._checks import _fmt, _is_int, _spatial, _tupled
+from convcalc.layers._checks import _fmt, _is_int, _keras_keywords, _spatial, _tupled
 from convcalc.layers._registry import register
 from convcalc.layers.conv import Conv2D
 
@@ -166,3 +166,7 @@ class SeparableConv2D(_Depthwise):
         if self.dilation != 1:
             text += f", d={_fmt(self.dilation)}"
         return text + (")" if self.bias else ", bias=False)")
+
+
+_keras_keywords(DepthwiseConv2D)
+_keras_keywords(SeparableConv2D)
