@@ -175,16 +175,19 @@ class Normalization(Module):
 
 
 class SeparableConv2d(Module):
-    """``pointwise(depthwise(x))`` from a :class:`convcalc.layers.SeparableConv2D` spec (the spec's own two parts)."""
+    """``pointwise(depthwise(x))`` from a :class:`convcalc.layers.SeparableConv2D` spec: its depthwise
+    convolution without bias, then ``Conv2D(filters, 1, bias=spec.bias)``."""
 
     regularized = ("depthwise_weight", "pointwise_weight")
 
     def __init__(self, spec: specs.SeparableConv2D, in_shape: tuple[int, ...], rng: np.random.Generator,
                  init: object = "glorot_uniform", dtype: np.dtype | type = np.float32) -> None:
         super().__init__()
-        (depthwise, shape), (pointwise, middle) = spec._parts(in_shape)
-        self.depthwise = Conv2d(depthwise, shape, rng, init, dtype)  # type: ignore[arg-type]
-        self.pointwise = Conv2d(pointwise, middle, rng, init, dtype)  # type: ignore[arg-type]
+        depthwise = spec.depthwise(in_shape, False)  # the spec's depthwise part, without bias
+        middle = depthwise.output_shape(tuple(in_shape))
+        self.depthwise = Conv2d(depthwise, in_shape, rng, init, dtype)  # type: ignore[arg-type]
+        self.pointwise = Conv2d(specs.Conv2D(spec.filters, 1, bias=spec.bias), middle, rng, init,
+                                dtype)  # type: ignore[arg-type]
         self.params["depthwise_weight"] = self.depthwise.params["weight"]
         self.params["pointwise_weight"] = self.pointwise.params["weight"]
         if "bias" in self.pointwise.params:
