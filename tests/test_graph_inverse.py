@@ -69,3 +69,18 @@ def test_symbolic_shapes_agree_with_numbers() -> None:
         numbers = [r.output_shape for r in summarize(graph, (3, size, size)).layers]
         assert [tuple(int(v.subs(symbol, size)) if hasattr(v, "subs") else v for v in r[2]) for r in rows] == numbers
     assert result.conditions == ()
+
+
+def test_symbolic_unet_output_and_its_four_conditions() -> None:
+    """unet: n - 184 per axis; each skip's concatenation needs an even size before its pool (188 + 16k)."""
+    import sympy
+
+    from convcalc.graph.inverse import symbolic_shapes
+
+    result = symbolic_shapes(preset("unet")[0])
+    (n,) = result.output_shape[1].free_symbols
+    assert result.output_shape[1] == n - 184 and len(result.conditions) == 4
+    for size, holds in ((572, True), (188, True), (580, False)):
+        values = [sympy.sympify(c.split(" (at")[0].replace("==", "-(") + ")", locals={"n": n}).subs(n, size)
+                  for c in result.conditions]
+        assert all(v == 0 for v in values) == holds
