@@ -156,6 +156,8 @@ def test_bad_sweep_files_name_the_problem(tmp_path: Path, text: str, message: st
     (["--grid", "lr=0.1,1", "--max-memory", "lots"], "The 'max_memory' parameter must be a size such as 8G"),
     (["--grid", "lr=0.1,1", "--csv", "a" * 300 + ".csv"], "the file name is longer than 255 bytes"),
     (["--grid", "lr=0.1,1", "--epochs", "\u0661\u0666"], "is not an integer written with the digits 0-9"),
+    (["--grid", "lr=0.1,1", "--csv", "/dev/full", "--overwrite"], "--csv '/dev/full' exists and is not a regular"),
+    (["--grid", "lr=0.1,1", "--markdown", __file__], "already exists; pass --overwrite (or --resume) to replace it"),
     (["--grid", "lr=0.1,1", "--plot", "c\x00.png"], "a file name cannot hold a NUL character"),
     (["--grid", "lr=0.1,1", "--markdown", "no/such/t.md"], "--markdown 'no/such/t.md': the folder 'no/such' does not"),
     ([str(EXAMPLES / "hw5_sweep.toml"), "--lr", "0.05"],

@@ -120,8 +120,12 @@ def _table(result: Any) -> Any:
     return table, rows
 
 
-def _check_output(option: str, path: str, suffixes: Optional[tuple] = None) -> None:
-    """An output file's folder must exist now (not after hours of training), and its suffix be known."""
+def _check_output(option: str, path: str, suffixes: Optional[tuple] = None, replace: bool = False) -> None:
+    """An output file's folder must exist now (not after hours of training), its suffix be known, and an
+    existing file be replaced only when asked (``--overwrite``, or ``--resume`` which writes them again);
+    a device or any other non-regular file is never replaced."""
+    import os
+    import stat
     from pathlib import Path
 
     from convcalc.errors import ConvCalcError, shown
@@ -143,6 +147,16 @@ def _check_output(option: str, path: str, suffixes: Optional[tuple] = None) -> N
         raise ConvCalcError(f"{named}: the folder {shown(str(target.parent))} does not exist.")
     if suffixes is not None and target.suffix.lower() not in suffixes:
         raise ConvCalcError(f"{named}: the file name must end in one of {', '.join(suffixes)}.")
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise ConvCalcError(f"{named}: {error.strerror or error}.") from None
+    if not stat.S_ISREG(mode):
+        raise ConvCalcError(f"{named} exists and is not a regular file (a device, a pipe...); give another name.")
+    if not replace:
+        raise ConvCalcError(f"{named} already exists; pass --overwrite (or --resume) to replace it.")
 
 
 def _spec_from(file: Optional[str], grid: List[str], base: dict) -> Any:
@@ -242,7 +256,8 @@ def sweep(
         raise invalid("max-runs", max_runs, "an int >= 1")
     for option, path in (("--csv", csv), ("--plot", plot), ("--markdown", markdown)):
         if path is not None:
-            _check_output(option, path, (".png", ".svg", ".pdf", ".jpg", ".jpeg") if option == "--plot" else None)
+            _check_output(option, path, (".png", ".svg", ".pdf", ".jpg", ".jpeg") if option == "--plot" else None,
+                          replace=overwrite or resume)
     if plot is not None:
         check_plotting()  # the install hint now, not after the training
     base = _base_options(model=model, data=data, data_dir=data_dir, epochs=epochs, batch_size=batch_size,
