@@ -5,7 +5,8 @@ This is also the one error boundary, and it decides the exit status (docs/limits
 - 0: everything done, every answer right;
 - 1: some answers wrong (``check``) or a partial result (``stack --allow-partial``), set by the command;
 - 2: bad input: a :class:`~convcalc.ConvCalcError` raised anywhere below, or a usage error,
-  becomes one red ``error:`` line on stderr;
+  becomes one red ``error:`` line on stderr; so does an output that cannot be written for want of
+  room (standard output on a full disk);
 - 3 (:data:`EXIT_INTERNAL`): an internal error, any other exception: one line saying what
   happened, where, and where to report it; the traceback only with ``--debug`` (anywhere on
   the command line) or ``CONVCALC_DEBUG=1``;
@@ -15,6 +16,7 @@ This is also the one error boundary, and it decides the exit status (docs/limits
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -67,6 +69,25 @@ def _internal_error(error: BaseException) -> None:
         where = f" in {os.path.basename(frame.filename)}:{frame.lineno} ({frame.name})"
     message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
     print_error(f"internal error{where}: {message}. This is a bug in convcalc {__version__}; {REPORT_TO}.")
+
+
+#: Errors of a write that fails for want of room, not because of a bug: standard output (or a
+#: picture) on a full disk or over a quota. One line and exit status 2, as any output that cannot be written.
+_NO_ROOM = {getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG") if hasattr(errno, name)}
+
+
+def _cannot_write(error: OSError) -> None:
+    """One line for an output that could not be written; what is still buffered for stdout is dropped
+    (so Python's own flush at exit does not fail a second time)."""
+    from convcalc.cli._console import print_error
+
+    print_error(f"cannot write the output: {os.strerror(error.errno or 0).lower()}.")
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - stdout without a file descriptor
+        pass
 
 
 #: Every top-level command and the module whose Typer app defines it. Modules are
@@ -134,6 +155,13 @@ class ConvCalcGroup(TyperGroup):
                 message = f"{message.rstrip('.')}. See '{ctx.command_path} --help'."
             print_error(message)
             sys.exit(error.exit_code)
+        try:
+            sys.stdout.flush()
+        except OSError as error:
+            if error.errno not in _NO_ROOM:
+                raise
+            _cannot_write(error)
+            sys.exit(2)
         sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -151,6 +179,12 @@ class ConvCalcGroup(TyperGroup):
             raise typer.Exit(code=EXIT_INTERRUPTED) from None
         except (ClickException, typer.Exit, typer.Abort):
             raise
+        except OSError as error:
+            if error.errno in _NO_ROOM:  # a full disk is not a bug: one line, exit 2 (docs/limits.md)
+                _cannot_write(error)
+                raise typer.Exit(code=2) from None
+            _internal_error(error)
+            raise typer.Exit(code=EXIT_INTERNAL) from None
         except Exception as error:  # anything else is a bug: one line, exit 3
             _internal_error(error)
             raise typer.Exit(code=EXIT_INTERNAL) from None
