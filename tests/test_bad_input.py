@@ -1194,10 +1194,10 @@ def test_every_limit_in_the_code_is_documented() -> None:
 
 
 def test_exit_statuses_are_the_documented_ones() -> None:
-    from convcalc.cli.main import EXIT_INTERNAL, EXIT_INTERRUPTED
+    from convcalc.cli.main import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED
 
     text = LIMITS_DOC.read_text(encoding="utf-8")
-    for status in (0, 1, 2, EXIT_INTERNAL, EXIT_INTERRUPTED):
+    for status in (0, 1, 2, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE):
         assert f"\n| {status} |" in text, f"exit status {status} is not in docs/limits.md's table"
 
 

@@ -11,7 +11,9 @@ This is also the one error boundary, and it decides the exit status (docs/limits
   happened, where, and where to report it; the traceback only with ``--debug`` (anywhere on
   the command line) or ``CONVCALC_DEBUG=1``;
 - 130 (:data:`EXIT_INTERRUPTED`): Ctrl-C (128 + SIGINT, as shells report it), with one line
-  (``convcalc train`` also saves a checkpoint first and says how to resume).
+  (``convcalc train`` also saves a checkpoint first and says how to resume);
+- 141 (:data:`EXIT_BROKEN_PIPE`): the reader of standard output went away (``| head -1``),
+  128 + SIGPIPE as for a shell tool; nothing is printed.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ if TYPE_CHECKING:  # pragma: no cover - click is Typer's (vendored in newer Type
 EXIT_INTERNAL = 3
 #: Exit status after Ctrl-C: 128 + SIGINT, what shells report for a process killed by it.
 EXIT_INTERRUPTED = 130
+#: Exit status when the reader of standard output went away (``convcalc ... | head -1``): 128 + SIGPIPE,
+#: what a shell tool killed by SIGPIPE reports; nothing is printed.
+EXIT_BROKEN_PIPE = 141
 #: Where to report an internal error.
 REPORT_TO = ("please report it to the convcalc developers (the project's issue tracker) with the command line, "
              "`convcalc --version` and the output of the same command with --debug")
@@ -76,18 +81,21 @@ def _internal_error(error: BaseException) -> None:
 _NO_ROOM = {getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG") if hasattr(errno, name)}
 
 
-def _cannot_write(error: OSError) -> None:
-    """One line for an output that could not be written; what is still buffered for stdout is dropped
-    (so Python's own flush at exit does not fail a second time)."""
+def _cannot_write(error: OSError) -> int:
+    """One line for an output that could not be written (none for a broken pipe); what is still
+    buffered for stdout is dropped (so Python's own flush at exit does not fail a second time).
+    Returns the exit status."""
     from convcalc.cli._console import print_error
 
-    print_error(f"cannot write the output: {os.strerror(error.errno or 0).lower()}.")
+    if error.errno != errno.EPIPE:
+        print_error(f"cannot write the output: {os.strerror(error.errno or 0).lower()}.")
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
     except (OSError, ValueError, AttributeError):  # pragma: no cover - stdout without a file descriptor
         pass
+    return EXIT_BROKEN_PIPE if error.errno == errno.EPIPE else 2
 
 
 #: Every top-level command and the module whose Typer app defines it. Modules are
@@ -158,10 +166,9 @@ class ConvCalcGroup(TyperGroup):
         try:
             sys.stdout.flush()
         except OSError as error:
-            if error.errno not in _NO_ROOM:
+            if error.errno not in _NO_ROOM | {errno.EPIPE}:
                 raise
-            _cannot_write(error)
-            sys.exit(2)
+            sys.exit(_cannot_write(error))
         sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -180,9 +187,8 @@ class ConvCalcGroup(TyperGroup):
         except (ClickException, typer.Exit, typer.Abort):
             raise
         except OSError as error:
-            if error.errno in _NO_ROOM:  # a full disk is not a bug: one line, exit 2 (docs/limits.md)
-                _cannot_write(error)
-                raise typer.Exit(code=2) from None
+            if error.errno in _NO_ROOM | {errno.EPIPE}:  # a full disk, a closed pipe: not bugs (docs/limits.md)
+                raise typer.Exit(code=_cannot_write(error)) from None
             _internal_error(error)
             raise typer.Exit(code=EXIT_INTERNAL) from None
         except Exception as error:  # anything else is a bug: one line, exit 3
