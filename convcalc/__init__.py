@@ -30,13 +30,19 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     **{name: "convcalc.inverse" for name in ("solve_padding", "input_sizes", "inverse_output_padding")},
     "explain_output_size": "convcalc.working",
-    **{name: "convcalc.exact" for name in ("correlate", "convolve")},
+    **{name: "convcalc.exact" for name in ("correlate", "convolve", "correlate_channels", "conv_transpose",
+                                           "max_pool", "avg_pool")},
     **{name: "convcalc.layers" for name in (
         "Conv1D", "Conv2D", "Conv3D", "ConvTranspose1D", "ConvTranspose2D", "ConvTranspose3D",
         "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
         "AdaptiveAvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "ZeroPad1D", "ZeroPad2D", "ZeroPad3D",
         "BatchNorm1D", "BatchNorm2D", "BatchNorm3D", "Flatten", "Dense", "Dropout",
-        "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax", "Layer", "Params", "RFStep")},
+        "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax", "Layer", "Params", "RFStep",
+        "Cropping1D", "Cropping2D", "Cropping3D", "DepthwiseConv2D", "SeparableConv2D", "AdaptiveMaxPool2D",
+        "Upsample", "UpSampling2D", "PixelShuffle", "PixelUnshuffle", "Identity", "Reshape", "Permute",
+        "LayerNorm", "GroupNorm", "InstanceNorm1D", "InstanceNorm2D", "InstanceNorm3D", "GELU", "SiLU", "ReLU6",
+        "Hardswish", "Hardsigmoid", "PReLU", "Dropout2D", "StochasticDepth")},
+    **{name: "convcalc.graph" for name in ("Graph", "Input", "Model", "Add", "Multiply", "Concat")},
     **{name: "convcalc.stack" for name in ("summarize", "rf_working", "Summary", "LayerRow")},
     "preset": "convcalc.presets",
     **{name: "convcalc.spec" for name in ("parse_spec", "read_spec")},
@@ -71,7 +77,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from convcalc.exact import convolve, correlate
+    from convcalc.exact import avg_pool, conv_transpose, convolve, correlate, correlate_channels, max_pool
+    from convcalc.graph import Add, Concat, Graph, Input, Model, Multiply
     from convcalc.importers import read_model
     from convcalc.importers.torch_module import from_torch
     from convcalc.inverse import input_sizes, inverse_output_padding, solve_padding
