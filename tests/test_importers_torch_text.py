@@ -121,3 +121,12 @@ def test_deep_nesting_is_refused_not_recursed():
     text = "Sequential(\n" + "(0): Sequential(\n" * depth + "(0): ReLU()\n" + ")\n" * (depth + 1)
     with pytest.raises(ConvCalcError, match="nest deeper"):
         read_torch_print(text)
+
+
+def test_an_empty_sequential_passes_its_input_on():
+    """ShuffleNet v2's first-stage branch is an empty Sequential(): an identity, not an unknown layer."""
+    text = str(nn.Sequential(nn.Conv2d(1, 4, 3), nn.Sequential(), nn.ReLU()))
+    assert "(1): Sequential()" in text
+    imported = read_torch_print(text)
+    assert [row.status for row in imported.rows] == ["ok", "ok", "ok"]
+    assert [str(layer) for layer in imported.layers] == ["Conv2D(4, 3, s=1, p=0)", "ReLU"]

@@ -41,6 +41,7 @@ _LINE = re.compile(
     r"^\((?P<name>[\w.]+)(?:-(?P<last>\d+))?\):\s*(?:(?P<count>\d+) x )?(?P<cls>[A-Za-z_][\w.]*)\((?P<rest>.*)$")
 _TOP = re.compile(r"^(?P<cls>[A-Za-z_][\w.]*)\((?P<rest>.*)$")
 _ORDERED = {"Sequential"}
+_CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
 _LINEAR = {"Linear", "LazyLinear", "Bilinear"}
 
 
@@ -114,6 +115,9 @@ class _Reader:
 
     def leaf(self, path: str, cls: str, source: str) -> None:
         reason = self.assumption()
+        if cls in _CONTAINERS and source.endswith("()"):  # an empty Sequential() passes its input on
+            self.rows.append(ImportedRow(path, source, "partial" if reason else "ok", reason))
+            return
         if cls in _LINEAR and self.spatial:
             self.rows.append(ImportedRow(f"{path} (assumed)", "Flatten()", "partial",
                                          "Flatten assumed: a Linear follows a spatial output (torch.flatten in "
