@@ -109,7 +109,7 @@ def test_python_dash_m_and_version() -> None:
 
 def test_shell_completion_is_offered(run_cli) -> None:
     result = run_cli("--show-completion", "bash")
-    assert result.exit_code == 0
+    assert result.exit_code == 0, (result.output, repr(result.exception))
     assert "complete" in result.output and "convcalc" in result.output.lower()
 
 
