@@ -282,7 +282,7 @@ def test_cli_options_of_outsize(run_cli, tmp_path: Path) -> None:
     (["--in", "5", "--k", "3", "--unit", "1,1"], "--stack"),
     (["--in", "5", "--k", "3", "--avg"], "--avg goes with"),
     (["--pool", "--x", "1 2; 3 4", "--f", "1", "--k", "2"], "one matrix"),
-    (["--transposed", "--x", "1 2; 3 4", "--f", "1"], "not for a transposed"),
+    (["--transposed", "--x", "1 2; 3 4"], "give both --x and --f"),  # with both, a transposed convolution is drawn
     (["--in", "5", "--k", "3", "--effective"], "--stack"),
     (["--in", "40x40", "--k", "3", "-o", "x.gif"], "frames"),
 ])

@@ -121,7 +121,8 @@ def draw(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, dilation:
     one output cell (``(i, j)``, or ``(j,)`` in 1-D), None for every position;
     ``view`` is ``"direct"`` (a transposed convolution as the equivalent direct
     convolution over the stretched, padded input) or ``"scatter"``; ``x`` and
-    ``f`` are matrices whose numbers are drawn (a convolution; pooling takes ``x`` only, with
+    ``f`` are matrices whose numbers are drawn (a convolution; a transposed convolution, values from
+    :func:`convcalc.exact.conv_transpose` / ``explain_transposed``; pooling takes ``x`` only, with
     ``pool_op`` ``"max"`` or ``"avg"``, values from :func:`convcalc.exact.max_pool` / ``avg_pool``).
 
     Raises

@@ -166,7 +166,9 @@ def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, d
     ``kind``), plus ``cell`` (one output cell, ``(i, j)`` or ``(j,)`` in 1-D; None
     for every position, one frame each), ``view`` (transposed only: ``direct``
     or ``scatter``) and ``x``/``f`` (matrices: the numbers are drawn and the
-    output comes from :func:`convcalc.exact.correlate`).
+    output comes from :func:`convcalc.exact.correlate`, or for a transposed
+    convolution from :func:`convcalc.exact.conv_transpose`, see
+    :mod:`convcalc.draw.transposed_numbers`).
 
     Examples
     --------
@@ -192,9 +194,9 @@ def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, d
         xm = as_matrix(x, "x")
         size = (len(xm), len(xm[0]))
     elif x is not None or f is not None:
-        if op != "conv" or x is None or f is None:
-            raise ConvCalcError("matrices are drawn for a convolution (x and f) or pooling (x); "
-                                "not for a transposed convolution")
+        if x is None or f is None:
+            raise ConvCalcError("matrices are drawn for a convolution or a transposed convolution (x and f) "
+                                "or pooling (x)")
         from convcalc.exact import as_matrix
 
         xm, fm = as_matrix(x, "x"), as_matrix(f, "f")
@@ -229,7 +231,12 @@ def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, d
         target = _check_cell(cell, ndim, out)
     if op == "transposed":
         fig_args = (n, k, s, d, a, pads, out, ndim, target, params, lines)
-        return _scatter(*fig_args) if view == "scatter" else _direct_transposed(*fig_args)
+        fig = _scatter(*fig_args) if view == "scatter" else _direct_transposed(*fig_args)
+        if x is None:
+            return fig
+        from convcalc.draw.transposed_numbers import with_numbers  # the numbers, all from convcalc.exact
+
+        return with_numbers(fig, xm, fm, _two_d(s, 1), pads, _two_d(a, 0), _two_d(d, 1))
 
     n2, k2, s2, d2 = _two_d(n, 1), _two_d(k, 1), _two_d(s, 1), _two_d(d, 1)
     pads2 = ((0, 0), pads[0]) if ndim == 1 else (pads[0], pads[1])
