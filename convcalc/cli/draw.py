@@ -48,7 +48,8 @@ def draw(
     x: Annotated[Optional[str], typer.Option(
         "--x", metavar="X", help="Input matrix, e.g. '1 0 2; 3 1 0; 0 2 1' (then --in/--k may be left out).",
         show_default=False)] = None,
-    f: Annotated[Optional[str], typer.Option("--f", metavar="F", help="Kernel matrix, e.g. '0 1 0; 1 -4 1; 0 1 0'.",
+    f: Annotated[Optional[str], typer.Option("--f", metavar="F", help="Kernel matrix, e.g. '0 1 0; 1 -4 1; 0 1 0' "
+                                                                  "(with --transposed: a transposed convolution).",
                                              show_default=False)] = None,
     stack: Annotated[Optional[str], typer.Option(
         "--stack", metavar="SPEC", help="Receptive field through a layer stack (preset or spec), e.g. --stack hw5 "
@@ -72,6 +73,7 @@ def draw(
     Examples: convcalc draw --in 16 --k 2 --s 2 --p 1 --d 4 --cell 3 -o hw5.svg;
     convcalc draw --in 5x5 --k 3 --s 2 --p 1 -o strides.gif;
     convcalc draw --in 3x3 --k 3 --s 2 --p 1 --transposed --output-padding 1 -o up.svg;
+    convcalc draw --x "0 1; 2 3" --f "0 1; 2 3" --transposed --s 2 --cell 1,2 -o tcell.svg;
     convcalc draw --stack hw5 --unit 6,6 -o rf.png
     """
     import os
