@@ -208,3 +208,14 @@ def test_cli_draws_the_numbers_and_refuses_one_matrix() -> None:
     assert result.exit_code == 2 and "--f" in result.output
     with pytest.raises(ConvCalcError, match="x and f"):
         build_figure(None, None, 1, op="transposed", x=[[1]])
+
+
+def test_scatter_view_keeps_the_frame_limit() -> None:
+    """One frame per input cell: 62x62 = 3844 frames is refused (as the direct view's 1,024), one cell is drawn."""
+    x = [[(i + j) % 3 for j in range(62)] for i in range(62)]
+    with pytest.raises(ConvCalcError, match="1024 frames"):
+        build_figure(None, None, 1, op="transposed", x=x, f=[[1]], view="scatter")
+    with pytest.raises(ConvCalcError, match="1024 frames"):
+        build_figure((62, 62), 1, 1, op="transposed", view="scatter")
+    fig = build_figure(None, None, 1, op="transposed", x=x, f=[[2]], view="scatter", cell=(61, 61))
+    assert fig.frames[0].note == "y[61, 61] = X(61,61)*F(0,0) = 2*2 = 4"

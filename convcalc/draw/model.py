@@ -446,6 +446,9 @@ def _scatter(n: tuple[int, ...], k: tuple[int, ...], s: tuple[int, ...], d: tupl
         return "output-padding" if r >= out2[0] - a2[0] or c >= out2[1] - a2[1] else "output"
 
     cells = [target] if target is not None else [(i, j) for i in range(n2[0]) for j in range(n2[1])]
+    if len(cells) > MAX_FRAMES:  # one frame per input cell: the documented animation limit holds here too
+        raise ConvCalcError(f"{len(cells)} input cells is more than the {MAX_FRAMES} frames an animation may have; "
+                            "give one output cell with --cell I,J")
     if target is not None:  # --cell names an output cell: show every input cell that writes to it
         writers = [(i, j) for i in range(n2[0]) for j in range(n2[1])
                    if target[0] in geom.window(i, j)[0] and target[1] in geom.window(i, j)[1]]
