@@ -83,7 +83,8 @@ INSIDE: dict[str, dict[str, set[str]]] = {
     },
     "draw": {
         "gallery": set(),
-        "model": set(),
+        "transposed_numbers": set(),
+        "model": {"transposed_numbers"},
         "layout": {"model"},
         "svg": {"layout"},
         "raster": {"layout"},
