@@ -35,8 +35,10 @@ from convcalc.layers import (
     Dense,
     Dropout,
     Flatten,
+    Layer,
     MaxPool2D,
     ReLU,
+    ReLU6,
     Tanh,
 )
 
@@ -46,10 +48,10 @@ Built = tuple[Graph, tuple[int, ...]]
 
 
 def _cbr(x: Tensor, filters: int, kernel: int, stride: int = 1, padding: int | str = 0, groups: int = 1,
-         relu: bool = True, name: str | None = None) -> Tensor:
-    """Conv (no bias) -> BatchNorm -> ReLU, the unit of every network here."""
+         relu: bool = True, name: str | None = None, activation: type[Layer] = ReLU) -> Tensor:
+    """Conv (no bias) -> BatchNorm -> ReLU (or ``activation``), the unit of every network here."""
     x = BatchNorm2D()(Conv2D(filters, kernel, stride=stride, padding=padding, groups=groups, bias=False)(x))
-    return ReLU()(x, name=name) if relu else x
+    return activation()(x, name=name) if relu else x
 
 
 def _head(x: Tensor, classes: int = 1000, dropout: float | None = None) -> Tensor:
@@ -141,10 +143,10 @@ def mobilenet_v1() -> Built:
 
 
 def mobilenet_v2() -> Built:
-    """torchvision's MobileNet v2: inverted residuals (expand 1x1, depthwise 3x3, project 1x1), ReLU6 as ReLU."""
+    """torchvision's MobileNet v2: inverted residuals (expand 1x1, depthwise 3x3, project 1x1), ReLU6."""
     x = Input((3, 224, 224))
     with scope("features.0"):
-        y = _cbr(x, 32, 3, 2, 1)
+        y = _cbr(x, 32, 3, 2, 1, activation=ReLU6)
     channels, number = 32, 1
     for t, c, n, s in ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
                        (6, 320, 1, 1)):
@@ -152,13 +154,13 @@ def mobilenet_v2() -> Built:
             stride = s if unit == 0 else 1
             hidden = channels * t
             with scope(f"features.{number}"):
-                z = _cbr(y, hidden, 1) if t != 1 else y
-                z = _cbr(z, hidden, 3, stride, 1, groups=hidden)
+                z = _cbr(y, hidden, 1, activation=ReLU6) if t != 1 else y
+                z = _cbr(z, hidden, 3, stride, 1, groups=hidden, activation=ReLU6)
                 z = _cbr(z, c, 1, relu=False)
                 y = Add()(z, y) if stride == 1 and channels == c else z
             channels, number = c, number + 1
     with scope(f"features.{number}"):
-        y = _cbr(y, 1280, 1)
+        y = _cbr(y, 1280, 1, activation=ReLU6)
     return Model(x, _head(y, dropout=0.2)), (3, 224, 224)
 
 

@@ -23,9 +23,9 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 
-def cbr(cin: int, cout: int, k: int, s: int = 1, p: int = 0, g: int = 1, relu: bool = True) -> list:
+def cbr(cin: int, cout: int, k: int, s: int = 1, p: int = 0, g: int = 1, relu: bool = True, act=None) -> list:
     layers = [nn.Conv2d(cin, cout, k, s, p, groups=g, bias=False), nn.BatchNorm2d(cout)]
-    return layers + [nn.ReLU()] if relu else layers
+    return layers + [(act or nn.ReLU)()] if relu else layers
 
 
 class Residual(nn.Module):
@@ -105,16 +105,17 @@ def torch_mobilenet_v1() -> nn.Module:
 
 
 def torch_mobilenet_v2() -> nn.Module:
-    layers, cin = cbr(3, 32, 3, 2, 1), 32
+    layers, cin = cbr(3, 32, 3, 2, 1, act=nn.ReLU6), 32
     for t, c, n, s in ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
                        (6, 320, 1, 1)):
         for unit in range(n):
             stride, hidden = (s if unit == 0 else 1), cin * t
-            body = (cbr(cin, hidden, 1) if t != 1 else []) + cbr(hidden, hidden, 3, stride, 1, g=hidden) + cbr(
+            body = (cbr(cin, hidden, 1, act=nn.ReLU6) if t != 1 else []) + cbr(
+                hidden, hidden, 3, stride, 1, g=hidden, act=nn.ReLU6) + cbr(
                 hidden, c, 1, relu=False)
             layers.append(Residual(body, None, relu=False) if stride == 1 and cin == c else nn.Sequential(*body))
             cin = c
-    return nn.Sequential(*layers, *cbr(cin, 1280, 1), *head(1280, 0.2))
+    return nn.Sequential(*layers, *cbr(cin, 1280, 1, act=nn.ReLU6), *head(1280, 0.2))
 
 
 def torch_googlenet() -> nn.Module:
