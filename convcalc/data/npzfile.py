@@ -36,7 +36,7 @@ import numpy as np
 
 from convcalc.errors import ConvCalcError
 
-__all__ = ["read_npz", "MAX_EXPANSION"]
+__all__ = ["read_npz", "available_memory", "MAX_EXPANSION"]
 
 #: Largest allowed ratio of the declared uncompressed size to the file's size.
 MAX_EXPANSION = 200
@@ -47,12 +47,15 @@ def _bad(path: str | os.PathLike[str], problem: str) -> ConvCalcError:
     return ConvCalcError(f"The file '{path}' {problem}.")
 
 
-def _available() -> int | None:
+def available_memory(meminfo: str = "/proc/meminfo") -> int | None:
+    """Bytes of memory available to a new allocation: ``MemAvailable`` of ``meminfo``, else
+    ``os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")``, else None (unknown)."""
     try:
-        with open("/proc/meminfo", encoding="ascii") as f:
+        with open(meminfo, encoding="ascii") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    parts = line.split()
+                    return int(parts[1]) * (1024 if parts[2:3] == ["kB"] else 1)
     except (OSError, ValueError, IndexError):
         pass
     try:
@@ -128,7 +131,7 @@ def read_npz(path: str | os.PathLike[str], *, what: str = "NumPy archive (.npz)"
             if declared > limit:
                 raise _bad(path, f"declares {declared:,} bytes of contents in {size:,} bytes (more than "
                                  f"{MAX_EXPANSION}x: a zip bomb or a damaged archive); refused before inflating")
-            available = _available()
+            available = available_memory()
             if available is not None and declared > available:
                 raise _bad(path, f"declares {declared:,} bytes of contents, more than the {available:,} bytes of "
                                  "memory available")

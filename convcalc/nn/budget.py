@@ -45,7 +45,6 @@ Examples
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ from typing import Any
 from math import prod
 
 from convcalc import layers as specs
+from convcalc.data.npzfile import available_memory
 from convcalc.errors import ConvCalcError, invalid
 
 __all__ = ["MemoryEstimate", "estimate_memory", "available_memory", "check_memory", "parse_size", "format_bytes",
@@ -124,22 +124,6 @@ def parse_size(text: str | int) -> int:
         raise invalid("max_memory", text, "a size such as 8G, 512MB, 1.5GiB or a number of bytes")
     return int(float(match.group(1)) * _UNITS[unit])
 
-
-def available_memory(meminfo: str = "/proc/meminfo") -> int | None:
-    """Bytes of memory available to a new allocation: ``MemAvailable`` of ``meminfo``, else
-    ``os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")``, else None (unknown)."""
-    try:
-        with open(meminfo, encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    parts = line.split()
-                    return int(parts[1]) * (1024 if parts[2:3] == ["kB"] else 1)
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 def _kernel(spec: specs.Layer) -> tuple[int, ...]:
