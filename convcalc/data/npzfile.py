@@ -107,11 +107,11 @@ def read_npz(path: str | os.PathLike[str], *, what: str = "NumPy archive (.npz)"
         raise ConvCalcError(f"{str(path)!r} is not a readable {what}: a file name cannot contain a NUL character.")
     path = Path(path)
     try:
-        info = path.stat()
-        size = info.st_size
-        if stat.S_ISDIR(info.st_mode):
+        status = path.stat()
+        size = status.st_size
+        if stat.S_ISDIR(status.st_mode):
             raise _bad(path, f"is a folder, not a {what}")
-        if not stat.S_ISREG(info.st_mode):
+        if not stat.S_ISREG(status.st_mode):
             raise _bad(path, f"is not a regular file (a device or a pipe), not a {what}")
         with open(path, "rb") as f:
             head = f.read(6)
