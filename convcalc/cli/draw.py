@@ -87,12 +87,9 @@ def draw(
     else:
         if unit is not None or layer is not None or effective:
             raise ConvCalcError("--unit, --layer and --effective go with --stack SPEC")
-        if transposed and pool:
-            raise ConvCalcError("choose one of --transposed and --pool, not both")
-        if ceil and not pool:
-            raise ConvCalcError("--ceil applies to pooling only; add --pool")
-        if output_padding != "0" and not transposed:
-            raise ConvCalcError("--output-padding applies to transposed convolutions only; add --transposed")
+        from convcalc.cli.outsize import check_operation
+
+        check_operation(transposed, pool, ceil, output_padding)
         if view != "direct" and not transposed:
             raise ConvCalcError("--view applies to transposed convolutions only; add --transposed")
         from convcalc.cli.outsize import parse_geometry

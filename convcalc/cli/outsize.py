@@ -25,6 +25,19 @@ def sane_terminal_size() -> None:
             del os.environ[var]
 
 
+def check_operation(transposed: bool, pool: bool, ceil: bool, output_padding: str) -> str:
+    """The operation the flags name (``conv``, ``transposed``, ``pool``); flags that do not go together refused."""
+    from convcalc.errors import ConvCalcError
+
+    if transposed and pool:
+        raise ConvCalcError("choose one of --transposed and --pool, not both")
+    if ceil and not pool:
+        raise ConvCalcError("--ceil applies to pooling only; add --pool")
+    if output_padding != "0" and not transposed:
+        raise ConvCalcError("--output-padding applies to transposed convolutions only; add --transposed")
+    return "transposed" if transposed else "pool" if pool else "conv"
+
+
 def parse_geometry(size: str, kernel: str, stride: Optional[str], padding: str, dilation: str) -> dict:
     """Parse the shared size options into library values (used by `outsize`, `solve` and `check`)."""
     from convcalc.parse import check_sizes, parse_padding, parse_sizes
@@ -62,17 +75,10 @@ def outsize(
 
     Example: convcalc outsize --in 16 --k 2 --s 2 --p 1 --d 4   (prints 7)
     """
-    from convcalc.errors import ConvCalcError
     from convcalc.parse import parse_sizes
     from convcalc.working import explain_output_size
 
-    if transposed and pool:
-        raise ConvCalcError("choose one of --transposed and --pool, not both")
-    if ceil and not pool:
-        raise ConvCalcError("--ceil applies to pooling only; add --pool")
-    if output_padding != "0" and not transposed:
-        raise ConvCalcError("--output-padding applies to transposed convolutions only; add --transposed")
-    kind = "transposed" if transposed else "pool" if pool else "conv"
+    kind = check_operation(transposed, pool, ceil, output_padding)
     from convcalc.parse import check_sizes
 
     check_sizes({"output_padding": output_padding})
