@@ -56,7 +56,7 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "_base": {"_registry"},
         "_checks": {"_base", "_registry"},
         **{family: {"_base", "_checks", "_registry"} for family in ("conv", "pool", "reshape", "dense", "elementwise",
-                                                                    "normalization", "resample")},
+                                                                    "normalization", "resample", "channels")},
         "separable": {"_base", "_checks", "_registry", "conv"},
         "conventions": {"_base", "_registry"},
     },

@@ -35,6 +35,15 @@ nn = torch.nn
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
+class _Slice(nn.Module):
+    def __init__(self, start: int, stop: int) -> None:
+        super().__init__()
+        self.start, self.stop = start, stop
+
+    def forward(self, x):  # noqa: ANN001, ANN201
+        return x[:, self.start:self.stop]
+
+
 class _Permute(nn.Module):
     def __init__(self, *dims: int) -> None:
         super().__init__()
@@ -72,6 +81,8 @@ EXAMPLES = {
     "Dropout2D": (L.Dropout2D(0.1), (3, 4, 4), lambda: nn.Dropout2d(0.1)),
     "Hardsigmoid": (L.Hardsigmoid(), (3, 4, 4), lambda: nn.Hardsigmoid()),
     "StochasticDepth": (L.StochasticDepth(0.2), (3, 4, 4), lambda: nn.Identity()),  # torchvision's, identity in eval
+    "ChannelSlice": (L.ChannelSlice(1, 5), (6, 4, 4), lambda: _Slice(1, 5)),
+    "ChannelShuffle": (L.ChannelShuffle(2), (6, 4, 4), lambda: nn.ChannelShuffle(2)),
 }
 for _layer, _shape in VALID:
     EXAMPLES.setdefault(type(_layer).__name__, (_layer, _shape, None))

@@ -161,6 +161,7 @@ PRINTED = {
     "UpsamplingBilinear2d": (lambda: nn.UpsamplingBilinear2d(size=(5, 6)), (2, 3, 3)),
     "PixelShuffle": (lambda: nn.PixelShuffle(2), (8, 3, 3)),
     "PixelUnshuffle": (lambda: nn.PixelUnshuffle(2), (2, 4, 6)),
+    "ChannelShuffle": (lambda: nn.ChannelShuffle(2), (6, 3, 3)),
     "ReLU": (lambda: nn.ReLU(inplace=True), (2, 3)),
     "ReLU6": (lambda: nn.ReLU6(), (2, 3)),
     "LeakyReLU": (lambda: nn.LeakyReLU(0.2), (2, 3)),

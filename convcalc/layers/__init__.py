@@ -27,7 +27,8 @@ One module per family, all re-exported here (import from ``convcalc.layers``):
 ``pool`` (max, average, adaptive and global pools), ``resample`` (upsampling,
 pixel shuffle), ``reshape`` (zero padding, cropping, ``Flatten``, ``Reshape``,
 ``Permute``), ``dense``, ``normalization`` (batch, instance, layer, group norm),
-``elementwise`` (dropout, identity, activations), on the contract in ``_base``,
+``elementwise`` (dropout, identity, activations), ``channels`` (channel
+slice and shuffle), on the contract in ``_base``,
 the field checks in ``_checks`` and the registry in ``_registry``: each class
 declares its spec names, positional orders and trainer with ``@register``
 (``REGISTRY``; see docs/adding-a-layer.md).
@@ -117,6 +118,7 @@ from convcalc.layers.reshape import (
     ZeroPad3D,
 )
 from convcalc.layers.separable import DepthwiseConv2D, SeparableConv2D
+from convcalc.layers.channels import ChannelShuffle, ChannelSlice, chunk_slices, split_slices
 
 # The private family bases (_ConvND, _ConvTransposeND, _MaxPoolND, _AvgPoolND, _BatchNormND) stay
 # importable from here for code written before the registry; new code asks the layer (macs_under).
@@ -139,5 +141,5 @@ __all__ = [
     "PixelShuffle", "PixelUnshuffle", "Identity", "Reshape", "Permute", "LayerNorm", "GroupNorm",
     "InstanceNorm1D", "InstanceNorm2D", "InstanceNorm3D", "GELU", "SiLU", "ReLU6", "Hardswish", "PReLU",
     "Dropout2D", "Hardsigmoid", "StochasticDepth", "REGISTRY", "REGISTRY_VERSION", "LAYER_CONVENTIONS", "LayerInfo", "register", "unregister",
-    "spec_name",
+    "spec_name", "ChannelSlice", "ChannelShuffle", "chunk_slices", "split_slices",
 ]
