@@ -39,6 +39,19 @@ def test_chunk_slices_are_torch_chunk(channels: int, chunks: int) -> None:
     assert [s.output_shape((channels, 2, 2)) for s in slices] == [tuple(p.shape[1:]) for p in parts]
 
 
+@pytest.mark.parametrize(("channels", "chunks"), [(116, 2), (5, 4), (7, 3), (6, 6), (3, 1), (1, 4), (10, 4)])
+def test_channel_chunk_is_torch_chunk_whatever_the_channels(channels: int, chunks: int) -> None:
+    parts = torch.zeros(1, channels, 3, 2).chunk(chunks, dim=1)
+    for index in range(chunks):
+        layer = L.ChannelChunk(chunks, index)
+        if index < len(parts):
+            assert layer.output_shape((channels, 3, 2)) == tuple(parts[index].shape[1:])
+            assert layer.param_count((channels, 3, 2)).total == 0
+        else:  # torch.chunk gives fewer parts than asked: the missing part is an error naming both counts
+            with pytest.raises(ConvCalcError, match=f"{channels} channels give {len(parts)} parts"):
+                layer.output_shape((channels, 3, 2))
+
+
 def test_split_slices_are_torch_split() -> None:
     parts = torch.zeros(1, 10, 2, 2).split([3, 5, 2], dim=1)
     slices = L.split_slices(10, [3, 5, 2])
@@ -83,6 +96,8 @@ def test_impossible_inputs_are_refused_naming_both(layer: L.Layer, shape: tuple[
     (lambda: L.ChannelShuffle(0), "'groups' parameter must be an int >= 1"),
     (lambda: L.ChannelShuffle(True), "'groups'"),
     (lambda: L.chunk_slices(8, 0), "'chunks'"),
+    (lambda: L.ChannelChunk(2, 2), "'index' parameter must be an int from 0 to chunks - 1 = 1"),
+    (lambda: L.ChannelChunk(0), "'chunks'"),
     (lambda: L.chunk_slices(0, 2), "'channels'"),
 ])
 def test_bad_fields_are_refused(call, match: str) -> None:  # noqa: ANN001
@@ -92,8 +107,8 @@ def test_bad_fields_are_refused(call, match: str) -> None:  # noqa: ANN001
 
 def test_spec_spellings() -> None:
     assert parse_spec("slice(0, 58) channelslice(start=2, stop=4) shuffle(2) ChannelShuffle(groups=2) "
-                      "nn.ChannelShuffle(3)") == [L.ChannelSlice(0, 58), L.ChannelSlice(2, 4), L.ChannelShuffle(2),
-                                                  L.ChannelShuffle(2), L.ChannelShuffle(3)]
+                      "nn.ChannelShuffle(3) chunk(2, 1)") == [L.ChannelSlice(0, 58), L.ChannelSlice(2, 4), L.ChannelShuffle(2),
+                                                             L.ChannelShuffle(2), L.ChannelShuffle(3), L.ChannelChunk(2, 1)]
     assert str(L.ChannelSlice(0, 58)) == "ChannelSlice(0, 58)" and str(L.ChannelShuffle(2)) == "ChannelShuffle(2)"
     assert parse_spec(str(L.ChannelSlice(3, 9))) == [L.ChannelSlice(3, 9)]  # the label reads back
     with pytest.raises(ConvCalcError, match="'groups'"):
@@ -124,13 +139,14 @@ def test_a_shufflenet_unit_in_the_spec_language_and_the_functional_api() -> None
     params = sum(p.numel() for p in module.parameters())
     branch = f"conv({half},1,bias=false) bn relu dwconv(3,p=1,bias=false) bn conv({half},1,bias=false) bn relu"
     spec = summarize(parse_spec(f"input({c}x28x28) cat[slice(0,{half}) | slice({half},{c}) {branch}] shuffle(2)"))
+    chunked = summarize(parse_spec(f"input({c}x28x28) cat[chunk(2,0) | chunk(2,1) {branch}] shuffle(2)"))
     x = Input((c, 28, 28))
     first, second = (s(x) for s in L.chunk_slices(c, 2))
     y = second
     for layer in parse_spec(branch):
         y = layer(y)
     functional = summarize(Model(x, L.ChannelShuffle(2)(Concat()(first, y))))
-    for summary in (spec, functional):
+    for summary in (spec, chunked, functional):
         assert summary.output_shape == tuple(out.shape[1:])
         assert summary.trainable_params == params
         assert summary.layers[-1].rf == (3, 3)  # one 3x3 depthwise on the branch; the slices and shuffle add none

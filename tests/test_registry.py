@@ -82,6 +82,7 @@ EXAMPLES = {
     "Hardsigmoid": (L.Hardsigmoid(), (3, 4, 4), lambda: nn.Hardsigmoid()),
     "StochasticDepth": (L.StochasticDepth(0.2), (3, 4, 4), lambda: nn.Identity()),  # torchvision's, identity in eval
     "ChannelSlice": (L.ChannelSlice(1, 5), (6, 4, 4), lambda: _Slice(1, 5)),
+    "ChannelChunk": (L.ChannelChunk(4, 2), (7, 4, 4), lambda: _Slice(4, 6)),  # torch.chunk(x, 4, 1)[2]
     "ChannelShuffle": (L.ChannelShuffle(2), (6, 4, 4), lambda: nn.ChannelShuffle(2)),
 }
 for _layer, _shape in VALID:

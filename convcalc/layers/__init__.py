@@ -118,7 +118,7 @@ from convcalc.layers.reshape import (
     ZeroPad3D,
 )
 from convcalc.layers.separable import DepthwiseConv2D, SeparableConv2D
-from convcalc.layers.channels import ChannelShuffle, ChannelSlice, chunk_slices, split_slices
+from convcalc.layers.channels import ChannelChunk, ChannelShuffle, ChannelSlice, chunk_slices, split_slices
 
 # The private family bases (_ConvND, _ConvTransposeND, _MaxPoolND, _AvgPoolND, _BatchNormND) stay
 # importable from here for code written before the registry; new code asks the layer (macs_under).
@@ -141,5 +141,5 @@ __all__ = [
     "PixelShuffle", "PixelUnshuffle", "Identity", "Reshape", "Permute", "LayerNorm", "GroupNorm",
     "InstanceNorm1D", "InstanceNorm2D", "InstanceNorm3D", "GELU", "SiLU", "ReLU6", "Hardswish", "PReLU",
     "Dropout2D", "Hardsigmoid", "StochasticDepth", "REGISTRY", "REGISTRY_VERSION", "LAYER_CONVENTIONS", "LayerInfo", "register", "unregister",
-    "spec_name", "ChannelSlice", "ChannelShuffle", "chunk_slices", "split_slices",
+    "spec_name", "ChannelSlice", "ChannelChunk", "ChannelShuffle", "chunk_slices", "split_slices",
 ]

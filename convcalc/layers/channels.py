@@ -4,7 +4,10 @@
 range), as ``x[:, start:stop]``, one output of ``torch.chunk(x, n, dim=1)`` /
 ``torch.split(x, sizes, dim=1)`` or of ONNX's ``Split``/``Slice`` on axis 1. A split
 into several parts is one node per part, each a ``ChannelSlice`` of the same input
-(:func:`chunk_slices`, :func:`split_slices`). ``ChannelShuffle(groups)`` is
+(:func:`chunk_slices`, :func:`split_slices`); ``ChannelChunk(chunks, index)`` is part
+``index`` of ``torch.chunk(x, chunks, dim=1)`` with its bounds taken from the input's
+channels when the graph is analysed (what an importer writes when it does not know the
+channel count). ``ChannelShuffle(groups)`` is
 ShuffleNet's shuffle (Zhang et al. 2018, section 3.1; Ma et al. 2018 for v2):
 ``(C, ...)`` viewed as ``(groups, C/groups, ...)``, the first two axes swapped and
 flattened back, as ``torch.nn.ChannelShuffle(groups)``. Neither has parameters or
@@ -28,7 +31,7 @@ from convcalc.layers._base import Layer, RFStep, Shape
 from convcalc.layers._checks import _is_int, _Uncounted
 from convcalc.layers._registry import register
 
-__all__ = ["ChannelSlice", "ChannelShuffle", "chunk_slices", "split_slices"]
+__all__ = ["ChannelSlice", "ChannelChunk", "ChannelShuffle", "chunk_slices", "split_slices"]
 
 _IDENTITY = RFStep(1, 1, 0, 1)
 
@@ -82,6 +85,60 @@ class ChannelSlice(_Uncounted, Layer):
 
     def describe(self) -> str:
         return f"ChannelSlice({self.start}, {self.stop})"
+
+
+@register(names=("channelchunk", "chunk"), positional=("chunks", "index"),
+          not_trained="the trainer has no channel split yet (a split of the channels is a graph of chunks)")
+@dataclass(frozen=True)
+class ChannelChunk(_Uncounted, Layer):
+    """Part ``index`` of ``torch.chunk(x, chunks, dim=1)``: :class:`ChannelSlice` bounds from the input's channels.
+
+    PyTorch's rule: parts of ``ceil(C / chunks)`` channels, the last one what is left,
+    so ``C`` may give fewer than ``chunks`` parts (5 channels in 4 chunks: 2, 2, 1);
+    an ``index`` past the last part is an error naming both.
+
+    Examples
+    --------
+    >>> ChannelChunk(2, 1).output_shape((116, 28, 28)), ChannelChunk(2, 1).bounds(116)
+    ((58, 28, 28), (58, 116))
+    >>> ChannelChunk(4, 3).output_shape((5, 2, 2))
+    Traceback (most recent call last):
+    ...
+    convcalc.errors.ConvCalcError: ChannelChunk(4, 3) needs part 3 of torch.chunk(x, 4, dim=1), but 5 channels give 3 parts (shape (5, 2, 2))
+    """
+
+    chunks: int
+    index: int = 0
+
+    def __post_init__(self) -> None:
+        if not _is_int(self.chunks) or self.chunks < 1:
+            raise invalid("chunks", self.chunks, "an int >= 1")
+        if not _is_int(self.index) or not 0 <= self.index < self.chunks:
+            raise invalid("index", self.index, f"an int from 0 to chunks - 1 = {self.chunks - 1}")
+
+    def bounds(self, channels: int) -> tuple[int, int]:
+        """``(start, stop)`` of this part on ``channels`` channels (:func:`chunk_slices`'s rule)."""
+        parts = chunk_slices(channels, self.chunks)
+        if self.index >= len(parts):
+            raise ConvCalcError(f"{self.describe()} needs part {self.index} of torch.chunk(x, {self.chunks}, dim=1), "
+                                f"but {channels} channels give {len(parts)} parts")
+        return parts[self.index].start, parts[self.index].stop
+
+    def output_shape(self, in_shape: Shape) -> Shape:
+        channels = _channels(self, in_shape)
+        try:
+            start, stop = self.bounds(channels)
+        except ConvCalcError as error:
+            raise ConvCalcError(f"{error} (shape {tuple(in_shape)})") from None
+        return (stop - start, *in_shape[1:])
+
+    def rf_step(self, in_shape: Shape) -> tuple[RFStep, ...] | None:
+        """The identity on every spatial axis, as :class:`ChannelSlice`."""
+        self.output_shape(in_shape)
+        return (_IDENTITY,) * (len(in_shape) - 1)
+
+    def describe(self) -> str:
+        return f"ChannelChunk({self.chunks}, {self.index})"
 
 
 @register(names=("channelshuffle", "shuffle"), positional=("groups",), torch_names=("ChannelShuffle",),
