@@ -137,6 +137,13 @@ INSIDE: dict[str, dict[str, set[str]]] = {
                   "nodes", "optim", "regularizers", "serialize", "training"},
         "session": {"budget", "callbacks", "losses", "model", "regularizers", "serialize", "training"},
     },
+    # check (H6, issue 16): a question's fields, its answer, the question, the answer file
+    "check": {
+        "fields": set(),
+        "answers": {"fields"},
+        "questions": {"fields", "answers"},
+        "answer_file": {"questions"},
+    },
     "diagnose": {
         "verdict": set(),
         **{family: {"verdict"} for family in ("sizes", "padding", "matrices", "stacks")},
