@@ -1,6 +1,7 @@
 """Reading the models people already have, statically: nothing is run, ``eval``-ed or unpickled.
 
 - :mod:`~convcalc.importers.torch_text`: PyTorch ``print(model)`` output;
+- :mod:`~convcalc.importers.keras_summary`: Keras ``model.summary()`` text;
 - :mod:`~convcalc.importers.python_source`: PyTorch or Keras model code, read with ``ast``;
 - :mod:`~convcalc.importers.keras_config`: ``.keras`` archives and Keras JSON configs;
 - :mod:`~convcalc.importers.onnx_model`: ``.onnx`` files (needs the ``onnx`` extra).
@@ -30,7 +31,7 @@ MAX_TEXT_BYTES = 16 * 1024 * 1024
 
 
 def read_model_text(text: str) -> ImportedModel | None:
-    """Read pasted model text: ``print(model)`` output or model code; ``None`` for a convcalc spec.
+    """Read pasted model text: ``print(model)`` output, Keras ``model.summary()`` or model code; ``None`` for a spec.
 
     Examples
     --------
@@ -41,6 +42,10 @@ def read_model_text(text: str) -> ImportedModel | None:
     """
     if looks_like_torch_print(text):
         return read_torch_print(text)
+    from convcalc.importers.keras_summary import looks_like_keras_summary, read_keras_summary
+
+    if looks_like_keras_summary(text):  # Keras model.summary() output
+        return read_keras_summary(text)
     from convcalc.importers.python_source import looks_like_python, read_python_source
 
     if looks_like_python(text):
