@@ -24,8 +24,29 @@ forward pass, ``sum(p.numel() for p in model.parameters())``, and the
 from the installed package; weight multiply-accumulates of convolutions and
 linear layers, rounded to 3 decimals), which convcalc's ``torchvision``
 convention counts. A cell is ``ok`` when every row was read exactly and all
-three agree; ``agrees, partial`` when the numbers agree but some rows were read
-on an assumption (the row's own reason); otherwise the first reason it fails.
+three agree *and every row's output shape equals the forward pass's*;
+``agrees, partial`` when the numbers agree but some rows were read on an
+assumption (the row's own reason); otherwise the first reason it fails.
+
+Every row is checked, not only the output. Each imported row names where it
+came from (:attr:`convcalc.importers.ImportedRow.path`), and the shape convcalc
+computes for it is compared with what a forward pass computes there:
+
+- ``print(model)``: the row's path is the module's name; one forward pass with
+  a forward hook on every named module records its output (a module called
+  more than once, such as ResNet's shared ``relu``, matches any of its calls);
+- ONNX: the row's path is the node's name; onnxruntime runs the file with every
+  node output exposed as a graph output (a ``MatMul`` + ``Add`` read as one
+  ``Linear`` is compared at the ``Add``);
+- ``from_torch``: the row's path is the traced node (the module's name for a
+  module call, ``call_function add`` for a function); ``torch.fx``'s
+  ``ShapeProp`` runs the traced graph and records every node's output.
+
+Rows convcalc cannot give a shape (after an unsupported row, or past the
+layer where its shapes stop fitting) or that have no counterpart in the run
+are counted apart. The three readings are also compared with each other:
+their totals, and each module's first output where two readings both have it
+(the module a print(model) row, an fx call and an ONNX node's scope name).
 """
 
 from __future__ import annotations
@@ -68,14 +89,234 @@ def _short(text: str, limit: int = 150) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def check(imported: Any, truth: dict[str, Any]) -> dict[str, Any]:
-    """Summarise one reading and compare it with the oracles; the cell's verdict and the numbers read."""
+Shape = tuple[int, ...]
+
+
+def row_shapes(imported: Any, input_shape: Shape = INPUT) -> tuple[list[Shape | None], str]:
+    """The output shape convcalc computes for each row (``None`` where it cannot) and why it stops, if it does.
+
+    The rows are built into a graph the way :meth:`ImportedModel.graph` builds them (a row with no layers
+    passes its input on), up to the first row that is unsupported or takes a row not built; the graph is
+    analysed node by node, so the rows before a layer whose shapes do not fit still get theirs.
+    """
+    from convcalc.graph import Graph, Node
+    from convcalc.graph.analysis import analyse
+
+    nodes = [Node(0, "input", None, ())]
+    last: dict[str, int] = {"": 0}
+    node_of: list[int | None] = []
+    previous, stop = "", ""
+    for row in imported.rows:
+        sources = row.inputs if row.inputs is not None else (previous,)
+        if stop or row.status == "unsupported" or any(name not in last for name in sources):
+            stop = stop or f"{row.path} is {row.status if row.status == 'unsupported' else 'cut off'}"
+            node_of.append(None)
+            continue
+        inputs = tuple(last[name] for name in sources)
+        for layer in row.layers:
+            nodes.append(Node(len(nodes), row.path, layer, inputs))
+            inputs = (len(nodes) - 1,)
+        if len(inputs) != 1:
+            stop = f"{row.path} takes {len(inputs)} inputs but builds no merge"
+            node_of.append(None)
+            continue
+        last[row.path] = inputs[0]
+        node_of.append(inputs[0])
+        previous = row.path
+    analysed: list[Any] = []
+    try:
+        analyse(Graph(tuple(nodes)), tuple(input_shape), rows=analysed)
+    except Exception as error:  # the rows up to the node that raised keep their shapes
+        stop = stop or _short(str(error).splitlines()[0], 100)
+    shape_of: dict[int, Shape] = {0: tuple(input_shape)}
+    shape_of.update({row.index: tuple(row.output_shape) for row in analysed})
+    return [shape_of.get(node) if node is not None else None for node in node_of], stop
+
+
+def compare_rows(imported: Any, oracle: list[list[Shape] | None],
+                 computed: tuple[list[Shape | None], str] | None = None) -> dict[str, Any]:
+    """Each row's convcalc shape against the forward pass's shapes for it (``oracle[i]``, one per call).
+
+    Returns the counts (``rows``, ``compared``, ``matched``, ``no_shape``: convcalc gives none, ``no_oracle``:
+    the run has none) and the first mismatch, so a cell can say where its reading first leaves the run.
+    """
+    shapes, stop = computed if computed is not None else row_shapes(imported)
+    result: dict[str, Any] = {"rows": len(imported.rows), "compared": 0, "matched": 0, "no_shape": 0,
+                              "no_oracle": 0, "first_mismatch": "", "first_unchecked": "", "first_no_shape": "",
+                              "stop": stop}
+    for row, shape, truth in zip(imported.rows, shapes, oracle):
+        if shape is None or not truth:
+            result["no_shape" if shape is None else "no_oracle"] += 1
+            if shape is None and not result["first_no_shape"]:
+                result["first_no_shape"] = row.path
+            result["first_unchecked"] = result["first_unchecked"] or (
+                f"{row.path}: " + ("convcalc gives no shape" if shape is None else "no output in the forward pass"))
+            continue
+        result["compared"] += 1
+        if shape in truth:
+            result["matched"] += 1
+        elif not result["first_mismatch"]:
+            result["first_mismatch"] = f"{row.path}: {shape}, forward pass {truth[0]}"
+    result["all"] = result["matched"] == result["rows"]
+    return result
+
+
+def module_oracle(model: Any, x: Any) -> dict[str, list[Shape]]:
+    """One forward pass with a hook on every named module: each module's output shapes (no batch), per call.
+
+    ``"name (input)"`` holds the shapes of the first tensor each call of module ``name`` received.
+    """
+    import torch
+
+    seen: dict[str, list[Shape]] = {}
+    handles = []
+    for name, module in model.named_modules():
+        def hook(_module: Any, _inputs: Any, output: Any, name: str = name) -> None:
+            if isinstance(output, torch.Tensor):
+                seen.setdefault(name, []).append(tuple(output.shape[1:]))
+            if _inputs and isinstance(_inputs[0], torch.Tensor):  # what reached it: an assumed Flatten's oracle
+                seen.setdefault(f"{name} (input)", []).append(tuple(_inputs[0].shape[1:]))
+        handles.append(module.register_forward_hook(hook))
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return seen
+
+
+def print_oracle(imported: Any, modules: dict[str, list[Shape]]) -> list[list[Shape] | None]:
+    """print(model) rows are modules by name; the ``Flatten`` assumed before module X is X's input."""
+    return [modules.get(row.path[: -len(" (assumed)")] + " (input)" if row.path.endswith(" (assumed)") else row.path)
+            for row in imported.rows]
+
+
+def fx_oracle(model: Any, x: Any, imported: Any) -> list[list[Shape] | None]:
+    """from_torch rows against ``ShapeProp`` over the same ``torch.fx`` trace, node for node, in order."""
+    import torch
+    import torch.fx
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    traced = torch.fx.symbolic_trace(model)
+    with torch.no_grad():
+        ShapeProp(traced).propagate(x)
+    queue: dict[str, list[Shape | None]] = {}
+    for node in traced.graph.nodes:
+        key = node.target if node.op == "call_module" else f"{node.op} {node.name}"
+        meta = node.meta.get("tensor_meta")
+        queue.setdefault(str(key), []).append(tuple(meta.shape[1:]) if hasattr(meta, "shape") else None)
+    out: list[list[Shape] | None] = []
+    for row in imported.rows:
+        calls = queue.get(row.path) or [None]
+        shape = calls.pop(0)  # a module called twice is two rows with its name, in call order
+        out.append([shape] if shape is not None else None)
+    return out
+
+
+def onnx_oracle(path: Path, imported: Any) -> list[list[Shape] | None]:
+    """ONNX rows against onnxruntime, every node output exposed as a graph output (zeros in)."""
+    import numpy as np
+    import onnx
+    import onnxruntime
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    inferred = onnx.shape_inference.infer_shapes(model).graph
+    declared = {v.name for v in graph.output}
+    for info in inferred.value_info:
+        if info.name not in declared:
+            graph.output.append(info)
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    feed = {i.name: np.zeros([int(d) if isinstance(d, int) else 1 for d in i.shape], dtype=np.float32)
+            for i in session.get_inputs()}
+    shapes = {name: tuple(np.shape(value))[1:] for name, value in zip(names, session.run(names, feed))}
+    consumers: dict[str, list[Any]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    by_name = {node.name or f"{node.op_type}_{i}": node for i, node in enumerate(graph.node)}
+    row_paths = {row.path for row in imported.rows}
+    out: list[list[Shape] | None] = []
+    for row in imported.rows:
+        node = by_name.get(row.path)
+        if node is None or not node.output:
+            out.append(None)
+            continue
+        tensor = node.output[0]
+        users = consumers.get(tensor, [])
+        if node.op_type == "MatMul" and len(users) == 1 and users[0].op_type == "Add" \
+                and users[0].name not in row_paths:
+            tensor = users[0].output[0]  # MatMul + Add read as one Linear with bias: its output is the Add's
+        out.append([shapes[tensor]] if tensor in shapes else None)
+    return out
+
+
+def module_of(row: Any, fmt: str, modules: set[str]) -> str:
+    """The module a row reads (print(model)'s path, fx's module call, an ONNX node's scope); "" when none."""
+    if fmt in ("print(model)", "from_torch"):
+        return row.path if row.path in modules else ""
+    parts = [part for part in row.path.split("/")[1:-1] if part]  # /layer1/layer1.0/conv1/Conv
+    path = ""
+    for part in parts:
+        joined = part if part.startswith(path + ".") or not path else f"{path}.{part}"
+        if joined not in modules and re.sub(r"_\d+$", "", joined) in modules:
+            joined = re.sub(r"_\d+$", "", joined)  # relu_1: the second call of relu
+        path = joined
+    return path if path in modules else ""
+
+
+def cross_check(readings: dict[str, Any], modules: set[str]) -> dict[str, Any]:
+    """The readings against each other: their totals, and the shapes of each module two readings both read.
+
+    A module's shapes in one reading must be among its shapes in the other (print(model) has one row for a
+    module that ``forward()`` calls twice; ``from_torch`` and ONNX have one per call).
+    """
+    totals = {fmt: (tuple(got["output"]), got["params"], got["macs"]) for fmt, got in readings.items()
+              if "params" in got}
+    first: dict[str, dict[str, set[Shape]]] = {}
+    for fmt, got in readings.items():
+        imported, shapes = got.get("_imported"), got.get("_shapes")
+        if imported is None:
+            continue
+        mine: dict[str, set[Shape]] = {}
+        for row, shape in zip(imported.rows, shapes):
+            module = module_of(row, fmt, modules)
+            if module and shape is not None:
+                mine.setdefault(module, set()).add(tuple(shape))
+        first[fmt] = mine
+    compared, differ, pairs = 0, [], {}
+    fmts = list(first)
+    for i, a in enumerate(fmts):
+        for b in fmts[i + 1:]:
+            pairs[f"{a} / {b}"] = [0, 0]  # modules both read, and how many of them differ
+            for module in first[a].keys() & first[b].keys():
+                compared += 1
+                pairs[f"{a} / {b}"][0] += 1
+                mine, theirs = first[a][module], first[b][module]
+                if not (mine <= theirs or theirs <= mine):
+                    pairs[f"{a} / {b}"][1] += 1
+                    differ.append(f"{module}: {a} {', '.join(map(str, sorted(mine)))}, "
+                                  f"{b} {', '.join(map(str, sorted(theirs)))}")
+    same_totals = len(set(totals.values())) <= 1
+    return {"readings": len(totals), "same_totals": same_totals, "module_pairs": compared,
+            "module_differ": len(differ), "first_difference": sorted(differ)[0] if differ else "", "pairs": pairs}
+
+
+def check(imported: Any, truth: dict[str, Any], oracle: list[list[Shape] | None]) -> dict[str, Any]:
+    """Summarise one reading and compare it with the oracles, every row's shape included; the cell's verdict."""
     from convcalc import summarize
 
     result: dict[str, Any] = {"rows": len(imported.rows), "unsupported": 0, "partial": 0}
     unsupported = [row for row in imported.rows if row.status == "unsupported"]
     partial = [row for row in imported.rows if row.status == "partial"]
     result.update(unsupported=len(unsupported), partial=len(partial))
+    computed = row_shapes(imported)
+    result["shapes"] = compare_rows(imported, oracle, computed)
+    result["_imported"], result["_shapes"] = imported, computed[0]
     if unsupported:
         row = unsupported[0]
         result["verdict"] = f"fails: {len(unsupported)} row(s) unsupported, first {row.path}: {_short(row.reason, 110)}"
@@ -95,6 +336,12 @@ def check(imported: Any, truth: dict[str, Any]) -> dict[str, Any]:
         problems.append(f"params {summary.trainable_params:,}, PyTorch {truth['params']:,}")
     if truth["gflops"] is not None and round(summary.total_macs / 1e9, 3) != truth["gflops"]:
         problems.append(f"GMACs {summary.total_macs / 1e9:.4f}, published {truth['gflops']}")
+    rows = result["shapes"]
+    if rows["first_mismatch"]:
+        problems.append(f"{rows['compared'] - rows['matched']} row shape(s) differ from the forward pass, first "
+                        f"{_short(rows['first_mismatch'], 90)}")
+    elif not rows["all"]:
+        problems.append(f"{rows['rows'] - rows['compared']} row(s) not checked, first {_short(rows['first_unchecked'], 90)}")
     if problems:
         assumed = f" (rows partial: {_short(partial[0].reason, 80)})" if partial else ""
         result["verdict"] = "fails: " + "; ".join(problems) + assumed
@@ -115,8 +362,10 @@ def run_model(name: str, builder: str, weights: str, kwargs: dict[str, Any], wor
 
     torch.manual_seed(0)
     model = getattr(torchvision.models, builder)(weights=None, **kwargs).eval()
+    x = torch.zeros(1, *INPUT)
     with torch.no_grad():
-        out = model(torch.zeros(1, *INPUT))
+        out = model(x)
+    modules = module_oracle(model, x)
     meta = getattr(torchvision.models, weights).DEFAULT.meta
     truth = {"output": tuple(out.shape[1:]), "params": sum(p.numel() for p in model.parameters()),
              "gflops": meta.get("_ops"), "published_params": meta.get("num_params")}
@@ -124,27 +373,67 @@ def run_model(name: str, builder: str, weights: str, kwargs: dict[str, Any], wor
                               "params": truth["params"], "published_params": truth["published_params"],
                               "gflops": truth["gflops"], "formats": {}, "seconds": {}}
 
+    def print_reading() -> Any:
+        imported = read_torch_print(str(model))
+        return imported, print_oracle(imported, modules)
+
     def onnx_reading() -> Any:
         path = workdir / f"{builder}.onnx"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(model, (torch.zeros(1, *INPUT),), str(path), dynamo=False,
-                              do_constant_folding=False)
+            torch.onnx.export(model, (x,), str(path), dynamo=False, do_constant_folding=False)
         try:
-            return read_onnx_file(path)
+            imported = read_onnx_file(path)
+            return imported, onnx_oracle(path, imported)
         finally:
             path.unlink()
 
-    readers = {"print(model)": lambda: read_torch_print(str(model)), "ONNX": onnx_reading,
-               "from_torch": lambda: convcalc.from_torch(model, INPUT)}
+    def fx_reading() -> Any:
+        imported = convcalc.from_torch(model, INPUT)
+        return imported, fx_oracle(model, x, imported)
+
+    readers = {"print(model)": print_reading, "ONNX": onnx_reading, "from_torch": fx_reading}
     for fmt in FORMATS:
         started = time.perf_counter()
         try:
-            record["formats"][fmt] = check(readers[fmt](), truth)
+            imported, oracle = readers[fmt]()
+            record["formats"][fmt] = check(imported, truth, oracle)
         except Exception as error:  # the reader refused the model as a whole: that is the cell's reason
             record["formats"][fmt] = {"verdict": f"fails: {type(error).__name__}: {_short(str(error).splitlines()[0] if str(error) else '')}"}
         record["seconds"][fmt] = round(time.perf_counter() - started, 2)
+    record["agreement"] = cross_check(record["formats"], set(modules))
+    for got in record["formats"].values():
+        got.pop("_imported", None)
+        got.pop("_shapes", None)
     return record
+
+
+def _rows_cell(got: dict[str, Any]) -> str:
+    rows = got.get("shapes")
+    if rows is None:
+        return "-"
+    if rows["all"]:
+        return f"all {rows['rows']} match"
+    text = f"{rows['matched']} of {rows['rows']} match"
+    if rows["first_mismatch"]:
+        text += f"; {rows['compared'] - rows['matched']} differ, first {_short(rows['first_mismatch'], 90)}"
+    if rows["no_shape"]:
+        text += f"; {rows['no_shape']} without a shape from {_short(rows['first_no_shape'], 60)} on"
+    if rows["no_oracle"]:
+        text += f"; {rows['no_oracle']} not run by forward()"
+    return text
+
+
+def _agreement_cell(agreement: dict[str, Any] | None) -> str:
+    if not agreement or agreement["readings"] < 2:
+        return f"{agreement['readings'] if agreement else 0} reading(s) summarised: nothing to compare"
+    text = (f"{agreement['readings']} readings: " + ("same totals" if agreement["same_totals"] else "totals differ")
+            + f"; {agreement['module_pairs']} shared modules")
+    if agreement["module_differ"]:
+        text += f", {agreement['module_differ']} differ, first {_short(agreement['first_difference'], 80)}"
+    else:
+        text += ", same shapes"
+    return text
 
 
 def markdown(records: list[dict[str, Any]], versions: str) -> str:
@@ -162,9 +451,19 @@ def markdown(records: list[dict[str, Any]], versions: str) -> str:
             cells.append(f"{got['params']:,} / {got['macs'] / 1e9:.3f}" if "params" in got else "-")
         lines.append(f"| {r['model']} | {tuple(r['output'])} | {r['params']:,} | {r['gflops']} | " + " | ".join(cells)
                      + " |")
-    ok = sum(r["formats"][f]["verdict"] == "ok" for r in records for f in FORMATS)
-    lines += ["", f"{ok} of {len(records) * len(FORMATS)} cells ok. Made by `examples/torchvision_agreement.py` "
-              f"({versions})."]
+    lines += ["", "Every row's output shape against the forward pass's at the same place (module hooks for "
+              "print(model), onnxruntime with every node output exposed for ONNX, `torch.fx` ShapeProp for "
+              "from_torch), and the readings against each other (their totals; the shapes of each module two "
+              "readings both have):", "",
+              "| model | print(model) rows | ONNX rows | from_torch rows | the readings compared |", "|---|---|---|---|---|"]
+    for r in records:
+        lines.append(f"| {r['model']} | " + " | ".join(_rows_cell(r["formats"][f]) for f in FORMATS)
+                     + f" | {_agreement_cell(r.get('agreement'))} |")
+    ok = [r["formats"][f] for r in records for f in FORMATS if r["formats"][f]["verdict"] == "ok"]
+    compared = sum(r["formats"][f].get("shapes", {}).get("compared", 0) for r in records for f in FORMATS)
+    lines += ["", f"{len(ok)} of {len(records) * len(FORMATS)} cells ok ({sum(g['shapes']['compared'] for g in ok):,} "
+              f"rows, every one equal to the forward pass; {compared:,} rows compared in all). Made by "
+              f"`examples/torchvision_agreement.py` ({versions})."]
     return "\n".join(lines)
 
 
@@ -212,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
         import onnx
 
         versions += f", onnx {onnx.__version__}"
+        import onnxruntime
+
+        versions += f", onnxruntime {onnxruntime.__version__}"
     except ImportError:  # pragma: no cover
         pass
     table = markdown(records, re.sub(r"\+[\w.]+", "", versions))
