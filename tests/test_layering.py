@@ -144,6 +144,12 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "questions": {"fields", "answers"},
         "answer_file": {"questions"},
     },
+    # matrix_input (H6, issue 16): numbers and matrices from text, input files, where a matrix comes from
+    "matrix_input": {
+        "text": set(),
+        "files": {"text"},
+        "sources": {"text", "files"},
+    },
     "diagnose": {
         "verdict": set(),
         **{family: {"verdict"} for family in ("sizes", "padding", "matrices", "stacks")},
