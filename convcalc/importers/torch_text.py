@@ -26,9 +26,12 @@ language does not know is an ``unsupported`` row with the reason.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 from convcalc.errors import ConvCalcError
 from convcalc.importers._model import ImportedModel, ImportedRow, build_layers
+from convcalc.importers.torch_blocks import BLOCKS, NotTorchvision, Printed, sequential
 
 __all__ = ["looks_like_torch_print", "read_torch_print", "MAX_LINES", "MAX_DEPTH"]
 
@@ -100,75 +103,162 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-class _Reader:
+def _parse(text: str) -> Printed:
+    """The module tree of ``print(model)`` text (``(0-2): 3 x Module(`` repeats expanded)."""
+    root: Printed | None = None
+    stack: list[tuple[Printed, int]] = []  # (open container, how many copies it stands for)
+    for number, line in _logical_lines(text):
+        if line == ")":
+            if not stack:
+                raise ConvCalcError(f"line {number}: ')' closes no module.")
+            module, count = stack.pop()
+            if count > 1 and stack:  # (0-2): 3 x Block( ... ): the one printed block stands for three
+                owner, first = stack[-1][0], int(module.name)
+                owner.children.pop()
+                owner.children.extend(_repath(module, owner.at(str(i)), str(i)) for i in range(first, first + count))
+            continue
+        match = _LINE.match(line) or (None if stack or root else _TOP.match(line))
+        if match is None:
+            raise ConvCalcError(f"line {number}: not a line of print(model): {line[:80]!r}.")
+        name = match.groupdict().get("name") or ""
+        parent = stack[-1][0] if stack else None
+        cls, rest = match["cls"], match["rest"]
+        count = int(match.groupdict().get("count") or 1)
+        if match.groupdict().get("last"):
+            last = int(match["last"])
+            held = last - int(name) + 1 if name.isdigit() else "?"
+            if held != count:
+                raise ConvCalcError(f"line {number}: ({name}-{last}) holds {held} modules, not {count}.")
+        short = cls.rsplit(".", 1)[-1]
+        path = parent.at(name) if parent is not None else ""
+        if rest == "":  # a container opens
+            if len(stack) >= MAX_DEPTH:
+                raise ConvCalcError(f"line {number}: containers nest deeper than {MAX_DEPTH}.")
+            module = Printed(path, name, short)
+            if parent is None:
+                root = module
+            else:
+                parent.children.append(module)
+            stack.append((module, count if name.isdigit() else 1))
+            continue
+        source = f"{cls}({rest}"
+        if parent is None:  # the whole model is one leaf
+            root = Printed("", "", short, source)
+            continue
+        if count > 1 and match.groupdict().get("last"):
+            parent.children.extend(Printed(parent.at(str(i)), str(i), short, source)
+                                   for i in range(int(name), int(name) + count))
+        else:
+            parent.children.extend(Printed(path, name, short, source) for _ in range(count))
+    if stack:
+        raise ConvCalcError(f"The model text ends with {len(stack)} module(s) still open "
+                            f"({stack[-1][0].cls}): paste the whole print(model) output.")
+    if root is None:
+        raise ConvCalcError("The text has no module: paste the whole print(model) output.")
+    return root
+
+
+def _repath(module: Printed, path: str, name: str) -> Printed:
+    """A copy of ``module`` standing at ``path`` (its descendants' paths moved with it)."""
+    old = module.path
+
+    def move(m: Printed) -> Printed:
+        moved = path + m.path[len(old):] if old else (f"{path}.{m.path}" if m.path else path)
+        return Printed(moved, m.name, m.cls, m.source, [move(c) for c in m.children])
+
+    copy = move(module)
+    copy.name = name
+    return copy
+
+
+class _Builder:
+    """Walks the module tree into rows: known blocks through :data:`BLOCKS`, other containers in printed order."""
+
     def __init__(self) -> None:
         self.rows: list[ImportedRow] = []
-        self.stack: list[tuple[str, str]] = []  # (path, container class)
-        self.spatial = False  # does the last output have spatial axes?
+        self.notes: list[str] = []
+        self.assumed: list[str] = []  # the reasons of the custom containers we are inside
+        self.spatial: dict[str, bool] = {}  # does a row's output have spatial axes?
 
-    def assumption(self) -> str:
-        for path, cls in reversed(self.stack):
-            if cls not in _ORDERED:
-                return (f"order assumed: {path or cls} is a {cls}, whose forward() the text does not show"
-                        if cls != "ModuleList" else f"order assumed: {path} is a ModuleList (no forward of its own)")
-        return ""
+    # -- what block functions call (torch_blocks.Builder) --
+    def run(self, module: Printed, x: str) -> str:
+        if not module.children and module.source:
+            return self.leaf(module, x)
+        reason = ""
+        build = BLOCKS.get(module.cls)
+        if build is not None:
+            rows, notes = len(self.rows), len(self.notes)
+            try:
+                return build(self, module, x)
+            except NotTorchvision as why:
+                del self.rows[rows:], self.notes[notes:]
+                reason = (f"order assumed: {module.here} is a {module.cls} but not torchvision's ({why}), "
+                          "so its forward() is not known")
+        if not reason and module.cls in _ORDERED:
+            return sequential(self, module, x)
+        self.assumed.append(reason or (
+            f"order assumed: {module.here} is a {module.cls}, whose forward() the text does not show"
+            if module.cls != "ModuleList" else f"order assumed: {module.path} is a ModuleList (no forward of its own)"))
+        try:
+            for child in module.children:
+                x = self.run(child, x)
+        finally:
+            self.assumed.pop()
+        return x
 
-    def leaf(self, path: str, cls: str, source: str) -> None:
-        reason = self.assumption()
+    def op(self, path: str, source: str, layers: Sequence[Any], inputs: Sequence[str]) -> str:
+        reason = self.assumed[-1] if self.assumed else ""
+        self.rows.append(ImportedRow(path, source, "partial" if reason else "ok", reason, tuple(layers),
+                                     tuple(inputs)))
+        self._track(path, tuple(layers), inputs[0])
+        return path
+
+    def spec(self, source: str) -> tuple[Any, ...]:
+        return build_layers(source)
+
+    def layer(self, leaf: Printed) -> Any:
+        try:
+            return build_layers(leaf.source)[-1]
+        except ConvCalcError as error:
+            raise NotTorchvision(f"{leaf.path} is not read ({str(error).splitlines()[0]})") from None
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    # -- leaves --
+    def _track(self, path: str, layers: tuple[Any, ...], x: str) -> None:
+        spatial = self.spatial.get(x, False)
+        if layers:
+            name = type(layers[-1]).__name__
+            if name in ("Flatten", "Dense", "GlobalAvgPool2D", "GlobalMaxPool2D"):
+                spatial = False
+            elif name.startswith(("Conv", "MaxPool", "AvgPool", "Adaptive", "ZeroPad", "Upsampl", "Crop")):
+                spatial = True
+        self.spatial[path] = spatial
+
+    def leaf(self, module: Printed, x: str) -> str:
+        path, cls, source = module.path or module.cls, module.cls, module.source
+        reason = self.assumed[-1] if self.assumed else ""
+        status = "partial" if reason else "ok"
         if cls in _CONTAINERS and source.endswith("()"):  # an empty Sequential() passes its input on
-            self.rows.append(ImportedRow(path, source, "partial" if reason else "ok", reason))
-            return
-        if cls in _LINEAR and self.spatial:
-            self.rows.append(ImportedRow(f"{path} (assumed)", "Flatten()", "partial",
+            self.rows.append(ImportedRow(path, source, status, reason, (), (x,)))
+            self.spatial[path] = self.spatial.get(x, False)
+            return path
+        if cls in _LINEAR and self.spatial.get(x, False):
+            assumed = f"{path} (assumed)"
+            self.rows.append(ImportedRow(assumed, "Flatten()", "partial",
                                          "Flatten assumed: a Linear follows a spatial output (torch.flatten in "
-                                         "forward() does not show in print(model))", build_layers("Flatten()")))
-            self.spatial = False
+                                         "forward() does not show in print(model))", build_layers("Flatten()"), (x,)))
+            self.spatial[assumed] = False
+            x = assumed
         try:
             layers = build_layers(source)
         except ConvCalcError as error:
-            self.rows.append(ImportedRow(path, source, "unsupported", str(error).splitlines()[0]))
-            return
-        self.rows.append(ImportedRow(path, source, "partial" if reason else "ok", reason, layers))
-        name = type(layers[-1]).__name__
-        if name in ("Flatten", "Dense", "GlobalAvgPool2D", "GlobalMaxPool2D"):
-            self.spatial = False
-        elif name.startswith(("Conv", "MaxPool", "AvgPool", "Adaptive", "ZeroPad", "Upsampl", "Crop")):
-            self.spatial = True
-
-    def read(self, text: str) -> ImportedModel:
-        for number, line in _logical_lines(text):
-            if line == ")":
-                if not self.stack:
-                    raise ConvCalcError(f"line {number}: ')' closes no module.")
-                self.stack.pop()
-                continue
-            match = _LINE.match(line) or (None if self.stack or self.rows else _TOP.match(line))
-            if match is None:
-                raise ConvCalcError(f"line {number}: not a line of print(model): {line[:80]!r}.")
-            name = match.groupdict().get("name") or ""
-            parent = self.stack[-1][0] if self.stack else ""
-            cls, rest = match["cls"], match["rest"]
-            path = f"{parent}.{name}" if parent and name else (name or parent)
-            if rest == "":  # a container opens
-                if len(self.stack) >= MAX_DEPTH:
-                    raise ConvCalcError(f"line {number}: containers nest deeper than {MAX_DEPTH}.")
-                self.stack.append((path, cls.rsplit(".", 1)[-1]))
-                continue
-            count = int(match.groupdict().get("count") or 1)
-            if match.groupdict().get("last"):  # (0-2): 3 x Module(...)
-                first, last = int(name), int(match["last"])
-                if last - first + 1 != count:
-                    raise ConvCalcError(f"line {number}: ({name}-{last}) holds {last - first + 1} modules, "
-                                        f"not {count}.")
-                paths = [f"{parent}.{i}" if parent else str(i) for i in range(first, last + 1)]
-            else:
-                paths = [path or cls] * count
-            for leaf_path in paths:
-                self.leaf(leaf_path, cls.rsplit(".", 1)[-1], f"{cls}({rest}")
-        if self.stack:
-            raise ConvCalcError(f"The model text ends with {len(self.stack)} module(s) still open "
-                                f"({self.stack[-1][1]}): paste the whole print(model) output.")
-        return ImportedModel(self.rows, kind="print(model)")
+            self.rows.append(ImportedRow(path, source, "unsupported", str(error).splitlines()[0], (), (x,)))
+            return path
+        self.rows.append(ImportedRow(path, source, status, reason, layers, (x,)))
+        self._track(path, layers, x)
+        return path
 
 
 def read_torch_print(text: str) -> ImportedModel:
@@ -185,4 +275,6 @@ def read_torch_print(text: str) -> ImportedModel:
     >>> [(row.path, row.status) for row in model.rows]
     [('0', 'ok'), ('1', 'ok'), ('2', 'ok'), ('3', 'ok')]
     """
-    return _Reader().read(text)
+    builder = _Builder()
+    builder.run(_parse(text), "")
+    return ImportedModel(builder.rows, kind="print(model)", notes=builder.notes)
