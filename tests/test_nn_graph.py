@@ -224,3 +224,32 @@ def test_an_output_that_is_a_device_is_refused_even_with_overwrite(tmp_path, ove
     with pytest.raises(ConvCalcError, match="special file, not a regular file; it is kept"):
         check_output(link, "--save", overwrite=overwrite)
     assert link.is_symlink()
+
+
+def test_fused_batch_norm_relu_steps_compute_what_the_modules_compute():
+    """fuse=True runs BatchNorm -> ReLU as one BatchNormReLU step (decided when the model is built); the values,
+    gradients and running statistics equal those of the modules run one by one (float64), also for a pass that
+    stops between the two, and a batch norm whose node has another reader is not fused."""
+    inp = Input((3, 6, 6))
+    bn = L.BatchNorm2D()(L.Conv2D(4, 3, padding=1)(inp))
+    y = L.ReLU()(Add()(L.ReLU()(L.BatchNorm2D()(L.Conv2D(4, 3, padding=1)(L.ReLU()(bn)))), bn))
+    graph = Model(inp, L.Dense(3)(L.GlobalAvgPool2D()(y)))
+    models = [Sequential(graph, (3, 6, 6), dtype="float64", seed=1, fuse=fuse) for fuse in (True, False)]
+    fused = [type(s.module).__name__ for s in models[0].steps]
+    assert fused.count("BatchNormReLU") == 1 and fused.count("BatchNorm") == 1  # the first bn feeds two nodes
+    assert [type(s.module).__name__ for s in models[1].steps] == [type(m).__name__ for m in models[1].modules]
+    rng = np.random.default_rng(0)
+    x, dout = rng.standard_normal((5, 3, 6, 6)), rng.standard_normal((5, 3))
+    cut = next(s.first for s in models[0].steps if type(s.module).__name__ == "BatchNormReLU") + 1
+    for stop in (None, cut):
+        outs = [m.forward(x, True, stop=stop) for m in models]
+        np.testing.assert_allclose(outs[0], outs[1], rtol=1e-12, atol=1e-12)
+        d = rng.standard_normal(outs[0].shape)
+        for m in models:
+            m.backward(d if stop else dout, stop=stop)
+        for a, b in zip(models[0].modules, models[1].modules):
+            for k in a.params:
+                np.testing.assert_allclose(a.grads[k], b.grads[k], rtol=1e-11, atol=1e-12)
+            for k in a.buffers:
+                np.testing.assert_allclose(a.buffers[k], b.buffers[k], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(models[0].predict(x), models[1].predict(x), rtol=1e-12, atol=1e-12)

@@ -186,3 +186,7 @@ def test_the_random_graphs_cover_what_they_claim():
         kinds |= {"shared" for n in graph.nodes if sum(n.index in m.inputs for m in graph.nodes) > 1}
     assert {"Conv2D", "BatchNorm2D", "ReLU", "MaxPool2D", "AvgPool2D", "Add", "Concat", "GlobalAvgPool2D", "Flatten",
             "Dense", "shared"} <= kinds
+    # the models run fused batch norm + ReLU steps (nn/fusion.graph_plan), so the PyTorch check above covers them
+    fused = [type(s.module).__name__ for seed in SEEDS[:3]
+             for s in Sequential(random_graph(seed)[0], random_graph(seed)[1], dtype="float64").steps]
+    assert "BatchNormReLU" in fused and "BatchNorm" in fused

@@ -32,6 +32,13 @@ from convcalc.engine.conv_pool import (
     conv2d_maxpool2d_forward_naive,
 )
 from convcalc.engine._blas import axpy
+from convcalc.engine.batchnorm import (
+    BatchNormCache,
+    batch_norm_backward,
+    batch_norm_backward_naive,
+    batch_norm_forward,
+    batch_norm_forward_naive,
+)
 from convcalc.engine._runtime import release_workspaces, tune_malloc
 from convcalc.engine.gradcheck import numerical_gradient, rel_error
 from convcalc.engine.merge import (
@@ -100,4 +107,9 @@ __all__ = [
     "multiply_backward",
     "concat_forward",
     "concat_backward",
+    "BatchNormCache",
+    "batch_norm_forward",
+    "batch_norm_backward",
+    "batch_norm_forward_naive",
+    "batch_norm_backward_naive",
 ]

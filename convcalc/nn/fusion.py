@@ -10,7 +10,11 @@ cheaper modules with exactly the same values and gradients:
   (:func:`convcalc.engine.conv2d_maxpool2d_forward`) that computes only the output cells the
   pooling reads and sends the gradient straight to each window's winner;
 - any other ``ReLU -> MaxPool2D``: :class:`ReluMaxPool2d`, the pooling first and the ReLU on its
-  smaller output.
+  smaller output;
+- ``BatchNorm -> ReLU``, in a layer list and in a branching graph (where the batch norm's node
+  must feed only the ReLU): :class:`BatchNormReLU`, one engine pass
+  (:func:`convcalc.engine.batch_norm_forward` with ``relu=True``) whose backward pass applies the
+  ReLU's mask while it computes the batch norm's gradient.
 
 ``relu`` and ``max`` commute in value and in gradient: a window whose maximum is not positive
 passes no gradient either way, and otherwise both pick the same first maximum. Each fused
@@ -27,10 +31,10 @@ import numpy as np
 
 from convcalc import engine
 from convcalc.nn.activations import ReLU
-from convcalc.nn.layers import Conv2d, MaxPool2d
+from convcalc.nn.layers import BatchNorm, Conv2d, MaxPool2d
 from convcalc.nn.module import Module
 
-__all__ = ["ConvMaxPool2d", "ReluMaxPool2d", "Step", "plan"]
+__all__ = ["ConvMaxPool2d", "ReluMaxPool2d", "BatchNormReLU", "Step", "plan", "graph_plan"]
 
 
 class ConvMaxPool2d(Module):
@@ -89,6 +93,22 @@ class ReluMaxPool2d(Module):
         return self.pool.backward(dout * (self._relu_out > 0))
 
 
+class BatchNormReLU(Module):
+    """``relu(batch_norm(x))`` from the model's own batch norm module (its parameters, gradients and
+    running statistics): :meth:`convcalc.nn.layers.BatchNorm.normalize` with ``relu=True``."""
+
+    def __init__(self, norm: BatchNorm) -> None:
+        super().__init__()
+        self.norm = norm
+        self.params, self.grads, self.buffers = norm.params, norm.grads, norm.buffers
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        return self.norm.normalize(x, training, relu=True)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return self.norm.backward(dout)  # the cache holds the output: the mask is applied there
+
+
 @dataclass(frozen=True)
 class Step:
     """One module a model runs, standing for its modules ``[first, stop)``."""
@@ -110,10 +130,36 @@ def plan(modules: list[Module], shapes: list[tuple[int, ...]], fuse: bool = True
                 and pool.tiles(shapes[j])):
             steps.append(Step(ConvMaxPool2d(first, pool.kernel, relu), i, j + 1))
             i = j + 1
+        elif fuse and type(first) is BatchNorm and type(modules[i + 1] if i + 1 < len(modules) else None) is ReLU:
+            steps.append(Step(BatchNormReLU(first), i, i + 2))
+            i += 2
         elif fuse and type(first) is ReLU and type(modules[i + 1] if i + 1 < len(modules) else None) is MaxPool2d:
             steps.append(Step(ReluMaxPool2d(modules[i + 1]), i, i + 2))
             i += 2
         else:
             steps.append(Step(first, i, i + 1))
+            i += 1
+    return steps
+
+
+def graph_plan(modules: list[Module], inputs: list[tuple[int, ...]], output: int, fuse: bool = True) -> list[Step]:
+    """The steps of a branching graph whose module ``i`` reads the nodes ``inputs[i]`` and computes node ``i + 1``.
+
+    A step over modules ``[first, stop)`` reads ``inputs[first]`` and computes node ``stop``. Fused: a
+    ``BatchNorm`` followed by a ``ReLU`` that is the only reader of its node (and that node is not the
+    output) becomes one :class:`BatchNormReLU` step; every other module is a step of its own.
+    """
+    readers = [0] * (len(modules) + 1)
+    for ins in inputs:
+        for j in ins:
+            readers[j] += 1
+    steps, i = [], 0
+    while i < len(modules):
+        if (fuse and type(modules[i]) is BatchNorm and i + 1 < len(modules) and type(modules[i + 1]) is ReLU
+                and inputs[i + 1] == (i + 1,) and readers[i + 1] == 1 and output != i + 1):
+            steps.append(Step(BatchNormReLU(modules[i]), i, i + 2))  # type: ignore[arg-type]
+            i += 2
+        else:
+            steps.append(Step(modules[i], i, i + 1))
             i += 1
     return steps

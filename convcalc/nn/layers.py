@@ -276,40 +276,42 @@ class BatchNorm(Module):
         self.params["bias"] = np.zeros(channels, dtype=dtype)
         self.buffers["running_mean"] = np.zeros(channels, dtype=dtype)
         self.buffers["running_var"] = np.ones(channels, dtype=dtype)
-        self._saved: tuple[np.ndarray, np.ndarray, tuple[int, ...]] | None = None
+        self._saved: engine.BatchNormCache | None = None
 
     def _view(self, a: np.ndarray, ndim: int) -> np.ndarray:
         return a.reshape((1, -1) + (1,) * (ndim - 2))
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        axes = (0,) + tuple(range(2, x.ndim))
+    def update_running(self, mean: np.ndarray, var: np.ndarray, count: int) -> None:
+        """Move the running statistics by ``momentum`` towards the batch ``mean`` and the unbiased ``var``."""
+        m = self.momentum
+        for name, value in (("running_mean", mean), ("running_var", var * (count / max(count - 1, 1)))):
+            buf = self.buffers[name]
+            buf *= buf.dtype.type(1 - m)
+            buf += (m * value).astype(buf.dtype)
+
+    def normalize(self, x: np.ndarray, training: bool, relu: bool) -> np.ndarray:
+        """``bn(x)``, or ``relu(bn(x))`` with ``relu`` (:func:`convcalc.engine.batch_norm_forward`); in training the
+        batch statistics (and the running ones move), otherwise the running statistics."""
         if training:
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)
-            count = x.size // x.shape[1]
-            m = x.dtype.type(self.momentum)
-            self.buffers["running_mean"] *= 1 - m
-            self.buffers["running_mean"] += m * mean
-            self.buffers["running_var"] *= 1 - m
-            self.buffers["running_var"] += m * var * x.dtype.type(count / max(count - 1, 1))
-        else:
-            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
-        inv_std = 1 / np.sqrt(var + x.dtype.type(self.eps))
-        xhat = (x - self._view(mean, x.ndim)) * self._view(inv_std, x.ndim)
-        self._saved = (xhat, inv_std, axes) if training else None
-        return xhat * self._view(self.params["weight"], x.ndim) + self._view(self.params["bias"], x.ndim)
+            out, cache, mean, var = engine.batch_norm_forward(x, self.params["weight"], self.params["bias"], self.eps,
+                                                              relu=relu)
+            self.update_running(mean, var, x.size // x.shape[1])
+            self._saved = cache
+            return out
+        self._saved = None
+        inv_std = 1 / np.sqrt(self.buffers["running_var"] + x.dtype.type(self.eps))
+        scale = self.params["weight"] * inv_std
+        out = (x - self._view(self.buffers["running_mean"], x.ndim)) * self._view(scale, x.ndim)
+        out += self._view(self.params["bias"], x.ndim)
+        return np.maximum(out, out.dtype.type(0), out=out) if relu else out
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        return self.normalize(x, training, relu=False)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        xhat, inv_std, axes = self._saved  # type: ignore[misc]
-        self.grads["weight"] = (dout * xhat).sum(axis=axes)
-        self.grads["bias"] = dout.sum(axis=axes)
-        count = dout.size // dout.shape[1]
-        dxhat = dout * self._view(self.params["weight"], dout.ndim)
-        # dx = inv_std/N * (N*dxhat - sum(dxhat) - xhat*sum(dxhat*xhat))
-        mean_d = dxhat.sum(axis=axes) / count
-        mean_dx = (dxhat * xhat).sum(axis=axes) / count
-        return (dxhat - self._view(mean_d, dout.ndim) - xhat * self._view(mean_dx, dout.ndim)) \
-            * self._view(inv_std, dout.ndim)
+        dx, self.grads["weight"], self.grads["bias"] = engine.batch_norm_backward(dout, self._saved)
+        self._saved = None  # the cache is used up (its centred input now holds dx)
+        return dx
 
 
 def unsupported(spec: specs.Layer) -> ConvCalcError:

@@ -48,7 +48,7 @@ from convcalc.nn import training
 from convcalc.nn.activations import Softmax
 from convcalc.nn.build import build_module
 from convcalc.nn.callbacks import Callback, History
-from convcalc.nn.fusion import plan
+from convcalc.nn.fusion import graph_plan, plan
 from convcalc.nn.init import get_initializer
 from convcalc.nn.layers import Dense as DenseModule
 from convcalc.nn.losses import CrossEntropy, Loss, get_loss
@@ -150,9 +150,13 @@ class Sequential:
             self.shapes.append(out_shape)
             if ins == (0,) and hasattr(self.modules[-1], "input_grad"):  # nothing upstream of the input
                 self.modules[-1].input_grad = False
-        self.runner = NodeRunner(self.modules, reads, len(self.modules)) if graph is not None else None
-        # fused blocks, decided once (nn/fusion.py); a graph runs its modules as they are
-        self.steps = plan(self.modules, self.shapes[:-1], fuse and graph is None)
+        # fused blocks, decided once (nn/fusion.py)
+        if graph is not None:
+            self.steps = graph_plan(self.modules, reads, len(self.modules), fuse)
+            self.runner: NodeRunner | None = NodeRunner(self.modules, reads, len(self.modules), self.steps)
+        else:
+            self.steps = plan(self.modules, self.shapes[:-1], fuse)
+            self.runner = None
         self.optimizer: Optimizer | None = None
         self.loss: Loss | None = None
         self.metrics: tuple[str, ...] = ()

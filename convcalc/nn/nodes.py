@@ -12,8 +12,11 @@ and runs them:
   (the multivariate chain rule); a node whose output reaches nothing that was differentiated
   gets zero gradients for its parameters.
 
+It runs *steps* (:mod:`convcalc.nn.fusion`): one per module, or a fused module decided when the
+model is built (:func:`~convcalc.nn.fusion.graph_plan`: ``BatchNorm -> ReLU`` in one pass) that
+computes the last node of the modules it stands for from the first one's inputs.
 A chain (every node reading the one before) runs the same way; :class:`~convcalc.nn.Sequential`
-runs chains through its fused steps instead (:mod:`convcalc.nn.fusion`), which is faster.
+runs chains through its fused steps instead (:func:`convcalc.nn.fusion.plan`), which is faster.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from convcalc.nn.fusion import Step
 from convcalc.nn.merges import MergeModule
 from convcalc.nn.module import Module
 
@@ -39,52 +43,73 @@ class NodeRunner:
         ``inputs[i]``: the nodes module ``i`` reads, all ``<= i``.
     output : int
         The model's output node.
+    steps : list of convcalc.nn.fusion.Step, optional
+        What computes the modules: fused steps over ``[first, stop)`` read ``inputs[first]`` and compute
+        node ``stop`` (:func:`convcalc.nn.fusion.graph_plan`). Defaults to one step per module.
     """
 
-    def __init__(self, modules: Sequence[Module], inputs: Sequence[tuple[int, ...]], output: int) -> None:
+    def __init__(self, modules: Sequence[Module], inputs: Sequence[tuple[int, ...]], output: int,
+                 steps: Sequence[Step] | None = None) -> None:
         self.modules = list(modules)
         self.inputs = [tuple(ins) for ins in inputs]
         self.output = output
+        self.steps = list(steps) if steps is not None else [Step(m, i, i + 1) for i, m in enumerate(self.modules)]
+        self._ran: tuple[int, list[Step]] | None = None  # (end, steps) of the last forward
 
     def target(self, end: int) -> int:
         """The node a pass over modules ``[0, end)`` delivers: the output, or what feeds module ``end``."""
         return self.output if end >= len(self.modules) else self.inputs[end][0]
 
+    def steps_to_run(self, end: int) -> list[Step]:
+        """The steps computing modules ``[0, end)``; a fused step that ``end`` cuts through runs as its modules."""
+        run: list[Step] = []
+        for step in self.steps:
+            if step.stop <= end:
+                run.append(step)
+            elif step.first < end:
+                run.extend(Step(self.modules[i], i, i + 1) for i in range(step.first, end))
+        return run
+
     def forward(self, x: np.ndarray, training: bool, end: int) -> np.ndarray:
         """The value of :meth:`target` after running modules ``[0, end)`` on the batch ``x``."""
         target = self.target(end)
+        run = self.steps_to_run(end)
         readers = [0] * (len(self.modules) + 1)
-        for ins in self.inputs[:end]:
-            for j in ins:
+        for step in run:
+            for j in self.inputs[step.first]:
                 readers[j] += 1
         values: list[np.ndarray | None] = [x] + [None] * len(self.modules)
-        for i in range(end):
-            module, ins = self.modules[i], self.inputs[i]
+        for step in run:
+            module, ins = step.module, self.inputs[step.first]
             if isinstance(module, MergeModule):
-                values[i + 1] = module.forward([values[j] for j in ins], training)  # type: ignore[misc]
+                values[step.stop] = module.forward([values[j] for j in ins], training)  # type: ignore[misc]
             else:
-                values[i + 1] = module.forward(values[ins[0]], training)  # type: ignore[arg-type]
+                values[step.stop] = module.forward(values[ins[0]], training)  # type: ignore[arg-type]
             for j in ins:
                 readers[j] -= 1
                 if readers[j] == 0 and j != target:
                     values[j] = None
+        self._ran = (end, run)
         return values[target]  # type: ignore[return-value]
 
     def backward(self, dout: np.ndarray, end: int) -> np.ndarray | None:
         """Gradients of every module in ``[0, end)`` (in their ``grads``) from ``dout``, the gradient of
-        :meth:`target` of the last :meth:`forward` (run with ``training=True``); returns the gradient of
-        the input, or None when no module reading it computes one (``input_grad = False``)."""
+        :meth:`target` of the last :meth:`forward` (run with ``training=True`` and the same ``end``); returns
+        the gradient of the input, or None when no module reading it computes one (``input_grad = False``)."""
         grads: list[np.ndarray | None] = [None] * (len(self.modules) + 1)
         grads[self.target(end)] = dout
-        for i in reversed(range(end)):
-            module, g = self.modules[i], grads[i + 1]
-            grads[i + 1] = None
+        run = self._ran[1] if self._ran is not None and self._ran[0] == end else self.steps_to_run(end)
+        for step in reversed(run):
+            g = grads[step.stop]
+            grads[step.stop] = None
             if g is None:  # not upstream of the target: its parameters do not move the loss
-                module.grads.update({k: np.zeros_like(v) for k, v in module.params.items()})
+                for module in self.modules[step.first:step.stop]:
+                    module.grads.update({k: np.zeros_like(v) for k, v in module.params.items()})
                 continue
+            module = step.module
             back = module.backward(g)
             parts = back if isinstance(module, MergeModule) else [back]
-            for j, part in zip(self.inputs[i], parts):
+            for j, part in zip(self.inputs[step.first], parts):
                 if part is None:
                     continue
                 # never in place: a merge may hand the same array to several inputs
