@@ -14,8 +14,15 @@ containers opening with ``Name(`` and closing with ``)``::
       (fc): Linear(in_features=10, out_features=2, bias=True)
     )
 
-A ``Sequential`` runs its children in the order shown, so its rows are ``ok``.
-Any other container (a custom ``nn.Module``, a ``ModuleList``) has its own
+The text is parsed into a module tree first (``(0-2): 3 x Block(`` repeats
+expanded), then walked into rows. A ``Sequential`` runs its children in the
+order shown, so its rows are ``ok``. torchvision's block and model classes
+(``BasicBlock``, ``Bottleneck``, ``InvertedResidual``, ``MBConv``,
+``Inception``, ``_DenseBlock``, ``Fire``, ``ResNet``, ``DenseNet``, ...) have a
+``forward`` known from their name and printed children
+(:mod:`convcalc.importers.torch_blocks`): their rows are ``ok`` and carry the
+graph's edges (residual adds, concatenations, gates), so the model is read as
+a graph. Any other container (a custom ``nn.Module``, a ``ModuleList``) has its own
 ``forward``, which the text does not show: its children are read in the order
 shown and marked ``partial`` with that assumption, and a ``Linear`` that
 follows a spatial output gets an assumed ``Flatten`` (``torch.flatten`` in a
