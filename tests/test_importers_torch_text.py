@@ -96,6 +96,16 @@ def test_repeated_modules_expand():
     assert all(row.status == "partial" and "ModuleList" in row.reason for row in imported.rows)
 
 
+def test_hyphenated_names_are_names_not_ranges():
+    """RegNet names its blocks ``block1-0``: only ``(0-2): 3 x`` is a range."""
+    model = nn.Sequential()
+    model.add_module("block1-0", nn.Conv2d(1, 2, 3))
+    model.add_module("block1-1", nn.Sequential(nn.ReLU()))
+    imported = read_torch_print(str(model))
+    assert [row.path for row in imported.rows] == ["block1-0", "block1-1.0"]
+    assert summarize(imported.layers, (1, 5, 5)).output_shape == (2, 3, 3)
+
+
 def test_unknown_module_is_a_row_not_a_drop():
     text = "Sequential(\n  (0): Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1))\n  (1): MyFancyAttention(dim=8)\n)"
     imported = read_torch_print(text)

@@ -48,7 +48,7 @@ MAX_LINES = 100_000
 MAX_DEPTH = 200
 
 _LINE = re.compile(
-    r"^\((?P<name>[\w.]+)(?:-(?P<last>\d+))?\):\s*(?:(?P<count>\d+) x )?(?P<cls>[A-Za-z_][\w.]*)\((?P<rest>.*)$")
+    r"^\((?P<name>[\w.-]+)\):\s*(?:(?P<count>\d+) x )?(?P<cls>[A-Za-z_][\w.]*)\((?P<rest>.*)$")
 _TOP = re.compile(r"^(?P<cls>[A-Za-z_][\w.]*)\((?P<rest>.*)$")
 _ORDERED = {"Sequential"}
 _CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
@@ -131,11 +131,12 @@ def _parse(text: str) -> Printed:
         parent = stack[-1][0] if stack else None
         cls, rest = match["cls"], match["rest"]
         count = int(match.groupdict().get("count") or 1)
-        if match.groupdict().get("last"):
-            last = int(match["last"])
-            held = last - int(name) + 1 if name.isdigit() else "?"
-            if held != count:
-                raise ConvCalcError(f"line {number}: ({name}-{last}) holds {held} modules, not {count}.")
+        span = re.fullmatch(r"(\d+)-(\d+)", name) if match.groupdict().get("count") else None
+        if span:  # (0-2): 3 x Module(...); a name such as RegNet's "block1-0" is a name
+            name, last = span[1], int(span[2])
+            if last - int(name) + 1 != count:
+                raise ConvCalcError(f"line {number}: ({name}-{last}) holds {last - int(name) + 1} modules, "
+                                    f"not {count}.")
         short = cls.rsplit(".", 1)[-1]
         path = parent.at(name) if parent is not None else ""
         if rest == "":  # a container opens
@@ -146,13 +147,13 @@ def _parse(text: str) -> Printed:
                 root = module
             else:
                 parent.children.append(module)
-            stack.append((module, count if name.isdigit() else 1))
+            stack.append((module, count if span else 1))
             continue
         source = f"{cls}({rest}"
         if parent is None:  # the whole model is one leaf
             root = Printed("", "", short, source)
             continue
-        if count > 1 and match.groupdict().get("last"):
+        if span:
             parent.children.extend(Printed(parent.at(str(i)), str(i), short, source)
                                    for i in range(int(name), int(name) + count))
         else:
