@@ -420,6 +420,77 @@ class ShuffleNetV2(nn.Module):
         return self.fc(self.conv5(x).mean([2, 3]))
 
 
+# --- MNASNet, RegNet ------------------------------------------------------------------------------
+
+class _InvertedResidual(nn.Module):
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        self.apply_residual = cin == cout and stride == 1
+        mid = cin * expand
+        self.layers = nn.Sequential(nn.Conv2d(cin, mid, 1, bias=False), nn.BatchNorm2d(mid), nn.ReLU(inplace=True),
+                                    nn.Conv2d(mid, mid, 3, stride, 1, groups=mid, bias=False), nn.BatchNorm2d(mid),
+                                    nn.ReLU(inplace=True), nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        return self.layers(x) + x if self.apply_residual else self.layers(x)
+
+
+class MNASNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU(inplace=True),
+                                    nn.Sequential(_InvertedResidual(8, 16, 2, 3), _InvertedResidual(16, 16, 1, 3)),
+                                    nn.Conv2d(16, 32, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True))
+        self.classifier = nn.Sequential(nn.Dropout(0.2, inplace=True), nn.Linear(32, 10))
+
+    def forward(self, x):
+        return self.classifier(self.layers(x).mean([2, 3]))
+
+
+class SimpleStemIN(Conv2dNormActivation):
+    pass
+
+
+class BottleneckTransform(nn.Sequential):
+    def __init__(self, cin, cout, stride, se):
+        layers = OrderedDict(a=Conv2dNormActivation(cin, cout, 1),
+                             b=Conv2dNormActivation(cout, cout, 3, stride, groups=cout // 4))
+        if se:
+            layers["se"] = SqueezeExcitation(cout, cin // 4)
+        layers["c"] = Conv2dNormActivation(cout, cout, 1, act=None)
+        super().__init__(layers)
+
+
+class ResBottleneckBlock(nn.Module):
+    def __init__(self, cin, cout, stride, se):
+        super().__init__()
+        self.proj = Conv2dNormActivation(cin, cout, 1, stride, act=None) if cin != cout or stride != 1 else None
+        self.f = BottleneckTransform(cin, cout, stride, se)
+        self.activation = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.activation((self.proj(x) if self.proj is not None else x) + self.f(x))
+
+
+class AnyStage(nn.Sequential):
+    def __init__(self, cin, cout, depth, se):
+        super().__init__()
+        for i in range(depth):
+            self.add_module(f"block1-{i}", ResBottleneckBlock(cin if i == 0 else cout, cout, 2 if i == 0 else 1, se))
+
+
+class RegNet(nn.Module):
+    def __init__(self, se=True):
+        super().__init__()
+        self.stem = SimpleStemIN(3, 8, 3, 2)
+        self.trunk_output = nn.Sequential(OrderedDict(block1=AnyStage(8, 16, 2, se), block2=AnyStage(16, 32, 1, se)))
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        return self.fc(self.avgpool(self.trunk_output(self.stem(x))).flatten(start_dim=1))
+
+
 # --- the check -------------------------------------------------------------------------------------
 
 MODELS = [
@@ -434,6 +505,9 @@ MODELS = [
     ("densenet", DenseNet, (3, 32, 32)),
     ("squeezenet", SqueezeNet, (3, 63, 63)),
     ("shufflenet-v2", ShuffleNetV2, (3, 64, 64)),
+    ("mnasnet", MNASNet, (3, 32, 32)),
+    ("regnet-y", RegNet, (3, 32, 32)),
+    ("regnet-x", lambda: RegNet(se=False), (3, 32, 32)),
 ]
 
 
@@ -508,6 +582,11 @@ def test_residuals_follow_the_constructor():
     assert {row.path for row in imported.rows if row.source == "a + b"} == {"features.1.0", "features.2.1"}
     assert imported.notes == ["features.2.0.stochastic_depth: not called (MBConv has no residual: stride 2 or "
                               "new channels)"]
+    adds = {row.path for row in read_torch_print(str(MNASNet())).rows if row.source == "a + b"}
+    assert adds == {"layers.3.1"}
+    adds = {row.path for row in read_torch_print(str(RegNet())).rows if row.source == "a + b"}
+    assert adds == {f"trunk_output.{block}.activation (input)"  # with or without proj
+                    for block in ("block1.block1-0", "block1.block1-1", "block2.block1-0")}
     assert {row.path for row in read_torch_print(str(ResNet())).rows if row.source == "a + b"} == {
         f"layer{i}.{j}.relu (input)" for i in range(1, 5) for j in range(2)}
 

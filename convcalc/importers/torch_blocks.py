@@ -165,7 +165,8 @@ def sequential(b: Builder, m: Printed, x: str) -> str:
 
 
 #: torchvision's ``nn.Sequential`` subclasses (their forward is Sequential's).
-SEQUENTIAL = ("Sequential", "Conv2dNormActivation", "Conv3dNormActivation", "ConvNormActivation", "_Transition")
+SEQUENTIAL = ("Sequential", "Conv2dNormActivation", "Conv3dNormActivation", "ConvNormActivation", "_Transition",
+              "SimpleStemIN", "AnyStage", "BottleneckTransform")
 
 
 # --- ResNet (torchvision/models/resnet.py) -------------------------------------------------------------
@@ -371,6 +372,39 @@ def shuffle_residual(b: Builder, m: Printed, x: str) -> str:
     return b.op(m.here, "channel_shuffle(torch.cat(parts, dim=1), 2)", (Concat(), ChannelShuffle(2)), parts)
 
 
+# --- MNASNet (torchvision/models/mnasnet.py) and RegNet (torchvision/models/regnet.py) ------------------
+
+def mnasnet(b: Builder, m: Printed, x: str) -> str:
+    """MNASNet.forward: layers, ``x.mean([2, 3])``, classifier."""
+    _expect(m, ("layers", "classifier"))
+    pooled = b.op(f"{m.at('classifier')} (input)", "x.mean([2, 3])", b.spec("GlobalAvgPool2D()"),
+                  (b.run(m.child("layers"), x),))
+    return b.run(m.child("classifier"), pooled)
+
+
+def mnasnet_residual(b: Builder, m: Printed, x: str) -> str:
+    """MNASNet's ``_InvertedResidual``: ``layers(x) + x`` when ``apply_residual = in_ch == out_ch and stride == 1``
+    (:func:`_same_shape`: its one strided conv is the depthwise one)."""
+    _expect(m, ("layers",))
+    out = b.run(m.child("layers"), x)
+    return _add(b, m.here, (out, x)) if _same_shape(b, m.child("layers")) else out
+
+
+def res_bottleneck_block(b: Builder, m: Printed, x: str) -> str:
+    """RegNet's ``ResBottleneckBlock``: ``activation(proj(x) + f(x))``, or ``activation(x + f(x))`` when
+    ``proj`` is None (then it is not printed)."""
+    _expect(m, ("f", "activation"), ("proj",))
+    shortcut = b.run(m.child("proj"), x) if m.has("proj") else x
+    added = _add(b, f"{m.at('activation')} (input)", (shortcut, b.run(m.child("f"), x)))
+    return b.run(m.child("activation"), added)
+
+
+def regnet(b: Builder, m: Printed, x: str) -> str:
+    """RegNet.forward: stem, trunk_output, avgpool, ``x.flatten(start_dim=1)``, fc."""
+    _expect(m, ("stem", "trunk_output", "avgpool", "fc"))
+    return b.run(m.child("fc"), _flatten(b, m, "fc", _seq(b, m, x, "stem", "trunk_output", "avgpool")))
+
+
 #: Class name (as ``print(model)`` shows it) -> the function building its ``forward()`` as rows.
 BLOCKS: dict[str, Block] = {
     **{name: sequential for name in SEQUENTIAL},
@@ -395,4 +429,8 @@ BLOCKS: dict[str, Block] = {
     "SqueezeNet": squeezenet,
     "Fire": fire,
     "ShuffleNetV2": shufflenet_v2,
+    "MNASNet": mnasnet,
+    "_InvertedResidual": mnasnet_residual,
+    "RegNet": regnet,
+    "ResBottleneckBlock": res_bottleneck_block,
 }
