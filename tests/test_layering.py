@@ -151,6 +151,12 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "files": {"text"},
         "sources": {"text", "files"},
     },
+    # expression (H6, issue 16): the limits, sympy values the library takes, reading text by the grammar
+    "expression": {
+        "limits": set(),
+        "symbolic": {"limits"},
+        "grammar": {"limits", "symbolic"},
+    },
     "diagnose": {
         "verdict": set(),
         **{family: {"verdict"} for family in ("sizes", "padding", "matrices", "stacks")},

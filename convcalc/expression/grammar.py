@@ -1,26 +1,8 @@
-"""The bounded grammar of sizes written as text: ``16``, ``n``, ``2*n + 1``, ``(h - 3)//2 + 1``, ``n**2``.
+"""Reading one size from text, by the grammar in :mod:`convcalc.expression`: :func:`parse_expression`.
 
-Text is read by walking the syntax tree of Python's own :mod:`ast` parser, never with ``eval``
-and never with ``sympy.sympify``, and every input is bounded by the limits below, so that no text
-can make convcalc compute for long, recurse deeply, or build a number Python refuses to print.
-
-Grammar::
-
-    expr   := term (("+" | "-") term)*
-    term   := unary (("*" | "//") unary)*
-    unary  := ("+" | "-") unary | power
-    power  := atom ["**" unary]         exponent: an integer >= 0 (no names); at most MAX_EXPONENT
-                                       on a name, and an int result has at most MAX_DIGITS digits
-    atom   := INT | NAME | "(" expr ")"
-    INT    := [0-9]+                     ASCII digits, at most MAX_DIGITS of them
-    NAME   := [A-Za-z][A-Za-z0-9_]*      a positive integer symbol (sympy)
-
-Refused, each with its own message: ``/`` (sizes are integers: use ``//``), floats (``1e5``,
-``2.0``), ``True``/``None``/complex numbers, ``nan``/``inf`` as names, non-ASCII digits such as
-Arabic-Indic ``٦٤``, and any other Python syntax (calls, attributes, lambdas, comprehensions,
-conditional expressions, comparisons, subscripts).
-
-sympy is imported only when the text has a name in it.
+Python's :mod:`ast` parses the text; a reader walks the tree, folds ints exactly
+(within ``MAX_DIGITS``) and turns names into sympy symbols. A first pass with
+names as placeholders checks the grammar and every limit without importing sympy.
 """
 
 from __future__ import annotations
@@ -29,88 +11,25 @@ import ast
 import re
 from typing import Any
 
-from convcalc.errors import ConvCalcError, ConvCalcTypeError, invalid
+from convcalc.errors import ConvCalcError, ConvCalcTypeError
+from convcalc.expression.limits import (
+    _LIMIT,
+    MAX_DEPTH,
+    MAX_DIGITS,
+    MAX_EXPONENT,
+    MAX_LENGTH,
+    _digit_count,
+    int_text,
+)
+from convcalc.expression.symbolic import check_expr
 
-__all__ = [
-    "MAX_LENGTH",
-    "MAX_DIGITS",
-    "MAX_EXPONENT",
-    "MAX_DEPTH",
-    "MAX_NODES",
-    "parse_expression",
-    "validate_expression",
-    "NAMED",
-    "check_int",
-    "check_expr",
-    "int_text",
-]
+__all__ = ["GRAMMAR", "NAMED", "parse_expression", "validate_expression"]
 
-#: Characters in one size expression (the whole text of one value).
-MAX_LENGTH = 200
-#: Decimal digits of any integer: written, computed while folding constants, or passed to the library.
-MAX_DIGITS = 100
-#: Largest exponent of ``**`` on an expression with names (exponents are integers, never names;
-#: powers of plain ints are bounded by MAX_DIGITS instead).
-MAX_EXPONENT = 64
-#: Nesting depth of the expression's syntax tree (parentheses and operators).
-MAX_DEPTH = 24
-#: Size of a sympy expression handed to the library (nodes of its tree).
-MAX_NODES = 2000
-
-_LIMIT = 10**MAX_DIGITS
 _ALLOWED = re.compile(r"[A-Za-z0-9_+\-*/() \t]*")
 _INT = re.compile(r"[+-]?[0-9]+")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _FLOAT_NAMES = {"nan", "inf", "infinity", "oo", "zoo"}
 GRAMMAR = "an int, a symbol name such as 'n', or an expression of ints and names with + - * // ** and parentheses"
-
-
-def int_text(value: int) -> str:
-    """Decimal text of an int, safe for any size: past ``MAX_DIGITS`` digits only the digit count.
-
-    Python refuses ``str()`` of ints with more than 4300 digits (``sys.set_int_max_str_digits``);
-    convcalc never prints such a number in full.
-
-    Examples
-    --------
-    >>> int_text(12), int_text(10**150)
-    ('12', 'an int of 151 digits')
-    """
-    if -_LIMIT < value < _LIMIT:
-        return str(value)
-    digits = _digit_count(value)
-    return f"an int of {digits} digits"
-
-
-def _digit_count(value: int) -> str:
-    """Decimal digits of ``|value|`` without converting it to text: exact up to ~1,000 digits, then
-    ``"about N"`` from the bit length (an exact count would cost a power of ten that large)."""
-    value = abs(value)
-    estimate = max(1, int(value.bit_length() * 0.30102999566398120))  # log10(2)
-    if value.bit_length() > 3400:
-        return f"about {estimate + 1}"
-    while value >= 10**estimate:
-        estimate += 1
-    while estimate > 1 and value < 10 ** (estimate - 1):
-        estimate -= 1
-    return str(estimate)
-
-
-def check_int(value: int, name: str) -> int:
-    """``value`` unless it has more than ``MAX_DIGITS`` digits (then a ConvCalcError naming the limit).
-
-    Examples
-    --------
-    >>> check_int(10**99, "size") == 10**99
-    True
-    >>> check_int(10**100, "size")
-    Traceback (most recent call last):
-    ...
-    convcalc.errors.ConvCalcError: The 'size' parameter has 101 digits, more than MAX_DIGITS = 100.
-    """
-    if -_LIMIT < value < _LIMIT:
-        return value
-    raise ConvCalcError(f"The {name!r} parameter has {_digit_count(value)} digits, more than MAX_DIGITS = {MAX_DIGITS}.")
 
 
 def _refuse(name: str, text: str, why: str, valid: str = GRAMMAR) -> ConvCalcError:
@@ -361,66 +280,3 @@ class _Reader:
         if base is _NAMED:
             return base
         return self.fold(base**exponent)
-
-
-def check_expr(expr: Any, name: str) -> Any:
-    """Check a sympy value is a bounded integer-valued expression, and return it.
-
-    Allowed: integer symbols and numbers (rational coefficients inside ``floor``/``ceiling`` are
-    how sizes such as ``floor(n/2 - 1/2) + 1`` look), ``+ * **`` with integer exponents of at most
-    ``MAX_EXPONENT``, ``floor``, ``ceiling``, ``Max``, ``Min`` and ``Piecewise``, at most
-    ``MAX_NODES`` nodes, every number of at most ``MAX_DIGITS`` digits. Floats, ``nan``,
-    infinities and complex numbers raise :class:`ConvCalcTypeError`.
-
-    Examples
-    --------
-    >>> import sympy
-    >>> check_expr(sympy.Symbol("n") + 1, "size")
-    n + 1
-    >>> check_expr(sympy.Float(2.5), "size")
-    Traceback (most recent call last):
-    ...
-    convcalc.errors.ConvCalcTypeError: The 'size' parameter must be an int or an integer expression. Got the sympy Float 2.50000000000000.
-    """
-    import sympy
-
-    if not isinstance(expr, sympy.Basic):
-        raise invalid(name, expr, "an int or a sympy expression")
-    count = 0
-    for node in sympy.preorder_traversal(expr):
-        count += 1
-        if count > MAX_NODES:
-            raise ConvCalcError(f"The {name!r} parameter is a sympy expression of more than "
-                                f"MAX_NODES = {MAX_NODES} nodes.")
-        _check_node(node, expr, name, sympy)
-    if expr.is_Number and not expr.is_Integer:
-        raise ConvCalcTypeError(f"The {name!r} parameter must be an integer. Got the sympy number {expr}.")
-    return expr
-
-
-def _check_node(node: Any, whole: Any, name: str, sympy: Any) -> None:
-    if node.is_Number:
-        if node.is_Rational:
-            for part in (node.p, node.q):
-                if not -_LIMIT < part < _LIMIT:
-                    raise ConvCalcError(f"The {name!r} parameter holds a number of {_digit_count(part)} digits, "
-                                        f"more than MAX_DIGITS = {MAX_DIGITS}.")
-            return
-        raise ConvCalcTypeError(f"The {name!r} parameter must be an int or an integer expression. "
-                                f"Got the sympy {type(node).__name__} {node}.")
-    if node.is_Symbol or node.is_Relational or isinstance(node, (sympy.Add, sympy.Mul)):
-        return
-    if isinstance(node, sympy.Pow):
-        exp = node.exp
-        if not (exp.is_Integer and abs(int(exp)) <= MAX_EXPONENT):
-            raise ConvCalcError(f"The {name!r} parameter has the power {node}; exponents must be integers "
-                                f"of at most MAX_EXPONENT = {MAX_EXPONENT}.")
-        return
-    allowed = (sympy.floor, sympy.ceiling, sympy.Max, sympy.Min, sympy.Piecewise, sympy.logic.boolalg.BooleanAtom,
-               sympy.logic.boolalg.BooleanFunction, sympy.functions.elementary.piecewise.ExprCondPair, sympy.Tuple)
-    if isinstance(node, allowed):
-        return
-    if node.is_Atom:
-        raise ConvCalcTypeError(f"The {name!r} parameter must be an int or an integer expression. Got {node}.")
-    raise ConvCalcError(f"The {name!r} parameter holds {type(node).__name__}(...), which is not a size "
-                        "(allowed: + * ** floor ceiling Max Min Piecewise).")
