@@ -631,3 +631,14 @@ def test_repeated_containers_expand_with_their_paths():
     rows = read_torch_print(text).rows
     assert [row.path for row in rows if row.source == "a + b"] == [f"{i}.relu (input)" for i in range(3)]
     assert rows[-1].path == "2.relu" and rows[-1].inputs == ("2.relu (input)",)
+
+
+@pytest.mark.parametrize("cls, child", [("InvertedResidual", "conv"), ("MBConv", "block"), ("_DenseLayer", "norm1")])
+def test_nested_refused_blocks_are_read_once(cls, child):
+    """A block refused for its children is refused before it emits rows: 60 nested refusals read in linear
+    time (checking after running the children would read the innermost 2**60 times)."""
+    depth = 60
+    text = "".join("  " * i + (f"{cls}(\n" if i == 0 else f"({child}): {cls}(\n") for i in range(depth))
+    text += "  " * depth + "(x): ReLU()\n" + "".join("  " * i + ")\n" for i in reversed(range(depth)))
+    rows = read_torch_print(text).rows
+    assert len(rows) == 1 and rows[0].status == "partial" and "not torchvision's" in rows[0].reason

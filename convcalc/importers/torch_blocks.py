@@ -11,9 +11,11 @@ written from torchvision 0.29's ``torchvision/models/*.py`` and
 ``torchvision/ops/misc.py``.
 
 A block function checks that the printed children are exactly the ones
-torchvision's constructor makes (names, and the classes it dispatches on);
-when they are not, it raises :class:`NotTorchvision` and the reader falls back
-to the children in printed order, marked ``partial``. Where ``forward()``
+torchvision's constructor makes (names, and the classes it dispatches on)
+before it emits any row; when they are not, it raises :class:`NotTorchvision`
+and the reader falls back to the children in printed order, marked
+``partial``. (Checking first keeps a refused block from having run its
+children once already: nested refusals would otherwise cost 2**depth.) Where ``forward()``
 branches on an attribute the text does not print (``use_res_connect``), the
 condition is derived from the printed children exactly as the constructor
 sets it, said at each place.
@@ -225,8 +227,9 @@ def inverted_residual(b: Builder, m: Printed, x: str) -> str:
         return shuffle_residual(b, m, x)
     body = "conv" if m.has("conv") else "block"
     _expect(m, (body,))
+    residual = _same_shape(b, m.child(body))  # before any row: a block that is not torchvision's emits none
     out = b.run(m.child(body), x)
-    return _add(b, m.here, (x, out) if body == "conv" else (out, x)) if _same_shape(b, m.child(body)) else out
+    return _add(b, m.here, (x, out) if body == "conv" else (out, x)) if residual else out
 
 
 # --- EfficientNet (torchvision/models/efficientnet.py) ---------------------------------------------------
@@ -238,8 +241,9 @@ def mbconv(b: Builder, m: Printed, x: str) -> str:
     without it ``stochastic_depth`` is never called.
     """
     _expect(m, ("block", "stochastic_depth"))
+    residual = _same_shape(b, m.child("block"))
     out = b.run(m.child("block"), x)
-    if not _same_shape(b, m.child("block")):
+    if not residual:
         b.note(f"{m.at('stochastic_depth')}: not called ({m.cls} has no residual: stride 2 or new channels)")
         return out
     return _add(b, m.here, (b.run(m.child("stochastic_depth"), out), x))
@@ -301,10 +305,13 @@ def densenet(b: Builder, m: Printed, x: str) -> str:
     return b.run(m.child("classifier"), out)
 
 
+_DENSE_LAYER = ("norm1", "relu1", "conv1", "norm2", "relu2", "conv2")
+
+
 def dense_layer(b: Builder, m: Printed, features: Sequence[str]) -> str:
     """``_DenseLayer`` on the list of earlier features: ``torch.cat(features, 1)``, then
     norm1/relu1/conv1/norm2/relu2/conv2 (``F.dropout`` with ``drop_rate``, not printed, is the identity in eval)."""
-    _expect(m, ("norm1", "relu1", "conv1", "norm2", "relu2", "conv2"))
+    _expect(m, _DENSE_LAYER)
     x = features[0] if len(features) == 1 else _cat(b, f"{m.at('norm1')} (input)", features)
     return _seq(b, m, x, "norm1", "relu1", "conv1", "norm2", "relu2", "conv2")
 
@@ -313,6 +320,8 @@ def dense_block(b: Builder, m: Printed, x: str) -> str:
     """``_DenseBlock`` (a ModuleDict): each ``_DenseLayer`` takes all features so far; ``torch.cat`` of all."""
     if not m.children or any(child.cls != "_DenseLayer" or not child.children for child in m.children):
         raise NotTorchvision("its children are not all _DenseLayer")
+    for child in m.children:  # all checked before any row is emitted
+        _expect(child, _DENSE_LAYER)
     features = [x]
     for child in m.children:
         features.append(dense_layer(b, child, features))
@@ -386,8 +395,9 @@ def mnasnet_residual(b: Builder, m: Printed, x: str) -> str:
     """MNASNet's ``_InvertedResidual``: ``layers(x) + x`` when ``apply_residual = in_ch == out_ch and stride == 1``
     (:func:`_same_shape`: its one strided conv is the depthwise one)."""
     _expect(m, ("layers",))
+    residual = _same_shape(b, m.child("layers"))
     out = b.run(m.child("layers"), x)
-    return _add(b, m.here, (out, x)) if _same_shape(b, m.child("layers")) else out
+    return _add(b, m.here, (out, x)) if residual else out
 
 
 def res_bottleneck_block(b: Builder, m: Printed, x: str) -> str:
