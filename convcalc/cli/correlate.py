@@ -1,21 +1,38 @@
 """`convcalc correlate` and `convcalc pool`: exact results as a grid, with the working of any cell.
 
-The builders at the bottom are pure (they return Rich renderables, never print)
-and are shared with `convcalc check`.
+The options are read by :mod:`convcalc.cli._matrix_options`; the grids and the
+working are built by :mod:`convcalc.cli._matrix_render` (pure builders shared
+with `convcalc check`). Their names stay importable from here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from convcalc.cli._console import print_json
-
-if TYPE_CHECKING:  # pragma: no cover
-    from rich.console import RenderableType
-
-    from convcalc.exact import CellWorking
+from convcalc.cli._matrix_options import (  # noqa: F401  (re-exported: cli/check.py, cli/_exact_more.py)
+    MAX_EXPLAIN_CELLS,
+    _cells,
+    _check_framework,
+    _describe,
+    _dims,
+    _padding_option,
+    _pair_option,
+    _text,
+    check_one_stdin,
+    max_work_option,
+)
+from convcalc.cli._matrix_render import (  # noqa: F401  (re-exported: cli/check.py, cli/_exact_more.py)
+    cell_working_json,
+    input_with_window,
+    json_matrix,
+    json_value,
+    matrix_table,
+    render_cell_working,
+    side_by_side,
+)
 
 app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets stay
 
@@ -211,257 +228,3 @@ def pool(
         parts += [Text(""), input_with_window(xm, w.rows, w.cols, w.cell, outside, pad_text="0" if avg else "-inf"),
                   Text(f"Y({w.cell[0]},{w.cell[1]}) = {w.text()}")]
     emit(*parts)
-
-
-def _dims(m: list[list[Any]], source: str) -> str:
-    """``2x3``, or ``2x3, from x.csv`` when the matrix came from a file."""
-    from convcalc.matrix_input import FILE_SUFFIXES
-
-    text = source.strip()
-    named = text.lower().endswith(FILE_SUFFIXES) and len(text) <= 120 and not text.startswith(("[", "("))
-    return f"{len(m)}x{len(m[0])}" + (f", from {text}" if named else "")
-
-
-# --------------------------------------------------------------------------- option parsing (text only)
-def max_work_option(text: Optional[str]) -> Optional[int]:
-    """``--max-work``: ASCII digits only (``100000000`` or ``100_000_000``), at most 30 of them; 0 = no limit."""
-    import re
-
-    if text is None:
-        return None
-    body = text.strip().replace("_", "")
-    if not re.fullmatch(r"[0-9]{1,30}", body, re.ASCII):
-        from convcalc.errors import invalid
-
-        raise invalid("max-work", text, "an int >= 0 in ASCII digits (0: no limit), e.g. --max-work 100000000")
-    return int(body)
-
-def _pair_option(text: str, name: str) -> Any:
-    from convcalc.parse import parse_sizes
-
-    return parse_sizes(text, name)
-
-
-def _padding_option(text: Optional[str]) -> Any:
-    if text is None:
-        return None
-    from convcalc.parse import parse_padding
-
-    pad = parse_padding(text)
-    if isinstance(pad, tuple) and len(pad) == 1 and isinstance(pad[0], tuple):
-        pad = pad * 2  # one lo:hi pair applies to both axes
-    return pad
-
-
-def _check_framework(framework: str) -> None:
-    """Refuse an unknown --framework even when --mode is not 'same' (the library only reads it for 'same')."""
-    from convcalc.arithmetic import FRAMEWORKS
-
-    if framework.strip().lower() not in FRAMEWORKS:
-        from convcalc.errors import invalid
-
-        raise invalid("framework", framework, "torch or keras (also pytorch, tf, tensorflow)")
-
-
-def check_one_stdin(*matrices: Optional[str]) -> None:
-    """Standard input can be read once: refuse ``-`` for two matrices before reading the first."""
-    if sum(1 for m in matrices if m is not None and m.strip() == "-") > 1:
-        from convcalc.errors import ConvCalcError
-
-        raise ConvCalcError("only one matrix can come from standard input ('-'); give the other inline or as a file")
-
-
-#: The most cells ``--explain all`` writes out (each is a window, a kernel and a sum: ~1 ms to render).
-MAX_EXPLAIN_CELLS = 2_500
-
-
-def _cells(explain: Optional[list[str]], rows: int, cols: int) -> list[tuple[int, int]]:
-    """``["0,0", "1,2"]`` or ``["all"]`` to the output cells to explain, each once, in order."""
-    from convcalc.errors import invalid
-
-    cells: list[tuple[int, int]] = []
-    if any(item.strip().lower() == "all" for item in explain or []) and rows * cols > MAX_EXPLAIN_CELLS:
-        raise invalid("explain", "all", f"at most {MAX_EXPLAIN_CELLS:,} cells; this output has {rows * cols:,} "
-                                        f"({rows}x{cols}): name the cells, e.g. --explain 0,0 --explain 1,2")
-    for item in explain or []:
-        if item.strip().lower() == "all":
-            cells += [(i, j) for i in range(rows) for j in range(cols)]
-            continue
-        parts = item.replace("(", "").replace(")", "").split(",")
-        try:
-            i, j = (int(p) for p in parts)
-        except ValueError:
-            raise invalid("explain", item, "a cell I,J such as 0,0 (0-indexed), or 'all'") from None
-        if not (0 <= i < rows and 0 <= j < cols):
-            raise invalid("explain", item, f"a cell of the {rows}x{cols} output: I in 0..{rows - 1} and J in "
-                                           f"0..{cols - 1} (0-indexed)")
-        cells.append((i, j))
-    return list(dict.fromkeys(cells))
-
-
-def _describe(options: dict[str, Any], op: str) -> str:
-    pad = options["padding"]
-    words = [f"{options['mode']} {op}" if pad is None else f"{op}, padding {_text(pad)}"]
-    if options["stride"] not in (1, (1, 1)):
-        words.append(f"stride {_text(options['stride'])}")
-    if options["dilation"] not in (1, (1, 1)):
-        words.append(f"dilation {_text(options['dilation'])}")
-    return ", ".join(words)
-
-
-def _text(v: Any) -> str:
-    return ",".join(map(str, v)) if isinstance(v, tuple) and not any(isinstance(p, tuple) for p in v) else str(v)
-
-
-# --------------------------------------------------------------------------- pure builders (shared with check)
-def json_value(v: Any) -> Any:
-    """An exact value for JSON: ints stay ints (also whole Fractions), others become ``"a/b"`` strings."""
-    from fractions import Fraction
-
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, int):
-        return v
-    if isinstance(v, Fraction) and v.denominator == 1:
-        return v.numerator
-    return str(v)
-
-
-def json_matrix(m: list[list[Any]]) -> list[list[Any]]:
-    """A matrix of exact values for JSON (see :func:`json_value`)."""
-    return [[json_value(v) for v in row] for row in m]
-
-
-def cell_working_json(w: CellWorking) -> dict[str, Any]:
-    """The working of one cell as a JSON-ready dict."""
-    return {"cell": list(w.cell), "rows": list(w.rows), "cols": list(w.cols), "window": json_matrix(w.window),
-            "padding": [list(r) for r in w.is_padding], "kernel": json_matrix(w.kernel),
-            "products": json_matrix(w.products), "sum": json_value(w.total)}
-
-
-def input_with_window(xm: list[list[Any]], rows: tuple[int, ...], cols: tuple[int, ...], cell: tuple[int, int],
-                      outside: str = "padding shown as 0", pad_text: str = "0", x_name: str = "X",
-                      y_name: str = "Y") -> RenderableType:
-    """The input with one window marked in [brackets]; padding the window reaches is drawn around it.
-
-    ``pad_text`` is how a padding cell reads (``0``, or ``-inf`` for max pooling).
-    """
-    n_rows, n_cols = len(xm), len(xm[0])
-    r0, r1 = min(0, min(rows)), max(n_rows - 1, max(rows))
-    c0, c1 = min(0, min(cols)), max(n_cols - 1, max(cols))
-    shown = [[xm[r][c] if 0 <= r < n_rows and 0 <= c < n_cols else None for c in range(c0, c1 + 1)]
-             for r in range(r0, r1 + 1)]
-    padded = (r0, c0) != (0, 0) or (r1, c1) != (n_rows - 1, n_cols - 1)
-    title = f"{x_name}, the window of {y_name}({cell[0]},{cell[1]}) in [brackets]" + (f" ({outside})" if padded else "")
-    return matrix_table(shown, title, highlight={(r, c) for r in rows for c in cols}, origin=(r0, c0),
-                        pad_text=pad_text)
-
-
-def matrix_table(m: list[list[Any]], title: str = "", highlight: set[tuple[int, int]] | None = None,
-                 wrong: set[tuple[int, int]] | None = None, origin: tuple[int, int] = (0, 0),
-                 pad_text: str = "0") -> RenderableType:
-    """A matrix as aligned text with 0-indexed row and column headers, under a title line.
-
-    ``highlight`` cells (a kernel window) and ``wrong`` cells (a checked answer)
-    are written in brackets, ``[68]``, so they show without colour (pipes, files,
-    autograders); on a terminal they are also reverse-video and bold red. ``origin``
-    is the index of the top-left cell (negative when padding is shown); ``None``
-    entries are padding, shown dim as ``pad_text``. The grid is one ``Text``, never
-    wrapped (a Rich ``Table`` per explained cell made ``--explain all`` slow).
-    """
-    from rich.console import Group
-    from rich.text import Text
-
-    from convcalc.cli._stack_render import Prose
-
-    marked = (highlight or set()) | (wrong or set())
-    top, left = origin
-    # A marked cell reads [68]; the others keep a space where the closing bracket goes: digits stay aligned.
-    close = " " if marked else ""
-    cells = [[f"[{_entry(v, pad_text)}]" if (r + top, c + left) in marked else f"{_entry(v, pad_text)}{close}"
-              for c, v in enumerate(row)] for r, row in enumerate(m)]
-    headers = [f"{c + left}{close}" for c in range(len(m[0]))]
-    widths = [max(len(headers[c]), *(len(row[c]) for row in cells)) for c in range(len(headers))]
-    labels = [str(r + top) for r in range(len(m))]
-    label_width = max(len(label) for label in labels)
-    grid = Text(no_wrap=True, overflow="ignore")
-    grid.append(" " * label_width + "".join(f"   {h.rjust(w)}" for h, w in zip(headers, widths)) + "\n", style="dim")
-    grid.append("─" * (label_width + sum(3 + w for w in widths)))
-    for r, row in enumerate(cells):
-        grid.append("\n")
-        grid.append(labels[r].rjust(label_width), style="dim")
-        for c, text in enumerate(row):
-            at = (r + top, c + left)
-            style = ("bold red" if wrong and at in wrong else "reverse bold") if at in marked else \
-                "dim" if m[r][c] is None else ""
-            grid.append(" " * (3 + widths[c] - len(text)))
-            grid.append(text, style=style)
-    return Group(Prose(title, style="bold"), grid) if title else grid
-
-
-def _entry(v: Any, pad_text: str) -> str:
-    return pad_text if v is None else str(v)
-
-
-def _block(m: tuple[tuple[Any, ...], ...] | list[list[Any]]) -> list[str]:
-    """A matrix as bracketed lines with right-aligned columns: ``[ 1  0 -2]``."""
-    texts = [[str(v) for v in row] for row in m]
-    widths = [max(len(row[c]) for row in texts) for c in range(len(texts[0]))]
-    return ["[" + " ".join(t.rjust(w) for t, w in zip(row, widths)) + "]" for row in texts]
-
-
-def side_by_side(blocks: list[list[str]], operators: list[str], headers: list[str] | None = None) -> str:
-    """Blocks of lines next to each other, an operator between each pair on the middle line."""
-    height = max(len(b) for b in blocks)
-    widths = [max([len(line) for line in b] + [len(headers[k]) if headers else 0]) for k, b in enumerate(blocks)]
-    op_width = max((len(o) for o in operators), default=0) + 2
-    lines = []
-    if headers:
-        parts = []
-        for k, h in enumerate(headers):
-            parts.append(h.ljust(widths[k]))
-            if k < len(operators):
-                parts.append(" " * op_width)
-        lines.append("".join(parts).rstrip())
-    middle = (height - 1) // 2
-    for r in range(height):
-        parts = []
-        for k, b in enumerate(blocks):
-            parts.append((b[r] if r < len(b) else "").ljust(widths[k]))
-            if k < len(operators):
-                parts.append((operators[k] if r == middle else "").center(op_width))
-        lines.append("".join(parts).rstrip())
-    return "\n".join(lines)
-
-
-def _span(indices: tuple[int, ...]) -> str:
-    if len(indices) == 1:
-        return str(indices[0])
-    step = indices[1] - indices[0]
-    return f"{indices[0]}..{indices[-1]}" + (f" step {step}" if step != 1 else "")
-
-
-def render_cell_working(w: CellWorking, x_name: str = "X", f_name: str = "F", y_name: str = "Y") -> RenderableType:
-    """The hand working of one cell, laid out like a homework answer.
-
-    ``Y(0,0) = sum(X[rows 0..2, cols 0..2] * F)``, then the window, the kernel and
-    the products side by side, then the sum written out.
-    """
-    from rich.console import Group
-    from rich.text import Text
-
-    from convcalc.cli._stack_render import Prose
-
-    i, j = w.cell
-    kernel_name = f"flip({f_name})" if w.flipped else f_name
-    head = Text(f"{y_name}({i},{j}) = sum({x_name}[rows {_span(w.rows)}, cols {_span(w.cols)}] * {kernel_name})",
-                style="bold")
-    grid = side_by_side([_block(w.window), _block(w.kernel), _block(w.products)], ["*", "="],
-                        ["window", kernel_name, "products"])
-    parts: list[Any] = [head, Text(grid, no_wrap=True, overflow="ignore")]
-    if w.any_padding:
-        pads = sorted({(r, c) for (r, c), p in zip((rc for row in w.coords for rc in row),
-                                                    (p for row in w.is_padding for p in row)) if p})
-        parts.append(Prose(f"padding cells (zeros): {', '.join(f'({r},{c})' for r, c in pads)}", style="dim"))
-    parts.append(Text(f"= {w.sum_text()}"))
-    return Group(*parts)
