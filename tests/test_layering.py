@@ -84,7 +84,9 @@ INSIDE: dict[str, dict[str, set[str]]] = {
     "draw": {
         "gallery": set(),
         "transposed_numbers": set(),
-        "model": {"transposed_numbers"},
+        "figure": set(),  # H6, issue 16: the figure's types and limits, and the transposed pictures, below model
+        "transposed_views": {"figure"},
+        "model": {"transposed_numbers", "figure", "transposed_views"},
         "layout": {"model"},
         "svg": {"layout"},
         "raster": {"layout"},

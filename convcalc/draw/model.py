@@ -19,121 +19,41 @@ the equivalent direct convolution with stride 1 over the input stretched by
 ``s - 1`` zeros between cells and padded by ``d*(k - 1) - p_lo`` before and
 ``d*(k - 1) - p_hi + output_padding`` after (the ``output_padding`` border on
 the bottom/right).
+
+The figure's types and limits are in :mod:`convcalc.draw.figure` and the
+transposed pictures in :mod:`convcalc.draw.transposed_views`; the names stay
+importable from here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from convcalc.arithmetic import adjoint_padding, ceil_window_dropped, effective_kernel, transposed_length
+from convcalc.arithmetic import ceil_window_dropped
+from convcalc.draw.figure import (  # noqa: F401  (KINDS, Grid, VIEWS: re-exported, as before the split)
+    KINDS,
+    MAX_CELLS_PER_AXIS,
+    MAX_FRAMES,
+    OPS,
+    VIEWS,
+    Figure,
+    Frame,
+    Grid,
+    _axis_label,
+    _check_cell,
+    _check_extent,
+    _grid,
+    _pad_title,
+    _per_axis,
+    _step_label,
+    _two_d,
+    format_value,
+)
+from convcalc.draw.transposed_views import direct_transposed, scatter
 from convcalc.errors import ConvCalcError, invalid
 from convcalc.exact import Geometry
 
 __all__ = ["Grid", "Frame", "Figure", "build_figure", "format_value", "MAX_CELLS_PER_AXIS", "MAX_FRAMES", "KINDS", "VIEWS"]
-
-#: Largest drawn extent per axis (input with its padding, stretched input, output, canvas).
-#: A wider picture is unreadable and slow, so it is refused rather than drawn.
-MAX_CELLS_PER_AXIS = 64
-#: Most frames in one animation (one per output position, or per input cell when scattering).
-MAX_FRAMES = 1024
-
-#: Every cell kind a grid can hold, with what it means (the legend's text).
-KINDS = {
-    "input": "input cell",
-    "uncovered": "input cell no window covers",
-    "padding": "padding (zeros)",
-    "zero": "zero inserted between input cells (stride)",
-    "output-padding": "output_padding border (bottom/right)",
-    "cropped": "cropped by padding (not in the output)",
-    "outside": "past the padded input (ceil mode reads nothing there)",
-    "output": "output cell",
-    "kernel": "kernel weight",
-    "cell": "unit of a feature map",
-    "field": "reaches the chosen unit",
-    "unit": "the chosen unit",
-}
-VIEWS = ("direct", "scatter")
-OPS = ("conv", "pool", "transposed")
-
-
-@dataclass(frozen=True)
-class Grid:
-    """One drawn grid (input, kernel or output), in the library's coordinates.
-
-    ``kinds[a][b]`` is the kind of the cell at row ``row0 + a``, column ``col0 + b``;
-    ``values`` holds the numbers written in the cells (same indexing) or is None.
-    """
-
-    name: str
-    title: str
-    row0: int
-    col0: int
-    kinds: tuple[tuple[str, ...], ...]
-    values: tuple[tuple[str, ...], ...] | None = None
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return len(self.kinds), len(self.kinds[0])
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One window position: ``marks`` are ``(grid, row, col, mark)`` with mark ``window``,
-    ``target``, ``source``, ``write`` or ``dropped``; ``caption`` says which position it is."""
-
-    marks: tuple[tuple[str, int, int, str], ...]
-    caption: str
-    note: str = ""
-    #: Small text in a cell's corner: ``(grid, row, col, text)``, e.g. the kernel weight over each window cell.
-    tags: tuple[tuple[str, int, int, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Figure:
-    """Everything a picture shows: grids, frames, captions; no pixels yet (see :mod:`convcalc.draw.layout`)."""
-
-    op: str
-    view: str
-    ndim: int
-    grids: tuple[Grid, ...]
-    frames: tuple[Frame, ...]
-    title: str
-    lines: tuple[str, ...]
-    output: tuple[int, ...]
-    params: dict[str, Any] = field(default_factory=dict)
-    dropped: tuple[tuple[str, int, int, str], ...] = ()
-
-
-def _per_axis(value: Any, ndim: int, name: str) -> tuple[int, ...]:
-    values = value if isinstance(value, (tuple, list)) else (value,) * ndim
-    if len(values) != ndim:
-        raise invalid(name, value, f"one value or {ndim} values (one per axis)")
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise invalid(name, value, "concrete ints to draw (a symbol has no picture)")
-    return tuple(values)
-
-
-def _check_extent(what: str, length: int) -> None:
-    if length > MAX_CELLS_PER_AXIS:
-        raise ConvCalcError(
-            f"{what} would be {length} cells wide; convcalc draw draws at most {MAX_CELLS_PER_AXIS} cells per "
-            "axis (a larger picture is unreadable); use convcalc outsize for the numbers")
-
-
-def _two_d(values: tuple[int, ...], one: int) -> tuple[int, int]:
-    """1-D pictures are one row: the row axis gets the neutral value ``one``."""
-    return (one, values[0]) if len(values) == 1 else (values[0], values[1])
-
-
-def _axis_label(ndim: int, sizes: tuple[int, ...]) -> str:
-    return "x".join(str(v) for v in sizes) if ndim == 2 else str(sizes[0])
-
-
-def _windows(geom: Geometry, out: tuple[int, int]) -> dict[tuple[int, int], tuple[list[int], list[int]]]:
-    """Rows and columns under the kernel at every output position, from :meth:`Geometry.window`."""
-    return {(i, j): geom.window(i, j) for i in range(out[0]) for j in range(out[1])}
 
 
 def _covered(geom: Geometry, out: tuple[int, int]) -> tuple[set[int], set[int]]:
@@ -141,19 +61,6 @@ def _covered(geom: Geometry, out: tuple[int, int]) -> tuple[set[int], set[int]]:
     rows = {r for i in range(out[0]) for r in geom.window(i, 0)[0]}
     cols = {c for j in range(out[1]) for c in geom.window(0, j)[1]}
     return rows, cols
-
-
-def _grid(name: str, title: str, rows: range, cols: range, kind: Any, values: Any = None) -> Grid:
-    kinds = tuple(tuple(kind(r, c) for c in cols) for r in rows)
-    vals = None if values is None else tuple(tuple(values(r, c) for c in cols) for r in rows)
-    return Grid(name, title, rows.start, cols.start, kinds, vals)
-
-
-def format_value(v: Any) -> str:
-    """An exact value as text, as convcalc's workings write it: ``3``, ``-1/2``, or sympy's own form."""
-    from convcalc.exact.values import term
-
-    return term(v, bracket=False)
 
 
 def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, *,
@@ -231,7 +138,7 @@ def build_figure(size: Any, kernel: Any, stride: Any = None, padding: Any = 0, d
         target = _check_cell(cell, ndim, out)
     if op == "transposed":
         fig_args = (n, k, s, d, a, pads, out, ndim, target, params, lines)
-        fig = _scatter(*fig_args) if view == "scatter" else _direct_transposed(*fig_args)
+        fig = scatter(*fig_args) if view == "scatter" else direct_transposed(*fig_args)
         if x is None:
             return fig
         from convcalc.draw.transposed_numbers import with_numbers  # the numbers, all from convcalc.exact
@@ -332,142 +239,9 @@ def _notes(axes: Any, ndim: int) -> list[str]:
     return [f"{' and '.join(where)}: {note}" for note, where in seen.items()]
 
 
-def _step_label(ndim: int, values: tuple[int, ...]) -> str:
-    """Stride, dilation, output_padding: one number when every axis agrees (``stride 2``)."""
-    return str(values[0]) if len(set(values)) == 1 else _axis_label(ndim, values)
-
-
-def _pad_title(pads: tuple[tuple[int, int], ...], ndim: int) -> str:
-    if all(p == (0, 0) for p in pads):
-        return ""
-    if all(lo == hi == pads[0][0] for lo, hi in pads):
-        return f", padding {pads[0][0]}"
-    return ", padding " + ", ".join(f"{lo}:{hi}" for lo, hi in pads)
-
-
-def _check_cell(cell: Any, ndim: int, out: tuple[int, ...]) -> tuple[int, int]:
-    values = tuple(cell) if isinstance(cell, (tuple, list)) else (cell,)
-    if len(values) != ndim or any(isinstance(v, bool) or not isinstance(v, int) for v in values):
-        raise invalid("cell", cell, f"{ndim} int(s), 0-indexed: " + ("I,J" if ndim == 2 else "J"))
-    for v, o in zip(values, out):
-        if not 0 <= v < o:
-            raise invalid("cell", ",".join(map(str, values)),
-                          "inside the output: " + " x ".join(f"0..{o - 1}" for o in out))
-    return (0, values[0]) if ndim == 1 else (values[0], values[1])
-
-
 def _dropped_window(geom: Geometry, out2: tuple[int, int], axis: int) -> list[tuple[str, int, int, str]]:
     """Cells of the window ceil mode would add after the last along ``axis`` and then drops."""
     more = (out2[0] + (axis == 0), out2[1] + (axis == 1))
     wider = Geometry(geom.size, geom.kernel, geom.stride, geom.dilation, geom.padding, more)
     rows, cols = wider.window(more[0] - 1, more[1] - 1)
     return [("input", r, c, "dropped") for r in rows for c in cols]
-
-
-def _direct_transposed(n: tuple[int, ...], k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...],
-                       a: tuple[int, ...], pads: tuple[tuple[int, int], ...], out: tuple[int, ...], ndim: int,
-                       target: tuple[int, int] | None, params: dict, lines: list[str]) -> Figure:
-    """The equivalent direct convolution: stride 1 over the stretched, padded input."""
-    stretched = tuple((nn - 1) * ss + 1 for nn, ss in zip(n, s))
-    # arithmetic.adjoint_padding: d*(k-1) - p per side (Dumoulin & Visin 4.1); output_padding adds on the right.
-    adjoint = [adjoint_padding(kk, dd, lo, hi) for kk, dd, (lo, hi) in zip(k, d, pads)]
-    eq = tuple((lo, hi + aa) for (lo, hi), aa in zip(adjoint, a))
-    for axis in range(ndim):
-        _check_extent("the stretched, padded input", stretched[axis] + max(eq[axis][0], 0) + max(eq[axis][1], 0))
-        # The construction must give the library's size (a stride-1 window count over the padded stretch).
-        count = stretched[axis] + eq[axis][0] + eq[axis][1] - effective_kernel(k[axis], d[axis]) + 1
-        if count != transposed_length(n[axis], k[axis], s[axis], pads[axis][0], pads[axis][1], d[axis], a[axis]):
-            raise AssertionError("transposed construction disagrees with arithmetic.transposed_length")
-    m2, k2, d2, s2 = _two_d(stretched, 1), _two_d(k, 1), _two_d(d, 1), _two_d(s, 1)
-    eq2 = ((0, 0), eq[0]) if ndim == 1 else (eq[0], eq[1])
-    a2 = _two_d(a, 0)
-    out2 = _two_d(out, 1)
-    geom = Geometry(m2, k2, (1, 1), d2, eq2, out2)
-    rows = range(min(-eq2[0][0], 0), max(m2[0] + eq2[0][1], m2[0]))
-    cols = range(min(-eq2[1][0], 0), max(m2[1] + eq2[1][1], m2[1]))
-
-    def kind(r: int, c: int) -> str:
-        if r < -eq2[0][0] or c < -eq2[1][0] or r >= m2[0] + eq2[0][1] or c >= m2[1] + eq2[1][1]:
-            return "cropped"
-        if 0 <= r < m2[0] and 0 <= c < m2[1]:
-            return "input" if r % s2[0] == 0 and c % s2[1] == 0 else "zero"
-        if r >= m2[0] + eq2[0][1] - a2[0] or c >= m2[1] + eq2[1][1] - a2[1]:
-            return "output-padding"
-        return "padding"
-
-    positions = [target] if target is not None else [(i, j) for i in range(out2[0]) for j in range(out2[1])]
-    if len(positions) > MAX_FRAMES:
-        raise ConvCalcError(f"{len(positions)} output positions is more than the {MAX_FRAMES} frames an animation "
-                            "may have; give one output cell with --cell I,J")
-    frames = []
-    for i, j in positions:
-        rws, cls = geom.window(i, j)
-        marks = [("input", r, c, "window") for r in rws for c in cls] + [("output", i, j, "target")]
-        frames.append(Frame(tuple(marks), f"output {(i, j) if ndim == 2 else (j,)}"))
-    grids = (
-        _grid("input", f"input {_axis_label(ndim, n)} stretched to {_axis_label(ndim, stretched)}, padded "
-              + ", ".join(f"{lo}:{hi}" for lo, hi in eq), rows, cols, kind),
-        _grid("output", f"output {_axis_label(ndim, out)}", range(out2[0]), range(out2[1]), lambda r, c: "output"),
-    )
-    lines = lines + [f"as a direct convolution: stride 1 over the input with s-1 = {_step_label(ndim, tuple(x - 1 for x in s))} "
-                     "zero(s) between cells, padded d*(k-1) - p (+ output_padding after) = "
-                     + ", ".join(f"{lo}:{hi}" for lo, hi in eq)]
-    return Figure("transposed", "direct", ndim, grids, tuple(frames), _transposed_title(n, k, s, d, a, pads, out, ndim),
-                  tuple(lines), out, params)
-
-
-def _transposed_title(n: tuple[int, ...], k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...],
-                      a: tuple[int, ...], pads: tuple[tuple[int, int], ...], out: tuple[int, ...], ndim: int) -> str:
-    return (f"transposed convolution: input {_axis_label(ndim, n)}, kernel {_axis_label(ndim, k)}, "
-            f"stride {_step_label(ndim, s)}{_pad_title(pads, ndim)}"
-            + (f", dilation {_step_label(ndim, d)}" if any(v != 1 for v in d) else "")
-            + (f", output_padding {_step_label(ndim, a)}" if any(a) else "")
-            + f" → output {_axis_label(ndim, out)}")
-
-
-def _scatter(n: tuple[int, ...], k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...], a: tuple[int, ...],
-             pads: tuple[tuple[int, int], ...], out: tuple[int, ...], ndim: int, target: tuple[int, int] | None,
-             params: dict, lines: list[str]) -> Figure:
-    """Each input cell scattered into the output: the adjoint of a convolution whose input is the output."""
-    n2, k2, s2, d2, out2, a2 = _two_d(n, 1), _two_d(k, 1), _two_d(s, 1), _two_d(d, 1), _two_d(out, 1), _two_d(a, 0)
-    pads2 = ((0, 0), pads[0]) if ndim == 1 else pads
-    # The convolution with these parameters maps the transposed output (size out) back to n cells:
-    # its window at (i, j) is where input cell (i, j) of the transposed convolution writes.
-    hi_pads = tuple(ph for _, ph in pads2)
-    geom = Geometry(out2, k2, s2, d2, ((pads2[0][0], hi_pads[0]), (pads2[1][0], hi_pads[1])), n2)
-    last = geom.window(n2[0] - 1, n2[1] - 1)
-    rows = range(-pads2[0][0], max(out2[0], last[0][-1] + 1))
-    cols = range(-pads2[1][0], max(out2[1], last[1][-1] + 1))
-    _check_extent("the scatter canvas", max(len(rows), len(cols)))
-
-    def kind(r: int, c: int) -> str:
-        if not (0 <= r < out2[0] and 0 <= c < out2[1]):
-            return "cropped"
-        return "output-padding" if r >= out2[0] - a2[0] or c >= out2[1] - a2[1] else "output"
-
-    cells = [target] if target is not None else [(i, j) for i in range(n2[0]) for j in range(n2[1])]
-    if len(cells) > MAX_FRAMES:  # one frame per input cell: the documented animation limit holds here too
-        raise ConvCalcError(f"{len(cells)} input cells is more than the {MAX_FRAMES} frames an animation may have; "
-                            "give one output cell with --cell I,J")
-    if target is not None:  # --cell names an output cell: show every input cell that writes to it
-        writers = [(i, j) for i in range(n2[0]) for j in range(n2[1])
-                   if target[0] in geom.window(i, j)[0] and target[1] in geom.window(i, j)[1]]
-        cells = writers
-    frames = []
-    for i, j in cells:
-        rws, cls = geom.window(i, j)
-        marks = [("input", i, j, "source")] + [("output", r, c, "write") for r in rws for c in cls]
-        if target is not None:
-            marks.append(("output", target[0], target[1], "target"))
-        frames.append(Frame(tuple(marks), f"input {(i, j) if ndim == 2 else (j,)}"))
-    if not frames and target is not None:  # an output_padding cell no input reaches
-        frames.append(Frame((("output", target[0], target[1], "target"),), "no input cell writes here"))
-    grids = (
-        _grid("input", f"input {_axis_label(ndim, n)}", range(n2[0]), range(n2[1]), lambda r, c: "input"),
-        _grid("output", f"output {_axis_label(ndim, out)}" + (", cropped " + ", ".join(f"{lo}:{hi}" for lo, hi in pads)
-                                                           if any(p != (0, 0) for p in pads) else ""),
-              rows, cols, kind),
-    )
-    lines = lines + ["each input cell adds kernel x value at y*s + u*d - p_lo; cells outside the output are cropped"]
-    return Figure("transposed", "scatter", ndim, grids, tuple(frames), _transposed_title(n, k, s, d, a, pads, out, ndim),
-                  tuple(lines), out, params)
