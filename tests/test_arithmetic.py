@@ -17,30 +17,11 @@ from convcalc.arithmetic import (
     transposed_length,
 )
 from convcalc.inverse import inverse_output_padding
+from tests.oracles import dilated_span, transposed_by_scatter, windows_ceil, windows_floor
 
 
 # --------------------------------------------------------------------------- independent oracles
-def windows_floor(n: int, k: int, s: int, lo: int, hi: int, d: int) -> int:
-    """Count window positions that fit entirely inside the padded input."""
-    span, padded, count, start = d * (k - 1) + 1, n + lo + hi, 0, 0
-    while start + span <= padded:
-        count, start = count + 1, start + s
-    return count
-
-
-def windows_ceil(n: int, k: int, s: int, lo: int, hi: int, d: int) -> int:
-    """PyTorch's ceil mode, as a rule on each window: it may overhang the padded input
-    by less than one stride, and it must start inside the input or the left padding."""
-    span, padded, count, start = d * (k - 1) + 1, n + lo + hi, 0, 0
-    while start + span - padded < s and start < n + lo:
-        count, start = count + 1, start + s
-    return count
-
-
-def transposed_by_scatter(n: int, k: int, s: int, lo: int, hi: int, d: int, a: int) -> int:
-    """Scatter every input position through every kernel tap; crop the padding; add output_padding."""
-    touched = {i * s + t * d for i in range(n) for t in range(k)}
-    return max(touched) + 1 - lo - hi + a
+# windows_floor/windows_ceil (brute-force window counts) and transposed_by_scatter live in tests/oracles.py.
 
 
 # --------------------------------------------------------------------------- case tables
@@ -127,7 +108,7 @@ def test_pool_matches_window_count_exhaustively() -> None:
             assert pool_length(n, k, s, lo, hi, d) == windows_floor(n, k, s, lo, hi, d)
         # In ceil mode a window may hang off the end (PyTorch), even past a too-small input.
         # PyTorch drops at most one window, which is all there can be when padding <= half the window.
-        if max(lo, hi) > (d * (k - 1) + 1) // 2:
+        if max(lo, hi) > dilated_span(k, d) // 2:
             continue
         if windows_ceil(n, k, s, lo, hi, d) == 0:
             with pytest.raises(ConvCalcError):

@@ -12,6 +12,7 @@ from convcalc import ConvCalcError, pool_output_size
 from convcalc.arithmetic import adjoint_padding, ceil_window_dropped, pool_length, resolve_geometry
 from convcalc.exact.geometry import _pool_geometry
 from convcalc.working import explain_output_size
+from tests.oracles import dilated_span
 
 np = pytest.importorskip("numpy")
 from convcalc.engine.pool import avg_pool2d_forward, max_pool2d_forward  # noqa: E402
@@ -100,7 +101,7 @@ def test_ceil_window_dropped_is_the_rule_pool_length_applies() -> None:
         dropped = ceil_window_dropped(n, k, s, p, p, d)
         assert with_ceil == naive - dropped
         assert dropped == ((naive - 1) * s >= n + p)
-        if p <= k // 2 and p <= (d * (k - 1) + 1) // 2:  # PyTorch's pool padding limit
+        if p <= k // 2 and p <= dilated_span(k, d) // 2:  # PyTorch's pool padding limit
             assert resolve_geometry("pool", n, k, s, p, d, ceil_mode=True).dropped == (dropped,)
 
 

@@ -21,6 +21,7 @@ from convcalc.draw.layout import layout
 from convcalc.draw.model import build_figure
 from convcalc.draw.svg import to_svg
 from convcalc.working import explain_output_size
+from tests.oracles import dilated_span, window_taps, windows_ceil, windows_floor
 
 CELL = re.compile(r'data-grid="(\w+)" data-row="(-?\d+)" data-col="(-?\d+)" data-kind="([\w-]+)"')
 MARK = re.compile(r'data-mark="(\w+)" data-grid="(\w+)" data-row="(-?\d+)" data-col="(-?\d+)"')
@@ -40,24 +41,6 @@ def parse(svg: str) -> tuple[dict, dict, tuple[int, ...]]:
     return cells, marks, tuple(int(v) for v in found.group(1).split("x"))
 
 
-def positions(o: int, k: int, s: int, lo: int, d: int) -> list[list[int]]:
-    """Brute force: the cells window ``i`` reads, for every ``i`` (PyTorch's definition)."""
-    return [[i * s + u * d - lo for u in range(k)] for i in range(o)]
-
-
-def pool_len_oracle(n: int, k: int, s: int, lo: int, hi: int, d: int, ceil: bool) -> int:
-    """PyTorch's pooling size written as a count of window starts ``t = i*s`` (padded coordinates):
-    a window that fits always counts; in ceil mode one that hangs off the end counts when
-    ``i <= ceil((L - span)/s)`` and it starts inside the input or the left padding."""
-    length, span = n + lo + hi, d * (k - 1) + 1
-    count = 0
-    for i in range(length + 1):
-        t = i * s
-        if t + span <= length or (ceil and t < length - span + s and t < n + lo):
-            count += 1
-    return count
-
-
 def random_config(rng: random.Random) -> dict:
     ndim = rng.choice((1, 2))
     op = rng.choice(("conv", "conv", "pool", "transposed"))
@@ -71,7 +54,7 @@ def random_config(rng: random.Random) -> dict:
         a = rng.randint(0, max(s, d) - 1) if op == "transposed" else 0
         axes.append((n, k, s, lo, hi, d, a))
     if op == "pool":  # PyTorch: pool padding at most half the window
-        axes = [(n, k, s, min(lo, (d * (k - 1) + 1) // 2), min(hi, (d * (k - 1) + 1) // 2), d, a)
+        axes = [(n, k, s, min(lo, dilated_span(k, d) // 2), min(hi, dilated_span(k, d) // 2), d, a)
                 for n, k, s, lo, hi, d, a in axes]
     return {"ndim": ndim, "op": op, "axes": axes, "ceil": op == "pool" and rng.random() < 0.5,
             "view": rng.choice(("direct", "scatter"))}
@@ -93,7 +76,7 @@ def library_output(cfg: dict) -> tuple[int, ...]:
 
 def check_conv_or_pool(cfg: dict, cells: dict, marks: dict, out: tuple[int, ...], target: tuple[int, ...]) -> None:
     axes = cfg["axes"]
-    wins = [positions(o, k, s, lo, d) for o, (n, k, s, lo, hi, d, a) in zip(out, axes)]
+    wins = [window_taps(o, k, s, lo, d) for o, (n, k, s, lo, hi, d, a) in zip(out, axes)]
     if cfg["ndim"] == 1:
         wins = [[[0]]] + wins
         target = (0, *target)
@@ -176,8 +159,9 @@ def test_geometry_from_svg_matches_brute_force_on_5000_configurations() -> None:
             refused += 1
             continue
         if cfg["op"] == "pool":  # the arithmetic itself against PyTorch's rule written out again
+            windows = windows_ceil if cfg["ceil"] else windows_floor  # (pool padding <= half the window here)
             for axis, o in enumerate(expected):
-                assert o == pool_len_oracle(n[axis], k[axis], s[axis], lo[axis], hi[axis], d[axis], cfg["ceil"])
+                assert o == windows(n[axis], k[axis], s[axis], lo[axis], hi[axis], d[axis])
         target = tuple(rng.randrange(o) for o in expected)
         fig = build_figure(n, k, s, pads, d, op=cfg["op"], ceil_mode=cfg["ceil"], output_padding=a,
                            cell=target, view=cfg["view"])

@@ -15,6 +15,7 @@ import pytest
 
 from convcalc import ConvCalcError, convolve, correlate
 from convcalc.exact import as_matrix, avg_pool, explain, explain_pool, max_pool
+from tests.oracles import window_starts
 
 np = pytest.importorskip("numpy")
 signal = pytest.importorskip("scipy.signal")
@@ -35,12 +36,8 @@ def naive_correlate(x, f, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)))
     """The definition, with bounds checks instead of a padded copy; positions counted by brute force."""
     n_rows, n_cols, k_rows, k_cols = len(x), len(x[0]), len(f), len(f[0])
     (top, bottom), (left, right) = pads
-
-    def positions(n, k, s, d, lo, hi):
-        return [p for p in range(0, n + lo + hi) if p % s == 0 and p + (k - 1) * d < n + lo + hi]
-
-    rows = positions(n_rows, k_rows, stride[0], dilation[0], top, bottom)
-    cols = positions(n_cols, k_cols, stride[1], dilation[1], left, right)
+    rows = window_starts(n_rows, k_rows, stride[0], top, bottom, dilation[0])
+    cols = window_starts(n_cols, k_cols, stride[1], left, right, dilation[1])
     out = []
     for pr in rows:
         row = []

@@ -13,6 +13,7 @@ from convcalc import ConvCalcError
 from convcalc.exact import (
     MAX_WORK, conv_transpose, correlate, correlate_channels, explain_channels, explain_transposed,
 )
+from tests.oracles import dilated_span
 
 np = pytest.importorskip("numpy")
 
@@ -65,7 +66,7 @@ def test_random_multi_channel_against_numpy_and_torch(seed):
     rng = random.Random(seed)
     c, o_maps = rng.randint(1, 4), rng.randint(1, 3)
     k, s, p, d = rng.choice([1, 2, 3]), rng.randint(1, 3), rng.randint(0, 2), rng.randint(1, 2)
-    h, w = rng.randint(d * (k - 1) + 1, 8), rng.randint(d * (k - 1) + 1, 8)
+    h, w = rng.randint(dilated_span(k, d), 8), rng.randint(dilated_span(k, d), 8)
     x = [[[rng.randint(-9, 9) for _ in range(w)] for _ in range(h)] for _ in range(c)]
     f = [[[[rng.randint(-5, 5) for _ in range(k)] for _ in range(k)] for _ in range(c)] for _ in range(o_maps)]
     bias = [rng.randint(-3, 3) for _ in range(o_maps)]

@@ -34,6 +34,7 @@ from convcalc.layers import (
 from convcalc.spec import load_stack, parse_spec, read_spec
 from convcalc.spec.parser import MAX_DEPTH
 from convcalc.stack import summarize
+from tests.oracles import kernel_fits
 
 
 # --------------------------------------------------------------------------- hand-worked graphs
@@ -232,8 +233,7 @@ def _random_layer(rng: random.Random, length: int):  # type: ignore[no-untyped-d
     s = rng.choice([1, 1, 2])
     d = rng.choice([1, 1, 2]) if kind != "avg" else 1
     p = rng.randint(0, k // 2)
-    span = d * (k - 1) + 1
-    if length + 2 * p < span:
+    if not kernel_fits(length, k, d, p):
         return None
     if kind == "conv":
         return Conv1D(2, k, stride=s, padding=p, dilation=d)

@@ -24,6 +24,7 @@ from convcalc.layers import (
     ZeroPad2D,
 )
 from convcalc.stack import CONVENTIONS, Summary, rf_working, summarize
+from tests.oracles import dilated_span
 
 HW5 = [Conv2D(32, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(100), ReLU(), Dense(10), Softmax()]
 
@@ -118,7 +119,7 @@ def test_distill_closed_forms_on_random_stacks() -> None:
             strides = [1]
             for _, s, _, _ in steps:
                 strides.append(strides[-1] * s)
-            r0 = sum((d * (k - 1) + 1 - 1) * strides[i] for i, (k, _, _, d) in enumerate(steps)) + 1
+            r0 = sum((dilated_span(k, d) - 1) * strides[i] for i, (k, _, _, d) in enumerate(steps)) + 1
             u0 = -sum(lo * strides[i] for i, (_, _, lo, _) in enumerate(steps))
             last = summary.layers[-1]
             assert last.rf[axis] == r0
