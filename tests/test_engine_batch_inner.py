@@ -22,6 +22,7 @@ from convcalc.engine import (
     conv2d_forward,
     conv2d_forward_naive,
 )
+from tests.oracles import kernel_fits
 
 TOL = {"rtol": 1e-12, "atol": 1e-12}
 
@@ -124,7 +125,7 @@ def test_against_torch():
         s = tuple(int(v) for v in rng.integers(1, 3, size=2))
         d = tuple(int(v) for v in rng.integers(1, 3, size=2))
         pads = tuple(tuple(int(v) for v in rng.integers(0, 3, size=2)) for _ in range(2))
-        if any(hw + lo + hi < dd * (kk - 1) + 1 for hw, (lo, hi), kk, dd in zip((h, w), pads, k, d)):
+        if not all(kernel_fits(hw, kk, dd, lo, hi) for hw, (lo, hi), kk, dd in zip((h, w), pads, k, d)):
             continue
         x = rng.standard_normal((n, c, h, w)).astype(dtype)
         wt = rng.standard_normal((f, c) + k).astype(dtype)
