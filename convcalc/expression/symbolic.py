@@ -42,13 +42,13 @@ def check_expr(expr: Any, name: str) -> Any:
         if count > MAX_NODES:
             raise ConvCalcError(f"The {name!r} parameter is a sympy expression of more than "
                                 f"MAX_NODES = {MAX_NODES} nodes.")
-        _check_node(node, expr, name, sympy)
+        _check_node(node, name, sympy)
     if expr.is_Number and not expr.is_Integer:
         raise ConvCalcTypeError(f"The {name!r} parameter must be an integer. Got the sympy number {expr}.")
     return expr
 
 
-def _check_node(node: Any, whole: Any, name: str, sympy: Any) -> None:
+def _check_node(node: Any, name: str, sympy: Any) -> None:
     if node.is_Number:
         if node.is_Rational:
             for part in (node.p, node.q):
