@@ -39,9 +39,12 @@ _POINTWISE = {"Relu": "ReLU()", "Sigmoid": "Sigmoid()", "Tanh": "Tanh()", "Softm
 #: A size that stands for the batch (``x.size(0)`` with a dynamic batch axis) in a computed shape.
 _BATCH = "batch"
 #: Nodes computing a reshape's target from constants and the input's shape (``x.view(x.size(0), -1)``).
-_SHAPE_ARITHMETIC = ("Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Identity")
+_SHAPE_ARITHMETIC = ("Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Identity", *("Add", "Sub", "Mul",
+                                                                                                "Div"))
 #: Nodes that join several activations (one input: a join of one branch, the identity).
 _MERGES = ("Add", "Sum", "Mul", "Concat")
+#: Elementwise arithmetic on shape values (torch.chunk's bounds: (C + 1) / 2 * k).
+_ARITHMETIC = ("Add", "Sub", "Mul", "Div")
 
 
 def _onnx() -> Any:
@@ -205,10 +208,134 @@ def _shape_arithmetic(proto: Any, values: dict[str, Any], shape_of: dict[str, in
         return [_BATCH if start + int(i) == 0 else "?" for i in values[inputs[1]]]
     if not inputs or any(name not in values for name in inputs):
         return None
+    if op == "Gather" and len(inputs) == 2:  # an item of a shape known from convcalc's own shapes
+        vector, picks = values[inputs[0]], values[inputs[1]]
+        if all(isinstance(i, int) and -len(vector) <= i < len(vector) for i in picks):
+            return [vector[i] for i in picks]
+        return None
+    if op in _ARITHMETIC and len(inputs) == 2:
+        a, b = values[inputs[0]], values[inputs[1]]
+        if len(a) != len(b) and 1 not in (len(a), len(b)):
+            return None
+        n = max(len(a), len(b))
+        return [_arithmetic(op, a[i if len(a) > 1 else 0], b[i if len(b) > 1 else 0]) for i in range(n)]
     if op in ("Unsqueeze", "Squeeze", "Cast", "Identity"):
         return list(values[inputs[0]])
     if op == "Concat":
         return [v for name in inputs for v in values[name]]
+    return None
+
+
+def _arithmetic(op: str, a: Any, b: Any) -> Any:
+    """One element of ``Add``/``Sub``/``Mul``/``Div`` on shape values (ONNX's integer Div truncates)."""
+    if not (isinstance(a, int) and isinstance(b, int)):
+        return "?" if isinstance(a, (int, str)) and isinstance(b, (int, str)) else None
+    if op == "Add":
+        return a + b
+    if op == "Sub":
+        return a - b
+    if op == "Mul":
+        return a * b
+    if b == 0:
+        return None
+    return abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
+
+
+def _row_shape(row: ImportedRow, known: dict[str, tuple[int, ...] | None]) -> tuple[int, ...] | None:
+    """The output shape convcalc computes for ``row`` from its inputs' (``None`` when it cannot)."""
+    from convcalc.graph import Merge
+
+    inputs = [known.get(name) for name in (row.inputs or ())]
+    if row.status == "unsupported" or not inputs or any(shape is None for shape in inputs):
+        return None
+    shape: Any = inputs[0]
+    try:
+        for i, layer in enumerate(row.layers):
+            shape = layer.merge_shape(inputs) if i == 0 and isinstance(layer, Merge) else layer.output_shape(shape)
+    except ConvCalcError:
+        return None
+    return tuple(shape)
+
+
+def _ints(value: Any) -> list[int] | None:
+    return list(value) if value is not None and all(isinstance(v, int) for v in value) else None
+
+
+def _resolve(target: list[Any], full_in: list[Any]) -> list[Any] | None:
+    """A Reshape target with ONNX's ``0`` (copy the input's size) and ``-1`` (what is left) filled in."""
+    out = [full_in[i] if t == 0 and i < len(full_in) else t for i, t in enumerate(target)]
+    rest = [v for v in out[1:] if v != -1]
+    if not all(isinstance(v, int) and v > 0 for v in rest) or out[1:].count(-1) > 1:
+        return None
+    if -1 in out[1:]:
+        total = 1
+        for v in full_in[1:]:
+            total *= v
+        known = 1
+        for v in rest:
+            known *= v
+        if total % known:
+            return None
+        out[out.index(-1, 1)] = total // known
+    return out
+
+
+def _channel_op(node: _Node, data: str, in_shape: tuple[int, ...] | None, pending: dict[str, tuple[Any, ...]],
+                values: dict[str, Any]) -> tuple[Any, ...] | None:
+    """Channel slices, torchvision's channel shuffle (Reshape to 5-d, Transpose, Reshape back) and global means.
+
+    Returns ``None`` for another node, ``("hold", state)`` for a middle step of the shuffle, or
+    ``(status, spec text, reason)``.
+    """
+    op, inputs = node.op, list(node.node.input)
+    if data in pending:
+        step, groups, chw = pending[data]
+        if step == 1 and op == "Transpose" and list(node.attrs.get("perm", [])) == [0, 2, 1, 3, 4]:
+            return "hold", (2, groups, chw)
+        if step == 2 and op == "Reshape" and node.has_input(1):
+            target = values.get(inputs[1])
+            c, h, w = chw
+            resolved = _resolve(list(target), [1, c // groups, groups, h, w]) if target is not None else None
+            if resolved is not None and len(resolved) == 4 and tuple(resolved[1:]) == chw:
+                return "ok", f"ChannelShuffle({groups})", ""
+        raise ConvCalcError(f"a Reshape to (N, {groups}, C/{groups}, H, W) followed by {op} is not read "
+                            "(the channel shuffle is Reshape, Transpose perm=[0, 2, 1, 3, 4], Reshape back)")
+    if op == "Reshape" and in_shape is not None and len(in_shape) == 3 and node.has_input(1):
+        target = values.get(inputs[1])
+        resolved = _resolve(list(target), [1, *in_shape]) if target is not None and len(target) == 5 else None
+        if resolved is not None and resolved[1] * resolved[2] == in_shape[0] and tuple(resolved[3:]) == in_shape[1:]:
+            return "hold", (1, resolved[1], tuple(in_shape))
+        return None
+    if op == "Slice":
+        if in_shape is None:
+            raise ConvCalcError("Slice of an activation whose shape convcalc does not know is not read")
+        if node.has_input(1):
+            starts, ends = (_ints(values.get(inputs[i])) for i in (1, 2))
+            axes = _ints(values.get(inputs[3])) if node.has_input(3) else list(range(len(starts or ())))
+            steps = _ints(values.get(inputs[4])) if node.has_input(4) else [1] * len(starts or ())
+        else:  # opset < 10: attributes
+            starts, ends = list(node.attrs.get("starts", [])), list(node.attrs.get("ends", []))
+            axes, steps = list(node.attrs.get("axes", range(len(starts)))), [1] * len(starts)
+        if starts is None or ends is None or axes is None or steps is None:
+            raise ConvCalcError("Slice with bounds that are not constants is not read")
+        rank = len(in_shape) + 1
+        if [a % rank for a in axes] != [1] or steps != [1]:
+            raise ConvCalcError(f"Slice on axes {axes} with steps {steps} is not read "
+                                "(only a slice of the channels, axis 1, step 1, is)")
+        channels = in_shape[0]
+        lo, hi = (min(max(v + channels if v < 0 else v, 0), channels) for v in (starts[0], ends[0]))
+        if lo >= hi:
+            raise ConvCalcError(f"Slice [{starts[0]}:{ends[0]}] of {channels} channels is empty")
+        return "ok", f"ChannelSlice({lo}, {hi})", ""
+    if op in ("ReduceMean", "ReduceMax"):
+        axes = node.attrs.get("axes")
+        if axes is None and node.has_input(1):
+            axes = _ints(values.get(inputs[1]))
+        keep = bool(node.attrs.get("keepdims", 1))
+        rank = len(in_shape) + 1 if in_shape is not None else 4
+        if axes is None or rank != 4 or sorted(a % 4 for a in axes) != [2, 3]:
+            raise ConvCalcError(f"{op} over axes {axes} is not read (only over H and W of (N, C, H, W) is)")
+        return "ok", f"{'GlobalAvgPool2D' if op == 'ReduceMean' else 'GlobalMaxPool2D'}(keepdims={keep})", ""
     return None
 
 
@@ -261,6 +388,12 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
     producer = {inputs[0].name: ""}  # tensor name -> the row that computes it ("" is the model's input)
     shape_of: dict[str, int] = {}  # Shape(x) outputs -> the first axis they hold
     rows: list[ImportedRow] = []
+    row_shapes: dict[str, tuple[int, ...] | None] = {"": input_shape}  # row -> its output shape, convcalc's
+    pending: dict[str, tuple[Any, ...]] = {}  # the 5-d steps of a channel shuffle -> (step, groups, (C, H, W))
+
+    def add(row: ImportedRow) -> None:
+        rows.append(row)
+        row_shapes[row.path] = _row_shape(row, row_shapes)
     for index, proto in enumerate(graph.node):
         where = proto.name or f"{proto.op_type}_{index}"
         if proto.op_type == "Constant":
@@ -274,6 +407,11 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
             continue
         if proto.op_type == "Shape" and proto.input and proto.input[0] in producer:
             start = int(next((onnx.helper.get_attribute_value(a) for a in proto.attribute if a.name == "start"), 0))
+            known = row_shapes.get(producer[proto.input[0]])
+            if known is not None:  # the sizes convcalc computes for that row, the batch kept as a symbol
+                end = next((int(onnx.helper.get_attribute_value(a)) for a in proto.attribute if a.name == "end"), None)
+                values[proto.output[0]] = [_BATCH, *known][start:end]
+                continue
             shape_of[proto.output[0]] = start if start >= 0 else 1 << 30  # counted from the end: never the batch
             continue  # the input's shape, for a reshape's target: not a layer
         if proto.op_type in _SHAPE_ARITHMETIC:
@@ -294,9 +432,23 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
         for output in proto.output[:1]:
             producer[output] = where
         if unknown:
-            rows.append(ImportedRow(where, proto.op_type, "unsupported",
-                                    f"takes {', '.join(unknown)}, which no node read before computes", (), sources))
+            add(ImportedRow(where, proto.op_type, "unsupported",
+                            f"takes {', '.join(unknown)}, which no node read before computes", (), sources))
             continue
+        if len(data) == 1:
+            try:
+                special = _channel_op(node, data[0], row_shapes.get(sources[0]), pending, values)
+            except ConvCalcError as error:
+                special = ("unsupported", proto.op_type, str(error).splitlines()[0])
+            if special is not None:
+                if special[0] == "hold":  # a step of the channel shuffle: no row of its own
+                    pending[proto.output[0]] = special[1]
+                    producer[proto.output[0]] = sources[0]
+                    continue
+                status, text, reason = special
+                add(ImportedRow(where, text, status, reason, build_layers(text) if status != "unsupported" else (),
+                                sources))
+                continue
         if proto.op_type == "Add" and len(data) == 1 and rows and rows[-1].source.startswith("Linear(") and \
                 rows[-1].source.endswith("bias=False)") and sources == (rows[-1].path,):
             text = rows[-1].source.replace("bias=False)", "bias=True)")  # MatMul + Add: one Linear with bias
@@ -310,9 +462,9 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
                 text = node.call(rank)
                 built = build_layers(text) if text else ()
         except ConvCalcError as error:
-            rows.append(ImportedRow(where, proto.op_type, "unsupported", str(error).splitlines()[0], (), sources))
+            add(ImportedRow(where, proto.op_type, "unsupported", str(error).splitlines()[0], (), sources))
             continue
-        rows.append(ImportedRow(where, text or proto.op_type, "ok", "", built, sources))
+        add(ImportedRow(where, text or proto.op_type, "ok", "", built, sources))
         if built and type(built[-1]).__name__ in ("Flatten", "Dense"):
             rank = 1
     return ImportedModel(rows, input_shape, "nchw", "ONNX graph")
