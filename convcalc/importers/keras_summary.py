@@ -107,7 +107,7 @@ def _column_cells(lines: list[str]) -> tuple[list[list[str]], bool]:
         stripped = line.strip()
         if not stripped or set(stripped) <= {"_", "="}:
             if current:
-                rows.append(_join(current))
+                rows.append(_join(current, ""))
                 current = []
             if stripped and set(stripped) == {"="}:
                 break
@@ -121,26 +121,27 @@ def _column_cells(lines: list[str]) -> tuple[list[list[str]], bool]:
         elif current and cells[0] and not cells[1] and not cells[2] and not current[-1][0].endswith(")"):
             current.append(cells)  # Keras 2.9+ wraps a long "name (Class" over lines
         elif current and cells[0] and cells[1] and current[-1][1] == "":
-            rows.append(_join(current))
+            rows.append(_join(current, ""))
             current = [cells]
         elif current and cells[1] and not cells[0]:
             current.append(cells)  # a wrapped shape
         else:
             if current and cells[0] and cells[1]:
-                rows.append(_join(current))
+                rows.append(_join(current, ""))
                 current = []
             current.append(cells)
     if current:
-        rows.append(_join(current))
+        rows.append(_join(current, ""))
     return rows, connected
 
 
-def _join(lines: list[list[str]]) -> list[str]:
+def _join(lines: list[list[str]], sep: str = " ") -> list[str]:
+    """A row's wrapped lines as one cell per column (Keras 3 wraps at spaces, Keras 2 anywhere: ``sep=""``)."""
     width = max(len(cells) for cells in lines)
     joined = []
     for column in range(width):
         parts = [cells[column] for cells in lines if column < len(cells) and cells[column]]
-        joined.append(" ".join(parts))
+        joined.append(sep.join(parts))
     return joined
 
 
@@ -172,15 +173,18 @@ def _params(cell: str) -> int | None:
 def _inbound(cell: str) -> list[str]:
     """Names in a "Connected to" cell: ``c1[0][0], c2[0][0]``, Keras 2's ``['c1[0][0]']``, cut ``c1[0]…``."""
     names = []
-    for token in re.split(r"[,\s]+", cell.replace("'", " ").replace("[", "[").strip("[] ")):
-        token = token.strip("[]'\" ")
+    for token in re.findall(r"[^\s,'\"]+", cell):
+        if token.startswith("[") and not re.match(r"^\[\d", token):
+            token = token[1:]  # Keras 2's list bracket
+        while token.endswith("]") and token.count("]") > token.count("["):
+            token = token[:-1]
         if not token or token == "-":
             continue
         match = re.match(r"^(.+?)\[\d+\](?:\[\d+\])?$", token)
         if match:
             names.append(match[1])
         else:  # cut: "input_layer_1[0]…" or "global_average_p…"
-            names.append(re.sub(r"\[\d*\]?(\[\d*)?…?$", "", token.rstrip(_ELLIPSIS)) + _ELLIPSIS)
+            names.append(re.sub(r"\[[\d\[\]]*$", "", token.rstrip(_ELLIPSIS)) + _ELLIPSIS)
     return names
 
 
@@ -308,15 +312,17 @@ def _first_input(cls: str, out_shape: Shape, params: int) -> tuple[Shape, str]:
     if cls in ("Conv1D", "Conv2D"):
         cout = out_shape[-1]
         rank = len(out_shape) - 1
-        for cin in (1, 3):
-            rest = params - cout
-            if rest > 0 and rest % (cin * cout) == 0:
-                area = rest // (cin * cout)
-                kernel = area if rank == 1 else _square_root(area)
-                if kernel:
-                    shape = (*[n + kernel - 1 for n in out_shape[:-1]], cin)
-                    return shape, (f"input {shape} assumed: the summary does not show a Sequential model's input; "
-                                   f"{cin} channel(s) with a bias, stride 1 and padding 'valid' assumed")
+        for bias in (True, False):
+            for cin in (1, 3):
+                rest = params - (cout if bias else 0)
+                if rest > 0 and rest % (cin * cout) == 0:
+                    area = rest // (cin * cout)
+                    kernel = area if rank == 1 else _square_root(area)
+                    if kernel:
+                        shape = (*[n + kernel - 1 for n in out_shape[:-1]], cin)
+                        return shape, (f"input {shape} assumed: the summary does not show a Sequential model's "
+                                       f"input; {cin} channel(s), stride 1 and padding 'valid' assumed (give the "
+                                       "input shape to read the first layer exactly)")
     if cls in ("Flatten",) or (cls in _POINTWISE or cls in ("BatchNormalization", "Activation")):
         return out_shape, f"input {out_shape} assumed (the summary does not show a Sequential model's input)"
     raise ConvCalcError(f"the summary does not show the model's input, and a first {cls} does not determine it")
@@ -419,8 +425,12 @@ def _resolve(name: str, known: list[str]) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def read_keras_summary(text: str) -> ImportedModel:
+def read_keras_summary(text: str, input_shape: tuple[int, ...] | None = None) -> ImportedModel:
     """Read the text ``model.summary()`` prints (Keras 3 or Keras 2) into rows.
+
+    ``input_shape`` (channels last, as Keras: ``(28, 28, 1)``) is the model's input when the text does
+    not show it (a Sequential model's summary has no input row); without it the first layer's input is
+    rebuilt from its count on an assumption the row states.
 
     Examples
     --------
@@ -438,7 +448,7 @@ def read_keras_summary(text: str) -> ImportedModel:
     >>> model.input_shape, [(row.path, row.status, row.source) for row in model.rows][1:]
     ((1, 28, 28), [('flatten', 'ok', 'Flatten()'), ('dense', 'ok', 'Dense(10, use_bias=True)')])
     >>> model.rows[0].reason
-    "input (28, 28, 1) assumed: the summary does not show a Sequential model's input; 1 channel(s) with a bias, stride 1 and padding 'valid' assumed; kernel 3x3 assumed square, dilation 1 assumed; stride 1, padding 'valid' inferred from 28x28 -> 26x26"
+    "input (28, 28, 1) assumed: the summary does not show a Sequential model's input; 1 channel(s), stride 1 and padding 'valid' assumed (give the input shape to read the first layer exactly); kernel 3x3 assumed square, dilation 1 assumed; stride 1, padding 'valid' inferred from 28x28 -> 26x26"
     """
     lines = text.splitlines()
     if not looks_like_keras_summary(text):
@@ -449,7 +459,8 @@ def read_keras_summary(text: str) -> ImportedModel:
     shapes: dict[str, Shape] = {}
     names: list[str] = []
     input_names: list[str] = []
-    input_shape: Shape | None = None
+    given = tuple(int(d) for d in input_shape) if input_shape is not None else None
+    input_shape = given
     previous: str | None = None
     total = 0
     for number, row in enumerate(cells, 1):
@@ -463,7 +474,9 @@ def read_keras_summary(text: str) -> ImportedModel:
         if cls == "InputLayer":
             if out_shape is None:
                 raise ConvCalcError(f"the input layer {name!r} has no fixed shape ({row[1]!r})")
-            input_shape = input_shape or out_shape
+            if given is not None and given != out_shape:
+                raise ConvCalcError(f"the input layer {name!r} is {out_shape}, not the input_shape {given} given")
+            input_shape = out_shape
             input_names.append(name)
             shapes[name] = out_shape
             continue
@@ -488,10 +501,22 @@ def read_keras_summary(text: str) -> ImportedModel:
                 if previous is not None and previous not in shapes:
                     raise ConvCalcError("the row before it has no shape (it was not read)")
                 in_shapes = [shapes[previous] if previous is not None else input_shape]  # type: ignore[list-item]
+            if cls.endswith(_ELLIPSIS) and len(in_shapes) > 1:
+                cls = next((m for m in _MERGES if m.startswith(cls[:-1])), cls)
             if cls in _MERGES:
                 rebuilt = _merge(cls, in_shapes, out_shape)
             elif len(in_shapes) != 1:
                 raise ConvCalcError(f"a {cls} taking {len(in_shapes)} inputs is not read")
+            elif cls.endswith(_ELLIPSIS):  # a cut class name: the one known class it starts that fits
+                fits = []
+                for known in (k for k in _KNOWN if k.startswith(cls[:-1]) and k not in _MERGES):
+                    try:
+                        fits.append(_rebuild(known, in_shapes[0], out_shape, params))
+                    except ConvCalcError:
+                        pass
+                if len(fits) != 1:
+                    raise ConvCalcError(f"the cut class name {cls} fits {len(fits)} known classes")
+                rebuilt = fits[0]
             else:
                 rebuilt = _rebuild(cls, in_shapes[0], out_shape, params)
             status = "partial" if reason_in else rebuilt.status
