@@ -17,7 +17,16 @@ name                    input        parameters    source
 ``googlenet``           3x224x224    6,624,904     ``torchvision.models.googlenet()`` without aux heads
 ``unet``                1x572x572    31,030,658    Ronneberger et al. 2015: valid convs, crops, 2 classes
 ``dcgan-generator``     100x1x1      3,576,704     Radford et al. 2016 / PyTorch DCGAN tutorial, 64x64x3
+``resnet8``             1x28x28      77,754        He et al. 2016 section 4.2, n=1, option B shortcuts
+``resnet20``            1x28x28      272,186       He et al. 2016 section 4.2, n=3, option B shortcuts
+``plain8``              1x28x28      75,002        ``resnet8`` without its shortcuts (the paper's plain net)
+``plain20``             1x28x28      269,434       ``resnet20`` without its shortcuts (option A's count)
 ======================  ===========  ============  =====================================================
+
+The four CIFAR networks of He et al. take any input shape; the preset's is
+Fashion-MNIST's, ``--in 3x32x32`` (or ``cifar_resnet(n, shape=(3, 32, 32))``)
+gives CIFAR-10's: 272,474 parameters for ``resnet20`` (the paper's Table 6 says
+0.27M, for option A: 269,722) and 78,042 for ``resnet8``.
 
 Parameters are trainable ones (PyTorch's ``parameters()``); batch-norm
 running statistics are counted apart as non-trainable.
@@ -35,6 +44,7 @@ from convcalc.layers import (
     Dense,
     Dropout,
     Flatten,
+    GlobalAvgPool2D,
     Layer,
     MaxPool2D,
     ReLU,
@@ -42,7 +52,8 @@ from convcalc.layers import (
     Tanh,
 )
 
-__all__ = ["resnet", "resnet50_slim", "mobilenet_v1", "mobilenet_v2", "googlenet", "unet", "dcgan_generator"]
+__all__ = ["resnet", "cifar_resnet", "resnet50_slim", "mobilenet_v1", "mobilenet_v2", "googlenet", "unet",
+           "dcgan_generator"]
 
 Built = tuple[Graph, tuple[int, ...]]
 
@@ -125,6 +136,60 @@ def resnet50_slim() -> Built:
                 channels = base * 4
     logits = Conv2D(1000, 1)(AdaptiveAvgPool2D(1)(y))
     return Model(x, Flatten()(logits)), (3, 224, 224)
+
+
+# --------------------------------------------------------------------------- He et al.'s CIFAR ResNets
+def cifar_resnet(n: int, residual: bool = True, shape: tuple[int, int, int] = (1, 28, 28)) -> Built:
+    """He et al. 2016's CIFAR-10 network (section 4.2): ``6n + 2`` weighted layers, with or without shortcuts.
+
+    A 3x3 convolution with 16 filters, then three stages of ``n`` basic blocks
+    (two 3x3 convolutions each, conv -> BN -> ReLU -> conv -> BN, the shortcut
+    added before the last ReLU) with 16, 32 and 64 filters; the first block of
+    stages 2 and 3 halves the feature map with stride 2; then global average
+    pooling and a 10-way dense layer. ``n=1`` is ResNet-8, ``n=3`` ResNet-20.
+    ``residual=False`` is the paper's "plain" twin: the same layers without
+    the shortcuts.
+
+    Shortcuts are **option B** (section 3.3): identity where the shape is kept,
+    a 1x1 convolution with stride 2 plus batch norm (as torchvision's
+    ``downsample``) at the two blocks that halve the map and double the channels.
+    The paper uses option A on CIFAR (identity with zero-padded extra channels, no
+    parameters); convcalc's trainer has no zero channel padding layer, and the
+    projections add 2,752 parameters (1%): 272,474 for ResNet-20 on 3x32x32
+    against option A's 269,722 (the paper's "0.27M"; also the count of the plain
+    twin), 78,042 for ResNet-8 (option A: 75,290). On 1x28x28 the first convolution has 288 weights fewer.
+    Any input of at least 5x5 works; 28x28 ends in 7x7 maps, 32x32 in 8x8.
+
+    Conv layers have no bias (batch norm follows each); scope names follow the
+    common PyTorch reimplementations: ``conv1``, ``layer1`` ... ``layer3``,
+    ``layer1.0`` ..., ``fc``.
+
+    Examples
+    --------
+    >>> from convcalc.stack import summarize
+    >>> summarize(*cifar_resnet(3, shape=(3, 32, 32))).trainable_params
+    272474
+    >>> summary = summarize(*cifar_resnet(3, residual=False))
+    >>> summary.trainable_params, summary.layers[-1].output_shape
+    (269434, (10,))
+    """
+    x = Input(shape)
+    with scope("conv1"):
+        y = _cbr(x, 16, 3, 1, 1)
+    channels = 16
+    for stage, planes in enumerate((16, 32, 64), start=1):
+        with scope(f"layer{stage}"):
+            for unit in range(n):
+                stride = 2 if stage > 1 and unit == 0 else 1
+                with scope(f"layer{stage}.{unit}"):
+                    if residual:
+                        y = _basic(y, planes, stride, stride != 1 or channels != planes)
+                    else:
+                        y = _cbr(_cbr(y, planes, 3, stride, 1), planes, 3, 1, 1)
+                channels = planes
+    with scope("fc"):
+        y = Dense(10)(GlobalAvgPool2D()(y))
+    return Model(x, y), tuple(shape)
 
 
 # --------------------------------------------------------------------------- MobileNets

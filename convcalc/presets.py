@@ -4,7 +4,8 @@
 first: a list of layer specs for the chains below, a :class:`convcalc.graph.Graph`
 for the branching networks of :mod:`convcalc.networks` (``resnet18``,
 ``resnet34``, ``resnet50``, ``resnet50-slim``, ``mobilenet_v1``,
-``mobilenet_v2``, ``googlenet``, ``unet``, ``dcgan-generator``). The counts are
+``mobilenet_v2``, ``googlenet``, ``unet``, ``dcgan-generator``, and He et al.'s
+CIFAR nets ``resnet8``, ``resnet20``, ``plain8``, ``plain20``). The counts are
 checked in the tests against PyTorch modules built the same way.
 
 ======================  ===========  ============  ==========================================
@@ -143,11 +144,32 @@ def _dcgan_generator() -> Stack:
     return networks.dcgan_generator()  # type: ignore[return-value]
 
 
+def _resnet8() -> Stack:
+    """He et al. 2016's CIFAR ResNet, n=1 (8 layers, option B shortcuts), for 1x28x28 (--in 3x32x32: CIFAR)."""
+    return networks.cifar_resnet(1)  # type: ignore[return-value]
+
+
+def _resnet20() -> Stack:
+    """He et al. 2016's CIFAR ResNet, n=3 (20 layers, option B shortcuts), for 1x28x28 (--in 3x32x32: CIFAR)."""
+    return networks.cifar_resnet(3)  # type: ignore[return-value]
+
+
+def _plain8() -> Stack:
+    """``resnet8`` without its shortcuts: He et al. 2016's 8-layer plain net, for 1x28x28."""
+    return networks.cifar_resnet(1, residual=False)  # type: ignore[return-value]
+
+
+def _plain20() -> Stack:
+    """``resnet20`` without its shortcuts: He et al. 2016's 20-layer plain net, for 1x28x28."""
+    return networks.cifar_resnet(3, residual=False)  # type: ignore[return-value]
+
+
 _BUILDERS: dict[str, Callable[[], Stack]] = {
     "hw5": _hw5, "hw5-2conv": _hw5_2conv, "lenet5": _lenet5, "alexnet": _alexnet, "vgg16": _vgg16,
     "resnet18": _resnet18, "resnet34": _resnet34, "resnet50": _resnet50, "resnet50-slim": _resnet50_slim,
     "mobilenet_v1": _mobilenet_v1, "mobilenet_v2": _mobilenet_v2, "googlenet": _googlenet, "unet": _unet,
     "dcgan-generator": _dcgan_generator,
+    "resnet8": _resnet8, "resnet20": _resnet20, "plain8": _plain8, "plain20": _plain20,
 }
 #: Preset names and a one-line description of each.
 PRESETS = {name: (builder.__doc__ or "").strip().splitlines()[0] for name, builder in _BUILDERS.items()}
@@ -156,7 +178,8 @@ _ALIASES = {"hw5_2conv": "hw5-2conv", "hw52conv": "hw5-2conv", "lenet": "lenet5"
             "resnet-50": "resnet50", "resnet50_slim": "resnet50-slim", "resnet_v1_50": "resnet50-slim",
             "mobilenet-v1": "mobilenet_v1", "mobilenetv1": "mobilenet_v1", "mobilenet-v2": "mobilenet_v2",
             "mobilenetv2": "mobilenet_v2", "inception_v1": "googlenet", "u-net": "unet",
-            "dcgan": "dcgan-generator", "dcgan_generator": "dcgan-generator"}
+            "dcgan": "dcgan-generator", "dcgan_generator": "dcgan-generator",
+            "resnet-8": "resnet8", "resnet-20": "resnet20", "plain-8": "plain8", "plain-20": "plain20"}
 
 
 def preset(name: str) -> Stack:

@@ -124,7 +124,8 @@ def test_vgg16_classifier_sees_404_pixels() -> None:
 
 def test_names_and_errors() -> None:
     assert list(PRESETS) == ["hw5", "hw5-2conv", "lenet5", "alexnet", "vgg16", "resnet18", "resnet34", "resnet50",
-                             "resnet50-slim", "mobilenet_v1", "mobilenet_v2", "googlenet", "unet", "dcgan-generator"]
+                             "resnet50-slim", "mobilenet_v1", "mobilenet_v2", "googlenet", "unet", "dcgan-generator",
+                             "resnet8", "resnet20", "plain8", "plain20"]
     assert preset("LeNet-5") == preset("lenet5") and preset("HW5_2CONV")[1] == (1, 28, 28)
     assert preset("hw5")[0] is not preset("hw5")[0]  # a fresh list each call
     assert is_preset("vgg16") and not is_preset("conv(8,3)")
