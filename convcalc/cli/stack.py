@@ -11,14 +11,16 @@ app = typer.Typer(rich_markup_mode=None)  # help text is plain: square brackets 
 
 SpecArg = Annotated[str, typer.Argument(
     metavar="SPEC",
-    help="A preset (hw5, hw5-2conv, lenet5, alexnet, vgg16), a layer list such as "
+    help="A preset (hw5, hw5-2conv, lenet5, alexnet, vgg16, resnet20, plain20, ...), a layer list such as "
          "\"conv(32,3) pool(2) flatten dense(10)\", a spec file (specs/net.txt or @specs/net.txt), a model "
          "file (.keras, Keras .json, .py code, .txt with print(model) output) or - for stdin.",
     show_default=False)]
 InOpt = Annotated[Optional[str], typer.Option(
     "--in", metavar="SHAPE",
     help="Input shape of one sample, no batch (1x28x28, 3,224,224 or 784), e.g. --in 1x28x28. Optional for "
-         "presets and for specs that start with input(...).", show_default=False)]
+         "presets and for specs that start with input(...); for a preset it replaces the preset's own shape, "
+         "e.g. resnet20 is 1x28x28 (Fashion-MNIST) and resnet20 --in 3x32x32 is CIFAR-10's.",
+    show_default=False)]
 LayoutOpt = Annotated[str, typer.Option(
     "--layout", metavar="nchw|nhwc", help="Shape order of --in and of every shape shown: nchw (PyTorch, "
                                          "1x28x28) or nhwc (Keras, 28x28x1), e.g. --layout nhwc.")]
