@@ -40,7 +40,7 @@ _POINTWISE = {"Relu": "ReLU()", "Sigmoid": "Sigmoid()", "Tanh": "Tanh()", "Softm
 _BATCH = "batch"
 #: Nodes computing a reshape's target from constants and the input's shape (``x.view(x.size(0), -1)``).
 _SHAPE_ARITHMETIC = ("Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Identity", *("Add", "Sub", "Mul",
-                                                                                                "Div"))
+                                                                                                "Div", "Slice"))
 #: Nodes that join several activations (one input: a join of one branch, the identity).
 _MERGES = ("Add", "Sum", "Mul", "Concat")
 #: Elementwise arithmetic on shape values (torch.chunk's bounds: (C + 1) / 2 * k).
@@ -67,6 +67,8 @@ class _Node:
         self.node, self.shapes, self.values, self.batch = node, shapes, values, batch
         self.attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         self.op = node.op_type
+        self.in_shape: tuple[int, ...] | None = None  # the data input's shape, when convcalc knows it
+        self.partial = ""  # why a row read exactly on one reading of the spec is partial
 
     def weight(self, index: int) -> tuple[int, ...]:
         name = self.node.input[index] if len(self.node.input) > index else ""
@@ -86,6 +88,37 @@ class _Node:
     def has_input(self, index: int) -> bool:
         return len(self.node.input) > index and bool(self.node.input[index])
 
+    def auto_pad(self) -> str:
+        value = self.attrs.get("auto_pad", b"NOTSET")
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    def transposed_window(self, kernel: tuple[int, ...]) -> str:
+        """A ConvTranspose's window when ``output_shape`` or ``auto_pad`` SAME_* sets its size (ONNX's equations):
+        ``total = s*(n - 1) + output_padding + d*(k - 1) + 1 - output_size`` split SAME_UPPER ``(total/2, rest)``,
+        else ``(rest, total/2)``; SAME_* has ``output_size = n*s``."""
+        nd = len(kernel)
+        strides = tuple(self.attrs.get("strides", [1] * nd))
+        dilations = tuple(self.attrs.get("dilations", [1] * nd))
+        adjust = tuple(self.attrs.get("output_padding", [0] * nd))
+        if self.in_shape is None or len(self.in_shape) != nd + 1:
+            raise ConvCalcError("ConvTranspose with output_shape or auto_pad SAME needs the input's size, "
+                                "which convcalc does not know here")
+        spatial = self.in_shape[1:]
+        wanted = list(self.attrs.get("output_shape", []))[-nd:] or [n * s for n, s in zip(spatial, strides)]
+        pairs = []
+        for n, k, s, d, a, o in zip(spatial, kernel, strides, dilations, adjust, wanted):
+            total = s * (n - 1) + a + d * (k - 1) + 1 - o
+            if total < 0:
+                raise ConvCalcError(f"ConvTranspose output_shape {o} is {-total} past what input {n} gives with no "
+                                    "padding; not read")
+            small, big = total // 2, total - total // 2
+            pairs.append((small, big) if self.auto_pad() == "SAME_UPPER" else (big, small))
+            if total % 2:
+                self.partial = (f"the odd total padding {total} is split as ONNX's operator spec says "
+                                f"({pairs[-1]}); onnxruntime puts the extra one on the other side "
+                                "(shapes and counts agree, the receptive field's offset follows the spec)")
+        return f"kernel_size={kernel}, stride={strides}, padding={tuple(pairs)}, dilation={dilations}"
+
     def window(self, kernel: tuple[int, ...]) -> str:
         nd = len(kernel)
         strides = tuple(self.attrs.get("strides", [1] * nd))
@@ -93,9 +126,17 @@ class _Node:
         auto_pad = self.attrs.get("auto_pad", b"NOTSET")
         auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
         if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-            if auto_pad == "SAME_LOWER":
-                raise ConvCalcError("auto_pad SAME_LOWER (the extra padding first) is not read")
-            padding: Any = "'same'"
+            padding: Any = "'same'"  # stride 1, extra padding last: convcalc's 'same' for every input size
+            if auto_pad == "SAME_LOWER" or any(s != 1 for s in strides):
+                if self.in_shape is None or len(self.in_shape) != nd + 1:
+                    raise ConvCalcError(f"auto_pad {auto_pad} with strides {strides} needs the input's size, "
+                                        "which convcalc does not know here")
+                same: list[tuple[int, int]] = []  # ONNX: o = ceil(n / s), total = max(0, (o - 1)*s + d*(k - 1) + 1 - n), odd one last/first
+                for n, k, s, d in zip(self.in_shape[1:], kernel, strides, dilations):
+                    total = max(0, (-(-n // s) - 1) * s + d * (k - 1) + 1 - n)
+                    small, big = total // 2, total - total // 2
+                    same.append((small, big) if auto_pad == "SAME_UPPER" else (big, small))
+                padding = tuple(same)
         elif auto_pad == "VALID":
             padding = 0
         else:
@@ -114,10 +155,11 @@ class _Node:
             if op == "Conv":
                 cin, cout, extra = w[1] * group, w[0], ""
             else:
-                if "output_shape" in self.attrs:
-                    raise ConvCalcError("ConvTranspose with output_shape is not read (give pads and output_padding)")
                 cin, cout = w[0], w[1] * group
                 extra = f", output_padding={tuple(self.attrs.get('output_padding', [0] * nd))}"
+                if "output_shape" in self.attrs or self.auto_pad() in ("SAME_UPPER", "SAME_LOWER"):
+                    return (f"ConvTranspose{nd}d({cin}, {cout}, {self.transposed_window(kernel)}, groups={group}, "
+                            f"bias={self.has_input(2)}{extra})")
             name = "Conv" if op == "Conv" else "ConvTranspose"
             return (f"{name}{nd}d({cin}, {cout}, {self.window(kernel)}, groups={group}, "
                     f"bias={self.has_input(2)}{extra})")
@@ -213,6 +255,12 @@ def _shape_arithmetic(proto: Any, values: dict[str, Any], shape_of: dict[str, in
         if all(isinstance(i, int) and -len(vector) <= i < len(vector) for i in picks):
             return [vector[i] for i in picks]
         return None
+    if op == "Slice" and len(inputs) >= 3:  # part of a shape vector (F.interpolate's sizes keep N, C from x)
+        bounds = [values[name] for name in proto.input[1:] if name]
+        if not all(len(b) == 1 and isinstance(b[0], int) for b in bounds) or (len(bounds) > 2 and bounds[2] != [0]):
+            return None
+        step = bounds[3][0] if len(bounds) > 3 else 1
+        return list(values[inputs[0]][bounds[0][0]:bounds[1][0]:step]) if step else None
     if op in _ARITHMETIC and len(inputs) == 2:
         a, b = values[inputs[0]], values[inputs[1]]
         if len(a) != len(b) and 1 not in (len(a), len(b)):
@@ -251,7 +299,8 @@ def _row_shape(row: ImportedRow, known: dict[str, tuple[int, ...] | None]) -> tu
     shape: Any = inputs[0]
     try:
         for i, layer in enumerate(row.layers):
-            shape = layer.merge_shape(inputs) if i == 0 and isinstance(layer, Merge) else layer.output_shape(shape)
+            shape = layer.merge_shape([s for s in inputs if s is not None]) if i == 0 and isinstance(layer, Merge) \
+                else layer.output_shape(shape)
     except ConvCalcError:
         return None
     return tuple(shape)
@@ -336,7 +385,95 @@ def _channel_op(node: _Node, data: str, in_shape: tuple[int, ...] | None, pendin
         if axes is None or rank != 4 or sorted(a % 4 for a in axes) != [2, 3]:
             raise ConvCalcError(f"{op} over axes {axes} is not read (only over H and W of (N, C, H, W) is)")
         return "ok", f"{'GlobalAvgPool2D' if op == 'ReduceMean' else 'GlobalMaxPool2D'}(keepdims={keep})", ""
+    if op in ("Resize", "Upsample"):
+        return _resize(node, in_shape, values)
+    if op == "Pad":
+        return _pad(node, in_shape, values)
     return None
+
+
+def _split(node: _Node, in_shape: tuple[int, ...] | None, values: dict[str, Any]) -> list[tuple[int, int]]:
+    """The channel bounds of each output of a ``Split`` on axis 1 (sizes given, or ``num_outputs``/equal parts)."""
+    if in_shape is None:
+        raise ConvCalcError("Split of an activation whose shape convcalc does not know is not read")
+    rank = len(in_shape) + 1
+    axis = int(node.attrs.get("axis", 0))
+    if axis % rank != 1:
+        raise ConvCalcError(f"Split along axis {axis} is not read (only along the channels, axis 1)")
+    channels, parts = in_shape[0], len(node.node.output)
+    sizes = _ints(values.get(node.node.input[1])) if node.has_input(1) else node.attrs.get("split")
+    if sizes is None and node.has_input(1):
+        raise ConvCalcError("Split whose sizes are not constants is not read")
+    if sizes is None:  # num_outputs (opset 18): ceil(C / n) each, the last smaller; before: equal parts
+        size = -(-channels // parts)
+        if "num_outputs" not in node.attrs and channels % parts:
+            raise ConvCalcError(f"Split of {channels} channels into {parts} equal parts is impossible")
+        sizes = [min(size, channels - i * size) for i in range(parts)]
+    sizes = list(sizes)
+    if len(sizes) != parts or sum(sizes) != channels or min(sizes) < 1:
+        raise ConvCalcError(f"Split sizes {sizes} do not cover the {channels} channels in {parts} parts")
+    starts = [sum(sizes[:i]) for i in range(parts)]
+    return [(a, a + n) for a, n in zip(starts, sizes)]
+
+
+def _resize(node: _Node, in_shape: tuple[int, ...] | None, values: dict[str, Any]) -> tuple[str, str, str]:
+    """``Resize``/``Upsample`` as convcalc's Upsample: ``floor(n * scale)`` per axis, or the given sizes."""
+    mode = node.attrs.get("mode", b"nearest")
+    mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+    policy = node.attrs.get("keep_aspect_ratio_policy", b"stretch")
+    if (policy.decode() if isinstance(policy, bytes) else str(policy)) != "stretch" or "axes" in node.attrs:
+        raise ConvCalcError("Resize with keep_aspect_ratio_policy or axes is not read")
+    if mode not in ("nearest", "linear"):
+        raise ConvCalcError(f"Resize mode {mode!r} is not read (convcalc's Upsample is nearest or bilinear)")
+    inputs = list(node.node.input)
+    scales_at, sizes_at = (1, None) if node.op == "Upsample" else (2, 3)
+    scales = values.get(inputs[scales_at]) if len(inputs) > scales_at and inputs[scales_at] else None
+    sizes = values.get(inputs[sizes_at]) if sizes_at is not None and node.has_input(sizes_at) else None
+    if node.op == "Upsample" and scales is None:
+        scales = node.attrs.get("scales")
+    rank = len(in_shape) + 1 if in_shape is not None else None
+    if mode == "linear" and rank not in (4, None):
+        raise ConvCalcError("Resize linear of other than (N, C, H, W) is not read (convcalc's bilinear is 2-d)")
+    how = "bilinear" if mode == "linear" else "nearest"
+    if scales:
+        if len(scales) < 3 or list(scales[:2]) != [1.0, 1.0] or not all(isinstance(v, float) for v in scales):
+            raise ConvCalcError(f"Resize with scales {scales} is not read (the batch and channels must keep scale 1)")
+        factors = tuple(float(v) for v in scales[2:])
+        return "ok", f"Upsample(scale_factor={factors}, mode='{how}')", ""
+    if sizes and all(isinstance(v, int) for v in sizes[2:]) and len(sizes) >= 3:
+        if in_shape is not None and sizes[1] != in_shape[0]:
+            raise ConvCalcError(f"Resize to sizes {sizes} changes the channels")
+        return "ok", f"Upsample(size={tuple(sizes[2:])}, mode='{how}')", ""
+    raise ConvCalcError("Resize whose scales or sizes are not constants is not read")
+
+
+def _pad(node: _Node, in_shape: tuple[int, ...] | None, values: dict[str, Any]) -> tuple[str, str, str]:
+    """``Pad`` with constant zeros as ZeroPadding, a negative one as Cropping; other modes are refused."""
+    mode = node.attrs.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+    if mode != "constant":
+        raise ConvCalcError(f"Pad mode {mode!r} is not read (convcalc's padding layer pads zeros)")
+    inputs = list(node.node.input)
+    pads = _ints(values.get(inputs[1])) if node.has_input(1) else list(node.attrs.get("pads", []))
+    if pads is None:
+        raise ConvCalcError("Pad whose pads are computed by nodes convcalc does not evaluate is not read")
+    fill = values.get(inputs[2]) if node.has_input(2) else [node.attrs.get("value", 0.0)]
+    if fill is None or len(fill) != 1 or fill[0] != 0:
+        raise ConvCalcError(f"Pad with the constant {fill} is not read (only zeros are)")
+    if node.has_input(3):
+        raise ConvCalcError("Pad with axes is not read")
+    rank = len(pads) // 2
+    if in_shape is not None and rank != len(in_shape) + 1 or rank not in (3, 4, 5):
+        raise ConvCalcError(f"Pad with pads {pads} is not read")
+    if pads[0] or pads[1] or pads[rank] or pads[rank + 1]:
+        raise ConvCalcError(f"Pad of the batch or channel axis (pads {pads}) is not read")
+    pairs = tuple(zip(pads[2:rank], pads[rank + 2:]))
+    nd = rank - 2
+    if all(v >= 0 for pair in pairs for v in pair):
+        return "ok", f"ZeroPad{nd}D({pairs if nd > 1 else pairs[0]})", ""
+    if all(v <= 0 for pair in pairs for v in pair):
+        return "ok", f"Cropping{nd}D({tuple((-a, -b) for a, b in pairs) if nd > 1 else (-pairs[0][0], -pairs[0][1])})", ""
+    raise ConvCalcError(f"Pad that pads some sides and crops others (pads {pads}) is not read")
 
 
 def _small_values(tensor: Any, numpy_helper: Any) -> list[Any]:
@@ -435,6 +572,21 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
             add(ImportedRow(where, proto.op_type, "unsupported",
                             f"takes {', '.join(unknown)}, which no node read before computes", (), sources))
             continue
+        if proto.op_type == "Split" and len(data) == 1:  # one ChannelSlice row per output
+            try:
+                bounds = _split(node, row_shapes.get(sources[0]), values)
+                reason = ""
+            except ConvCalcError as error:
+                bounds, reason = [], str(error).splitlines()[0]
+            for i, output in enumerate(proto.output):
+                path = where if i == 0 else f"{where} (output {i})"
+                producer[output] = path
+                if reason:
+                    add(ImportedRow(path, "Split", "unsupported", reason, (), sources))
+                else:
+                    text = f"ChannelSlice({bounds[i][0]}, {bounds[i][1]})"
+                    add(ImportedRow(path, text, "ok", "", build_layers(text), sources))
+            continue
         if len(data) == 1:
             try:
                 special = _channel_op(node, data[0], row_shapes.get(sources[0]), pending, values)
@@ -455,6 +607,7 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
             rows[-1] = ImportedRow(rows[-1].path, text, "ok", "", build_layers(text), rows[-1].inputs)
             producer[proto.output[0]] = rows[-1].path
             continue
+        node.in_shape = row_shapes.get(sources[0]) if len(data) == 1 else None
         try:
             if len(data) > 1 or (proto.op_type in _MERGES and sum(1 for name in proto.input if name) == 1):
                 built, text = _merge(node, rank)
@@ -464,7 +617,7 @@ def read_onnx_file(path: str | Path) -> ImportedModel:
         except ConvCalcError as error:
             add(ImportedRow(where, proto.op_type, "unsupported", str(error).splitlines()[0], (), sources))
             continue
-        add(ImportedRow(where, text or proto.op_type, "ok", "", built, sources))
+        add(ImportedRow(where, text or proto.op_type, "partial" if node.partial else "ok", node.partial, built, sources))
         if built and type(built[-1]).__name__ in ("Flatten", "Dense"):
             rank = 1
     return ImportedModel(rows, input_shape, "nchw", "ONNX graph")
