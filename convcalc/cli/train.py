@@ -163,7 +163,7 @@ def _report(result: Any) -> None:
 
 @app.command()
 def train(
-    model: Annotated[str, typer.Option("--model", "-m", help="hw5, hw5-2conv, lenet5, or a spec such as "
+    model: Annotated[str, typer.Option("--model", "-m", help="hw5, hw5-2conv, lenet5, resnet20, ... (a preset) or a spec such as "
                                        "'conv(32,3) relu pool(2) flatten dense(10) softmax'.")] = "hw5",
     data: Annotated[str, typer.Option("--data", "-d", help="mnist5k (embedded), fashion-mnist, mnist, cifar10.")]
     = "mnist5k",
