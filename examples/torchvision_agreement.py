@@ -186,10 +186,28 @@ def module_oracle(model: Any, x: Any) -> dict[str, list[Shape]]:
     return seen
 
 
-def print_oracle(imported: Any, modules: dict[str, list[Shape]]) -> list[list[Shape] | None]:
-    """print(model) rows are modules by name; the ``Flatten`` assumed before module X is X's input."""
-    return [modules.get(row.path[: -len(" (assumed)")] + " (input)" if row.path.endswith(" (assumed)") else row.path)
-            for row in imported.rows]
+def print_oracle(imported: Any, modules: dict[str, list[Shape]], root: str = "") -> list[list[Shape] | None]:
+    """print(model) rows against the forward pass's module outputs and inputs, by the row's name.
+
+    A row is named after the module whose output it is (``layer1.0.conv1``), or ``"M (input)"`` for what
+    reaches module M (a residual add read before ``layer1.0.relu``, the ``Flatten`` before ``fc``); a
+    ``Flatten`` assumed before M is M's input too; the model's own class name (``SqueezeNet``'s final
+    flatten) is the model's output; ``"M (x1)"`` is the first part of ``x.chunk(2, dim=1)`` of M's input
+    (ShuffleNet's stride-1 units), cut from M's recorded input by ``torch.chunk`` itself.
+    """
+    import torch
+
+    def place(path: str) -> list[Shape] | None:
+        if path.endswith(" (assumed)"):
+            return modules.get(path[: -len(" (assumed)")] + " (input)")
+        if path.endswith(" (x1)"):
+            seen = modules.get(path[: -len(" (x1)")] + " (input)")
+            return [tuple(torch.zeros(1, *shape).chunk(2, dim=1)[0].shape[1:]) for shape in seen] if seen else None
+        if path == root and path not in modules:
+            return modules.get("")
+        return modules.get(path)
+
+    return [place(row.path) for row in imported.rows]
 
 
 def fx_oracle(model: Any, x: Any, imported: Any) -> list[list[Shape] | None]:
@@ -375,7 +393,7 @@ def run_model(name: str, builder: str, weights: str, kwargs: dict[str, Any], wor
 
     def print_reading() -> Any:
         imported = read_torch_print(str(model))
-        return imported, print_oracle(imported, modules)
+        return imported, print_oracle(imported, modules, type(model).__name__)
 
     def onnx_reading() -> Any:
         path = workdir / f"{builder}.onnx"
@@ -428,7 +446,7 @@ def _agreement_cell(agreement: dict[str, Any] | None) -> str:
     if not agreement or agreement["readings"] < 2:
         return f"{agreement['readings'] if agreement else 0} reading(s) summarised: nothing to compare"
     text = (f"{agreement['readings']} readings: " + ("same totals" if agreement["same_totals"] else "totals differ")
-            + f"; {agreement['module_pairs']} shared modules")
+            + f"; {agreement['module_pairs']} module shapes compared between pairs of readings")
     if agreement["module_differ"]:
         text += f", {agreement['module_differ']} differ, first {_short(agreement['first_difference'], 80)}"
     else:
