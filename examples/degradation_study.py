@@ -161,6 +161,7 @@ def figure(result: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     runs = by_model(result)
     colours = {"8": "tab:blue", "20": "tab:red"}
@@ -172,19 +173,21 @@ def figure(result: dict[str, Any], path: Path) -> None:
                 continue
             train = mean_curve(runs[name], "train_error")
             epochs = np.arange(1, len(train) + 1)
-            ax.plot(epochs, 100 * train, "--", color=colours[depth], label=f"{LABELS[name]} training")
+            ax.plot(epochs, 100 * train, "--o", color=colours[depth], markersize=3, label=f"{LABELS[name]} training")
             tests = [r for r in runs[name] if all("test_error" in e for e in r["epochs"])]
             if tests:
                 ax.plot(epochs, 100 * mean_curve(tests, "test_error")[:len(epochs)], "-", color=colours[depth],
                         linewidth=2, label=f"{LABELS[name]} test")
         ax.set_title(title)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     axes[0].set_ylabel("error (%)")
     seeds = len(complete_seeds(result))
-    fig.suptitle(f"Fashion-MNIST, {result['config']['limit']:,} training images; mean of {seeds} seed"
-                 + ("s" if seeds > 1 else "") + "; dashed: training (running, training mode), solid: test")
+    fig.suptitle(f"Fashion-MNIST, {result['config']['limit']:,} training images, "
+                 + ("one seed" if seeds == 1 else f"mean of {seeds} seeds")
+                 + "; dashed: training (running, training mode), solid: test")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
