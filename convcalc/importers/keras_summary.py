@@ -212,10 +212,11 @@ def _square_root(value: int) -> int | None:
     return root if root > 0 and root * root == value else None
 
 
-def _windows(spatial_in: Shape, spatial_out: Shape, kernel: int) -> list[tuple[int, str]]:
+def _windows(spatial_in: Shape, spatial_out: Shape, kernel: int,
+             strides: Any = None) -> list[tuple[int, str]]:
     """(stride, padding) pairs with dilation 1 that take ``spatial_in`` to ``spatial_out`` for this kernel."""
     found = []
-    for stride in range(1, max(spatial_in) + 1):
+    for stride in strides if strides is not None else range(1, max(spatial_in) + 1):
         for padding in ("valid", "same"):
             if padding == "same" and all(max((-(-n // stride) - 1) * stride + kernel - n, 0) == 0
                                          for n in spatial_in):
@@ -287,7 +288,7 @@ def _pool(cls: str, in_shape: Shape, out_shape: Shape, params: int) -> _Rebuilt:
     spatial_in, spatial_out = in_shape[:-1], out_shape[:-1]
     fitting = []
     for size in range(1, max(spatial_in) + 1):
-        for stride, padding in _windows(spatial_in, spatial_out, size):
+        for stride, padding in _windows(spatial_in, spatial_out, size, (size,)):
             if stride == size:
                 text = f"{cls}(pool_size={size}, strides={size}, padding={padding!r})"
                 layers = _fits(text, _cf(in_shape), _cf(out_shape), params)
