@@ -25,7 +25,7 @@ summary cannot tell them apart). A Sequential model's summary does not show
 its input: the first layer's input is rebuilt from its count on an assumption
 (1 or 3 channels, stride 1, ``'valid'`` padding), said in the row.
 
-Both layouts are read: Keras 3's box-drawn table (``┃ Layer (type) ┃``,
+Both layouts are read (the cells by :mod:`convcalc.importers._keras_table`): Keras 3's box-drawn table (``┃ Layer (type) ┃``,
 cells wrapped over lines, long names cut with ``…``: a cut name is matched by
 its prefix) and Keras 2's (``____``/``====`` rules, columns by position).
 Shapes are channels last, as Keras prints them; rows hold convcalc's layers,
@@ -39,14 +39,14 @@ import re
 from typing import Any
 
 from convcalc.errors import ConvCalcError
+from convcalc.importers._keras_table import (ELLIPSIS, inbound_cell, looks_like_keras_summary, name_and_class,
+                                             params_cell, shape_cell, table_cells)
 from convcalc.importers._model import ImportedModel, ImportedRow, build_layers
 
 __all__ = ["looks_like_keras_summary", "read_keras_summary"]
 
 Shape = tuple[int, ...]
-_ELLIPSIS = "…"
-_BOX_ROW = "│"
-_LABELS = ("Layer (type)", "Output Shape", "Param #", "Connected to")
+_ELLIPSIS = ELLIPSIS
 #: Classes whose rows pass the shape on with no parameters, rebuilt as the class itself.
 _POINTWISE = {"ReLU", "Softmax", "LeakyReLU", "ELU", "PReLU", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
               "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Identity"}
@@ -55,137 +55,6 @@ _KNOWN = ("InputLayer", "Dense", "Conv1D", "Conv2D", "DepthwiseConv2D", "MaxPool
           "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
           "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Flatten", "BatchNormalization", "Activation",
           "ZeroPadding2D", "UpSampling2D", *_MERGES, *sorted(_POINTWISE))
-
-
-def looks_like_keras_summary(text: str) -> bool:
-    """True when ``text`` has the header of a Keras ``model.summary()`` table.
-
-    Examples
-    --------
-    >>> looks_like_keras_summary('Model: "m"\\n Layer (type)   Output Shape   Param #\\n')
-    True
-    >>> looks_like_keras_summary("conv(8, 3) relu")
-    False
-    """
-    return re.search(r"Layer \(type\)\s*[┃│|]?\s*Output Shape\s*[┃│|]?\s*Param #", text) is not None
-
-
-# --------------------------------------------------------------------------- the table's cells
-def _box_cells(lines: list[str]) -> tuple[list[list[str]], bool]:
-    """Keras 3: the cells of each row (a row's wrapped lines joined), and whether it has "Connected to"."""
-    header = next(line for line in lines if "Layer (type)" in line)
-    connected = "Connected to" in header
-    rows: list[list[str]] = []
-    current: list[list[str]] = []
-    for line in lines[lines.index(header) + 1:]:
-        stripped = line.strip()
-        if stripped.startswith(_BOX_ROW):
-            parts = [part.strip() for part in stripped.strip(_BOX_ROW).split(_BOX_ROW)]
-            current.append(parts)
-        elif stripped.startswith(("├", "└")) and current:
-            rows.append(_join(current))
-            current = []
-        if stripped.startswith("└"):
-            break
-    if current:
-        rows.append(_join(current))
-    return rows, connected
-
-
-def _column_cells(lines: list[str]) -> tuple[list[list[str]], bool]:
-    """Keras 2: columns start where the header's labels do; rows end at a blank line or a ``____`` rule."""
-    index = next(i for i, line in enumerate(lines) if "Layer (type)" in line)
-    header = lines[index]
-    starts = [header.index(label) for label in _LABELS if label in header]
-    connected = "Connected to" in header
-    rows: list[list[str]] = []
-    current: list[list[str]] = []
-    body = lines[index + 1:]
-    if body and set(body[0].strip()) == {"="}:
-        body = body[1:]
-    for line in body:
-        stripped = line.strip()
-        if not stripped or set(stripped) <= {"_", "="}:
-            if current:
-                rows.append(_join(current, ""))
-                current = []
-            if stripped and set(stripped) == {"="}:
-                break
-            continue
-        if re.match(r"(Total|Trainable|Non-trainable) params", stripped):
-            break
-        padded = line.ljust(starts[-1] + 1)
-        cells = [padded[start:end].strip() for start, end in zip(starts, starts[1:] + [len(padded)])]
-        if current and cells[0] == "" and cells[1] == "" and cells[2] == "":
-            current.append(cells)  # a further inbound layer of a functional row
-        elif current and cells[0] and not cells[1] and not cells[2] and not current[-1][0].endswith(")"):
-            current.append(cells)  # Keras 2.9+ wraps a long "name (Class" over lines
-        elif current and cells[0] and cells[1] and current[-1][1] == "":
-            rows.append(_join(current, ""))
-            current = [cells]
-        elif current and cells[1] and not cells[0]:
-            current.append(cells)  # a wrapped shape
-        else:
-            if current and cells[0] and cells[1]:
-                rows.append(_join(current, ""))
-                current = []
-            current.append(cells)
-    if current:
-        rows.append(_join(current, ""))
-    return rows, connected
-
-
-def _join(lines: list[list[str]], sep: str = " ") -> list[str]:
-    """A row's wrapped lines as one cell per column (Keras 3 wraps at spaces, Keras 2 anywhere: ``sep=""``)."""
-    width = max(len(cells) for cells in lines)
-    joined = []
-    for column in range(width):
-        parts = [cells[column] for cells in lines if column < len(cells) and cells[column]]
-        joined.append(sep.join(parts))
-    return joined
-
-
-def _name_and_class(cell: str) -> tuple[str, str]:
-    cell = re.sub(r"\s+\)", ")", cell.strip())
-    match = re.match(r"^(?P<name>\S+)\s*\((?P<cls>[^)\s]*)\)?\s*$", cell)
-    if match is None:
-        raise ConvCalcError(f"not a 'name (Class)' cell: {cell[:60]!r}")
-    cls = match["cls"]
-    if cls.endswith(_ELLIPSIS):  # a cut class name: the one known class it starts
-        known = [k for k in _KNOWN if k.startswith(cls[:-1])]
-        cls = known[0] if len(known) == 1 else cls
-    return match["name"], cls
-
-
-def _shape(cell: str) -> Shape | None:
-    """``(None, 26, 26, 32)`` without the batch; ``None`` when it is not one fixed shape."""
-    text = cell.replace(" ", "").strip("[]")
-    if text.count("(") != 1 or not re.fullmatch(r"\(None(,\d+)*,?\)", text):
-        return None
-    return tuple(int(d) for d in re.findall(r"\d+", text))
-
-
-def _params(cell: str) -> int | None:
-    match = re.fullmatch(r"([\d,]+)", cell.strip())
-    return int(match[1].replace(",", "")) if match else None
-
-
-def _inbound(cell: str) -> list[str]:
-    """Names in a "Connected to" cell: ``c1[0][0], c2[0][0]``, Keras 2's ``['c1[0][0]']``, cut ``c1[0]…``."""
-    names = []
-    for token in re.findall(r"[^\s,'\"]+", cell):
-        if token.startswith("[") and not re.match(r"^\[\d", token):
-            token = token[1:]  # Keras 2's list bracket
-        while token.endswith("]") and token.count("]") > token.count("["):
-            token = token[:-1]
-        if not token or token == "-":
-            continue
-        match = re.match(r"^(.+?)\[\d+\](?:\[\d+\])?$", token)
-        if match:
-            names.append(match[1])
-        else:  # cut: "input_layer_1[0]…" or "global_average_p…"
-            names.append(re.sub(r"\[[\d\[\]]*$", "", token.rstrip(_ELLIPSIS)) + _ELLIPSIS)
-    return names
 
 
 # --------------------------------------------------------------------------- rebuilding one layer
@@ -451,11 +320,9 @@ def read_keras_summary(text: str, input_shape: tuple[int, ...] | None = None) ->
     >>> model.rows[0].reason
     "input (28, 28, 1) assumed: the summary does not show a Sequential model's input; 1 channel(s), stride 1 and padding 'valid' assumed (give the input shape to read the first layer exactly); kernel 3x3 assumed square, dilation 1 assumed; stride 1, padding 'valid' inferred from 28x28 -> 26x26"
     """
-    lines = text.splitlines()
     if not looks_like_keras_summary(text):
         raise ConvCalcError("not a Keras model.summary() table (no 'Layer (type)  Output Shape  Param #' header).")
-    boxed = any(line.lstrip().startswith(_BOX_ROW) for line in lines)
-    cells, connected = _box_cells(lines) if boxed else _column_cells(lines)
+    cells, connected = table_cells(text)
     rows: list[ImportedRow] = []
     shapes: dict[str, Shape] = {}
     names: list[str] = []
@@ -467,8 +334,11 @@ def read_keras_summary(text: str, input_shape: tuple[int, ...] | None = None) ->
     for number, row in enumerate(cells, 1):
         if len(row) < 3:
             raise ConvCalcError(f"row {number} of the summary has {len(row)} cells, not 3 or 4: {row!r}")
-        name, cls = _name_and_class(row[0])
-        out_shape, params = _shape(row[1]), _params(row[2])
+        name, cls = name_and_class(row[0])
+        if cls.endswith(_ELLIPSIS):  # a cut class name: the one known class it starts, if only one
+            starts = [k for k in _KNOWN if k.startswith(cls[:-1])]
+            cls = starts[0] if len(starts) == 1 else cls
+        out_shape, params = shape_cell(row[1]), params_cell(row[2])
         names.append(name)
         if params is not None:
             total += params
@@ -487,7 +357,7 @@ def read_keras_summary(text: str, input_shape: tuple[int, ...] | None = None) ->
             if out_shape is None or params is None:
                 raise ConvCalcError(f"output shape {row[1]!r} / Param # {row[2]!r} is not one fixed shape and count")
             if connected:
-                resolved = [_resolve(n, names[:-1]) for n in _inbound(row[3] if len(row) > 3 else "")]
+                resolved = [_resolve(n, names[:-1]) for n in inbound_cell(row[3] if len(row) > 3 else "")]
                 if not resolved or None in resolved:
                     raise ConvCalcError(f"its inputs {row[3] if len(row) > 3 else ''!r} do not name one earlier "
                                         "layer each")
