@@ -25,9 +25,10 @@ summary cannot tell them apart). A Sequential model's summary does not show
 its input: the first layer's input is rebuilt from its count on an assumption
 (1 or 3 channels, stride 1, ``'valid'`` padding), said in the row.
 
-Both layouts are read (the cells by :mod:`convcalc.importers._keras_table`): Keras 3's box-drawn table (``┃ Layer (type) ┃``,
-cells wrapped over lines, long names cut with ``…``: a cut name is matched by
-its prefix) and Keras 2's (``____``/``====`` rules, columns by position).
+Both layouts are read (their cells by :mod:`convcalc.importers._keras_table`):
+Keras 3's box-drawn table (``┃ Layer (type) ┃``, cells wrapped over lines,
+long names cut with ``…``: a cut name is matched by its prefix) and Keras 2's
+(``____``/``====`` rules, columns by position).
 Shapes are channels last, as Keras prints them; rows hold convcalc's layers,
 channels first.
 """
