@@ -278,3 +278,20 @@ def test_marked_workspace():
     assert not marked_workspace("t", (30, 2), np.float64, "b")[1]  # grown: new memory
     release_workspaces()
     assert not marked_workspace("t", (30, 2), np.float64, "b")[1]
+
+
+@pytest.mark.parametrize("threads", [2, 3, 7])
+@pytest.mark.parametrize("shift_dout", [True, False], ids=["dout_shifted", "dout_plain"])
+@pytest.mark.parametrize("name,xs,ws,kw", CASES, ids=IDS)
+def test_split_over_threads_equals_the_loop_twins(name, xs, ws, kw, shift_dout, threads, shifted_everywhere,
+                                                  monkeypatch):
+    """Inside engine_threads(n) each thread fills, multiplies and crops its own samples (forward, input
+    gradient) or sums the weight gradient over its own grid columns: the same answers as the twins, also
+    with more threads than samples, and for the transposed convolution that runs on the same products."""
+    from convcalc.engine._runtime import engine_threads
+
+    monkeypatch.setattr(_shifted, "SHIFT_DOUT", shift_dout)
+    with engine_threads(threads):
+        _check(xs, ws, kw, bias=True, seed=threads)
+        if name in IDS[:5]:
+            test_shifted_transposed_convolution_equals_the_scatter_twin(name, xs, ws, kw, None)

@@ -39,7 +39,7 @@ from convcalc.engine.batchnorm import (
     batch_norm_forward,
     batch_norm_forward_naive,
 )
-from convcalc.engine._runtime import release_workspaces, tune_malloc
+from convcalc.engine._runtime import engine_threads, release_workspaces, tune_malloc
 from convcalc.engine.gradcheck import numerical_gradient, rel_error
 from convcalc.engine.merge import (
     add_backward,
@@ -101,6 +101,7 @@ __all__ = [
     "tune_malloc",
     "axpy",
     "release_workspaces",
+    "engine_threads",
     "add_forward",
     "add_backward",
     "multiply_forward",

@@ -7,10 +7,16 @@
   fresh.
 - **malloc.** :func:`tune_malloc` raises glibc's mmap and trim thresholds; it
   is never called on import. See ``docs/engine.md``.
-- **No extra threads.** BLAS already runs the products on every core. Copies
-  on Python threads next to OpenBLAS's spinning workers were measured 1x to
-  25x slower on two cores (see ``docs/engine.md``), so the engine stays on the
-  calling thread.
+- **Threads only when asked.** Outside :func:`engine_threads` the engine
+  stays on the calling thread and BLAS uses the cores (copies on Python
+  threads next to OpenBLAS's spinning workers were measured 1x to 25x slower
+  on two cores, ``docs/engine.md``). Inside ``engine_threads(n)`` (what
+  ``fit`` sets, with BLAS on one thread) the big kernels split their work
+  into ``n`` independent parts (:func:`parallel`): sample ranges of the
+  shifted-product convolutions, each part's products on single-threaded BLAS
+  (NumPy and ``ctypes`` calls release the GIL). Waiting threads block, they
+  do not spin, so another program on a core slows a step down by at most
+  that core's share.
 """
 
 from __future__ import annotations
@@ -18,12 +24,66 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["tune_malloc", "workspace", "marked_workspace", "release_workspaces"]
+__all__ = ["tune_malloc", "workspace", "marked_workspace", "release_workspaces", "engine_threads", "threads",
+           "parallel", "split"]
 
 _local = threading.local()
+_state: dict[str, object] = {"threads": 1, "pool": None}
+
+
+def threads() -> int:
+    """How many parts the kernels split their work into (1 outside :func:`engine_threads`)."""
+    return int(_state["threads"])  # type: ignore[call-overload]
+
+
+@contextmanager
+def engine_threads(count: int) -> Iterator[None]:
+    """Let the kernels split their work over ``count`` threads inside the block (the calling thread is
+    one of them). Use it with BLAS on one thread (``threadpoolctl``), as ``fit`` does."""
+    before = _state["threads"]
+    _state["threads"] = max(1, int(count))
+    try:
+        yield
+    finally:
+        _state["threads"] = before
+
+
+def split(n: int, parts: int) -> list[tuple[int, int]]:
+    """``[0, n)`` as at most ``parts`` contiguous, non-empty ranges of near-equal length."""
+    parts = max(1, min(parts, n))
+    cuts = [n * i // parts for i in range(parts + 1)]
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def parallel(fn: Callable[[int, int], None], ranges: Sequence[tuple[int, int]]) -> None:
+    """``fn(a, b)`` for every range, the first on the calling thread and the others on a pool of worker
+    threads; returns when all are done and raises the first error. The calls must touch disjoint memory."""
+    if len(ranges) <= 1:
+        for a, b in ranges:
+            fn(a, b)
+        return
+    pool = _state["pool"]
+    if pool is None or pool._max_workers < len(ranges) - 1:  # type: ignore[attr-defined]
+        pool = _state["pool"] = ThreadPoolExecutor(max_workers=len(ranges) - 1, thread_name_prefix="convcalc")
+    futures = [pool.submit(fn, a, b) for a, b in ranges[1:]]  # type: ignore[attr-defined]
+    error: BaseException | None = None
+    try:
+        fn(*ranges[0])
+    except BaseException as exc:  # noqa: BLE001 - re-raised below, after the workers are done
+        error = exc
+    for future in futures:
+        try:
+            future.result()
+        except BaseException as exc:  # noqa: BLE001
+            error = error or exc
+    if error is not None:
+        raise error
 
 
 def workspace(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:

@@ -35,7 +35,7 @@ import numpy as np
 
 from convcalc.engine import _blas
 from convcalc.engine._geometry import Geometry
-from convcalc.engine._runtime import marked_workspace, workspace
+from convcalc.engine._runtime import marked_workspace, parallel, split, threads, workspace
 
 #: Smallest channel count (input and output) for which the shifted products beat im2col.
 MIN_CHANNELS = 16
@@ -79,25 +79,38 @@ def layout(geom: Geometry, n: int) -> GridLayout:
     return GridLayout(n, (h, w), (ho, wo), (gh, gw), (hg, wg), base, offsets, lq, base + offsets[-1] + lq)
 
 
-def _to_grid(x: np.ndarray, lay: GridLayout, ones: bool = False) -> np.ndarray:
-    """``x`` ``(N, C, H, W)`` on a zero-padded grid ``(C + 1, total)`` (a reused buffer) whose last
-    row, with ``ones``, is ones (against a bias column in the weights), else undefined.
+def _grid(c: int, lay: GridLayout, dtype: np.dtype, ones: bool = False) -> np.ndarray:
+    """A zero-padded grid buffer ``(c + 1, total)`` (reused) for :func:`_fill`: its gaps are zero and, with
+    ``ones``, its last row is ones (against a bias column in the weights), else undefined.
 
-    Only the images are written when the buffer last held a grid of the same
-    layout: its zero gaps are still there (a strided fill of one column per
-    row costs a third of the copy itself).
+    The gaps are only written when the buffer did not last hold a grid of the same layout (a
+    strided fill of one column per row costs a third of the copy itself).
     """
-    c = x.shape[1]
     (gh, gw), (hg, wg) = lay.gap, lay.grid
-    g, same = marked_workspace("grid_x", (c + 1, lay.total), x.dtype, lay)
-    body = g[:c, :lay.lq].reshape(c, lay.n, hg, wg)
+    g, same = marked_workspace("grid_x", (c + 1, lay.total), dtype, lay)
     if not same:
+        body = g[:c, :lay.lq].reshape(c, lay.n, hg, wg)
         body[:, :, :gh] = 0
         body[:, :, gh:, :gw] = 0
         g[:c, lay.lq:] = 0
-    np.copyto(body[:, :, gh:, gw:], x.reshape((lay.n, c) + lay.in_size).transpose(1, 0, 2, 3))
     if ones:
         g[c] = 1
+    return g
+
+
+def _fill(g: np.ndarray, x: np.ndarray, lay: GridLayout, a: int, b: int) -> None:
+    """Copy samples ``a:b`` of ``x`` ``(N, C, H, W)`` into their cells of the grid ``g`` (:func:`_grid`)."""
+    c = x.shape[1]
+    (gh, gw), (hg, wg) = lay.gap, lay.grid
+    body = g[:c, :lay.lq].reshape(c, lay.n, hg, wg)
+    np.copyto(body[:, a:b, gh:, gw:], x[a:b].reshape((b - a, c) + lay.in_size).transpose(1, 0, 2, 3))
+
+
+def _to_grid(x: np.ndarray, lay: GridLayout, ones: bool = False) -> np.ndarray:
+    """``x`` ``(N, C, H, W)`` on a zero-padded grid ``(C + 1, total)`` (see :func:`_grid`), filled by
+    :func:`_runtime.threads` threads."""
+    g = _grid(x.shape[1], lay, x.dtype, ones)
+    parallel(lambda a, b: _fill(g, x, lay, a, b), split(lay.n, threads()))
     return g
 
 
@@ -106,7 +119,9 @@ def _dout_grid(dout: np.ndarray, lay: GridLayout, geom: Geometry, shifted: bool)
 
     Returns ``D`` ``(F, 1, Lq)``, or with ``shifted`` ``D3`` ``(F, kw, Lq + (kw - 1)*dw)`` with
     ``D3[f, j, q] = D[f, q - j*dw]`` (zero outside), whose rows ``(f, j)`` give the products
-    over a whole row of taps ``K = F*kw`` instead of ``F``.
+    over a whole row of taps ``K = F*kw`` instead of ``F``. The copies run on :func:`_runtime.threads`
+    threads: the samples of ``D``, then column ranges of the shifted rows (which read ``D`` across
+    sample boundaries).
     """
     f = dout.shape[1]
     (ho, wo), (hg, wg) = lay.out_size, lay.grid
@@ -114,14 +129,26 @@ def _dout_grid(dout: np.ndarray, lay: GridLayout, geom: Geometry, shifted: bool)
     width = lay.lq + (kw - 1) * dw
     d3, same = marked_workspace("grid_dout", (f, kw, width), dout.dtype, lay)
     body = d3[:, 0, :lay.lq].reshape(f, lay.n, hg, wg)
-    if not same:  # else the zeros off the outputs are still there (see _to_grid)
+    if not same:  # else the zeros off the outputs are still there (see _grid)
         body[:, :, ho:] = 0
         body[:, :, :ho, wo:] = 0
         d3[:, 0, lay.lq:] = 0
-    np.copyto(body[:, :, :ho, :wo], dout.reshape((lay.n, f) + lay.out_size).transpose(1, 0, 2, 3))
-    for j in range(1, kw):
-        d3[:, j, :j * dw] = 0
-        d3[:, j, j * dw:] = d3[:, 0, :width - j * dw]
+    d4 = dout.reshape((lay.n, f) + lay.out_size)
+
+    def fill(a: int, b: int) -> None:
+        np.copyto(body[:, a:b, :ho, :wo], d4[a:b].transpose(1, 0, 2, 3))
+
+    parallel(fill, split(lay.n, threads()))
+    if kw > 1:
+        def shift(a: int, b: int) -> None:
+            for j in range(1, kw):
+                lo = max(a, j * dw)
+                if a < lo:
+                    d3[:, j, a:min(lo, b)] = 0
+                if lo < b:
+                    d3[:, j, lo:b] = d3[:, 0, lo - j * dw:b - j * dw]
+
+        parallel(shift, split(width, threads()))
     return d3
 
 
@@ -132,21 +159,33 @@ def _taps(w: np.ndarray) -> np.ndarray:
 
 
 def forward(x: np.ndarray, w: np.ndarray, geom: Geometry, bias: np.ndarray | None = None) -> np.ndarray:
-    """``(N, F, Ho*Wo)`` outputs of filters ``w`` ``(F, C, kh, kw)`` (plus ``bias``) over ``x`` ``(N, C, H, W)``."""
+    """``(N, F, Ho*Wo)`` outputs of filters ``w`` ``(F, C, kh, kw)`` (plus ``bias``) over ``x`` ``(N, C, H, W)``.
+
+    With :func:`_runtime.threads` > 1 each thread fills, multiplies and crops its own samples: the
+    outputs of a sample read only its own grid cells and the zero gap rows after it.
+    """
     n, c, f = x.shape[0], x.shape[1], w.shape[0]
     lay = layout(geom, n)
-    xg = _to_grid(x, lay, ones=bias is not None)
+    xg = _grid(c, lay, x.dtype, ones=bias is not None)
     og = workspace("grid_out", (f, lay.lq), x.dtype)
     taps = _taps(w)
-    for t, (wt, off) in enumerate(zip(taps, lay.offsets)):
-        s = lay.base + off
-        if t == 0 and bias is not None:  # the bias rides in the first product, against the row of ones
-            _blas.gemm(np.concatenate([wt, bias[:, None]], axis=1), xg[:, s:s + lay.lq], og)
-        else:
-            _blas.gemm(wt, xg[:c, s:s + lay.lq], og, beta=1.0 if t else 0.0)
+    first = np.concatenate([taps[0], bias[:, None]], axis=1) if bias is not None else taps[0]
     (ho, wo), (hg, wg) = lay.out_size, lay.grid
+    per = hg * wg
     out = np.empty((n, f, ho, wo), dtype=x.dtype)
-    np.copyto(out, og.reshape(f, n, hg, wg)[:, :, :ho, :wo].transpose(1, 0, 2, 3))
+
+    def part(a: int, b: int) -> None:
+        _fill(xg, x, lay, a, b)
+        u, v = a * per, b * per
+        for t, (wt, off) in enumerate(zip(taps, lay.offsets)):
+            s = lay.base + off
+            if t == 0:  # the bias rides in the first product, against the row of ones
+                _blas.gemm(first, xg[:first.shape[1], s + u:s + v], og[:, u:v])
+            else:
+                _blas.gemm(wt, xg[:c, s + u:s + v], og[:, u:v], beta=1.0)
+        np.copyto(out[a:b], og[:, u:v].reshape(f, b - a, hg, wg)[:, :, :ho, :wo].transpose(1, 0, 2, 3))
+
+    parallel(part, split(n, threads()))
     return out.reshape(n, f, ho * wo)
 
 
@@ -155,40 +194,66 @@ def _row_offsets(lay: GridLayout, geom: Geometry, d3: np.ndarray) -> tuple[int, 
     return lay.offsets if d3.shape[1] == 1 else lay.offsets[::geom.kernel[1]]
 
 
-def _input_grad(d3: np.ndarray, w: np.ndarray, lay: GridLayout, geom: Geometry) -> np.ndarray:
-    """The adjoint products from the gridded ``dout`` (see :func:`_dout_grid`): ``dx`` ``(N, C, H, W)``."""
+def _input_weights(w: np.ndarray, geom: Geometry, shifts: int) -> np.ndarray:
+    """The weights of the adjoint products: ``(taps, F, C)`` (used transposed), or with shifted rows
+    ``(kh, C, F*kw)``: row ``i`` of the taps against the rows ``(f, j)`` of ``d3``."""
     f, c = w.shape[:2]
+    if shifts == 1:
+        return _taps(w)
+    return np.ascontiguousarray(w.transpose(2, 1, 0, 3)).reshape(geom.kernel[0], c, f * shifts)
+
+
+def _input_grad_part(d3: np.ndarray, wd: np.ndarray, lay: GridLayout, geom: Geometry, dxg: np.ndarray,
+                     dx: np.ndarray, a: int, b: int) -> None:
+    """``dx`` of samples ``a:b``: the grid columns of those samples from every adjoint product that
+    writes them (``dX[:, s + q] += W_s.T @ D[:, q]``), then the crop."""
+    c = dxg.shape[0]
     shifts, width = d3.shape[1:]
-    dxg = workspace("grid_dx", (c, lay.total), d3.dtype)
-    # the first product (beta = 0) has the smallest offset and covers every input position;
-    # the grid cells outside it are padding, zeroed only so that no stale value is ever summed
-    dxg[:, :lay.base] = 0
-    dxg[:, lay.base + width:] = 0
-    if shifts == 1:  # (taps, F, C), used transposed
-        wd = _taps(w)
-    else:  # (kh, C, F*kw): row i of the taps against the rows (f, j) of d3
-        wd = np.ascontiguousarray(w.transpose(2, 1, 0, 3)).reshape(geom.kernel[0], c, f * shifts)
-    a = d3.reshape(f * shifts, width)
-    for t, (wt, off) in enumerate(zip(wd, _row_offsets(lay, geom, d3))):
-        s = lay.base + off
-        _blas.gemm(wt, a, dxg[:, s:s + width], beta=1.0 if t else 0.0, trans_a=shifts == 1)
     (gh, gw), (hg, wg) = lay.gap, lay.grid
+    per = hg * wg
+    u, v = a * per, b * per
+    arr = d3.reshape(-1, width)
+    for t, off in enumerate(_row_offsets(lay, geom, d3)):
+        s = lay.base + off
+        lo, hi = max(u - s, 0), min(v - s, width)  # the columns of d3 landing in [u, v)
+        if t == 0:  # beta = 0: zero what the first product does not write
+            dxg[:, u:max(lo + s, u)] = 0
+            dxg[:, max(hi + s, u):v] = 0
+        if lo < hi:
+            _blas.gemm(wd[t], arr[:, lo:hi], dxg[:, lo + s:hi + s], beta=1.0 if t else 0.0, trans_a=shifts == 1)
+    np.copyto(dx[a:b], dxg[:, u:v].reshape(c, b - a, hg, wg)[:, :, gh:, gw:].transpose(1, 0, 2, 3))
+
+
+def _input_grad(d3: np.ndarray, w: np.ndarray, lay: GridLayout, geom: Geometry) -> np.ndarray:
+    """The adjoint products from the gridded ``dout`` (see :func:`_dout_grid`): ``dx`` ``(N, C, H, W)``,
+    each thread computing the grid columns of its own samples."""
+    c = w.shape[1]
+    wd = _input_weights(w, geom, d3.shape[1])
+    dxg = workspace("grid_dx", (c, lay.lq), d3.dtype)
     dx = np.empty((lay.n, c) + lay.in_size, dtype=d3.dtype)
-    np.copyto(dx, dxg[:, :lay.lq].reshape(c, lay.n, hg, wg)[:, :, gh:, gw:].transpose(1, 0, 2, 3))
+    parallel(lambda a, b: _input_grad_part(d3, wd, lay, geom, dxg, dx, a, b), split(lay.n, threads()))
     return dx
 
 
 def _weight_grad(xg: np.ndarray, d3: np.ndarray, w_shape: tuple[int, ...], lay: GridLayout,
                  geom: Geometry) -> np.ndarray:
-    """``dW`` ``(F, C, kh, kw)`` from the gridded input and the gridded ``dout``."""
+    """``dW`` ``(F, C, kh, kw)`` from the gridded input and the gridded ``dout``; each thread sums the
+    products over its own range of grid columns, then the partial sums are added."""
     f, c, kh, kw = w_shape
     shifts, width = d3.shape[1:]
-    a = d3.reshape(f * shifts, width)
+    a_ = d3.reshape(f * shifts, width)
     offsets = _row_offsets(lay, geom, d3)
-    dwt = np.empty((len(offsets), f * shifts, c), dtype=xg.dtype)
-    for t, off in enumerate(offsets):
-        s = lay.base + off
-        _blas.gemm(a, xg[:c, s:s + width], dwt[t], trans_b=True)
+    ranges = split(width, threads())
+    parts = np.empty((len(ranges), len(offsets), f * shifts, c), dtype=xg.dtype)
+
+    def part(k: int) -> None:
+        u, v = ranges[k]
+        for t, off in enumerate(offsets):
+            s = lay.base + off
+            _blas.gemm(a_[:, u:v], xg[:c, s + u:s + v], parts[k, t], trans_b=True)
+
+    parallel(lambda a, b: part(a), [(k, k + 1) for k in range(len(ranges))])
+    dwt = parts[0] if len(ranges) == 1 else parts.sum(axis=0)
     if shifts == 1:  # dwt[(i, j), f, c]
         return np.ascontiguousarray(dwt.reshape(kh, kw, f, c).transpose(2, 3, 0, 1))
     return np.ascontiguousarray(dwt.reshape(kh, f, kw, c).transpose(1, 3, 0, 2))  # dwt[i, (f, j), c]
