@@ -60,8 +60,10 @@ _KNOWN = ("InputLayer", "Dense", "Conv1D", "Conv2D", "DepthwiseConv2D", "MaxPool
 
 # --------------------------------------------------------------------------- rebuilding one layer
 def _cf(shape: Shape) -> Shape:
-    """Keras's channels-last shape as convcalc's channels first."""
-    return shape if len(shape) < 2 else (shape[-1], *shape[:-1])
+    """Keras's channels-last shape as convcalc's channels first (the one rule, :func:`channels_first`)."""
+    from convcalc.layers import channels_first
+
+    return tuple(channels_first(shape))
 
 
 def _fits(text: str, in_cf: Shape, out_cf: Shape, params: int) -> tuple[Any, ...] | None:
