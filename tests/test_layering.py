@@ -108,9 +108,11 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "_batch_inner": {"_blas", "_geometry", "_im2col", "_runtime"},
         "_kernels": {"_batch_inner", "_geometry", "_im2col", "_runtime", "_shifted"},
         "pool": {"_geometry", "_im2col"},
+        "pool1d": {"_geometry", "pool"},
+        "pool_naive": {"_geometry", "pool"},
         "conv": {"_geometry", "_kernels"},
         "conv_transpose": {"_geometry", "_kernels"},
-        "conv_pool": {"_blas", "_geometry", "_im2col", "conv", "pool"},
+        "conv_pool": {"_blas", "_geometry", "_im2col", "conv", "pool", "pool_naive"},
     },
     # nn: modules and layers below the model; the training loop, callbacks and sessions on top
     # (type-only imports under `if TYPE_CHECKING:` are not dependencies and are not counted)

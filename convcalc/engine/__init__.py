@@ -51,17 +51,16 @@ from convcalc.engine.merge import (
 )
 from convcalc.engine.pool import (
     PoolCache,
-    avg_pool1d_backward,
-    avg_pool1d_forward,
     avg_pool2d_backward,
-    avg_pool2d_backward_naive,
     avg_pool2d_forward,
-    avg_pool2d_forward_naive,
-    max_pool1d_backward,
-    max_pool1d_forward,
     max_pool2d_backward,
-    max_pool2d_backward_naive,
     max_pool2d_forward,
+)
+from convcalc.engine.pool1d import avg_pool1d_backward, avg_pool1d_forward, max_pool1d_backward, max_pool1d_forward
+from convcalc.engine.pool_naive import (
+    avg_pool2d_backward_naive,
+    avg_pool2d_forward_naive,
+    max_pool2d_backward_naive,
     max_pool2d_forward_naive,
 )
 

@@ -39,7 +39,8 @@ from convcalc.engine import _blas
 from convcalc.engine._geometry import Geometry, check_dout, int_tuple
 from convcalc.engine._im2col import crop_from_span, pad_to_span
 from convcalc.engine.conv import _prepare, conv2d_backward_naive, conv2d_forward_naive
-from convcalc.engine.pool import _max_taps, max_pool2d_backward_naive, max_pool2d_forward_naive
+from convcalc.engine.pool import _max_taps
+from convcalc.engine.pool_naive import max_pool2d_backward_naive, max_pool2d_forward_naive
 
 __all__ = ["ConvPoolCache", "conv2d_maxpool2d_forward", "conv2d_maxpool2d_backward",
            "conv2d_maxpool2d_forward_naive", "conv2d_maxpool2d_backward_naive"]

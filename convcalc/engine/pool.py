@@ -19,7 +19,8 @@ Windows may hang off the end in ceil mode.
   ``avg_pool2d``: ``pool_size = (hend - hstart) * (wend - wstart)`` with
   ``hend = min(hstart + kH, H + padH)``).
 
-``*_naive`` loop twins sit beside the fast kernels as test oracles.
+The ``*_naive`` loop twins (test oracles) are in :mod:`convcalc.engine.pool_naive`, the 1D
+functions in :mod:`convcalc.engine.pool1d`.
 """
 
 from __future__ import annotations
@@ -38,14 +39,6 @@ __all__ = [
     "max_pool2d_backward",
     "avg_pool2d_forward",
     "avg_pool2d_backward",
-    "max_pool2d_forward_naive",
-    "max_pool2d_backward_naive",
-    "avg_pool2d_forward_naive",
-    "avg_pool2d_backward_naive",
-    "max_pool1d_forward",
-    "max_pool1d_backward",
-    "avg_pool1d_forward",
-    "avg_pool1d_backward",
 ]
 
 
@@ -383,130 +376,3 @@ def avg_pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
         else:
             dxp[window_slice(*tap, geom)] += d
     return crop_from_span(dxp, geom)
-
-
-# --------------------------------------------------------------------------- 1D
-def _as_2d(x: object, kernel: object, stride: object, padding: object,
-           dilation: object) -> tuple[np.ndarray, tuple, tuple | None, tuple, tuple]:
-    """A 1D pooling call ``(N, C, L)`` as a 2D one with ``H = 1``."""
-    xa = as_array(x, "x", 3, "(N, C, L)", float_dtype(x))
-    one = (lambda v: v[0] if isinstance(v, (tuple, list)) and len(v) == 1 else v)
-    k = int_tuple(one(kernel), 1, "kernel", 1)
-    s = k if stride is None else int_tuple(one(stride), 1, "stride", 1)
-    d = int_tuple(one(dilation), 1, "dilation", 1)
-    pad = padding_pairs(padding, xa.shape[2:], k, s, d)
-    return xa[:, :, None, :], (1,) + k, (1,) + s, ((0, 0), pad[0]), (1,) + d
-
-
-def max_pool1d_forward(x: np.ndarray, kernel: object, stride: object = None, padding: object = 0,
-                       dilation: object = 1, ceil_mode: bool = False) -> tuple[np.ndarray, PoolCache]:
-    """Max pooling ``(N, C, L) -> (N, C, Lo)``: :func:`max_pool2d_forward` with ``H = 1``.
-
-    Examples
-    --------
-    >>> max_pool1d_forward(np.array([[[1.0, 5.0, 2.0, 4.0, 3.0]]]), 2, ceil_mode=True)[0]
-    array([[[5., 4., 3.]]])
-    """
-    x2, k, s, p, d = _as_2d(x, kernel, stride, padding, dilation)
-    out, cache = max_pool2d_forward(x2, k, s, p, d, ceil_mode)
-    return out[:, :, 0, :], cache
-
-
-def max_pool1d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
-    """Gradient of :func:`max_pool1d_forward`, shape ``(N, C, L)``."""
-    return max_pool2d_backward(np.asarray(dout)[:, :, None, :], cache)[:, :, 0, :]
-
-
-def avg_pool1d_forward(x: np.ndarray, kernel: object, stride: object = None, padding: object = 0,
-                       ceil_mode: bool = False, count_include_pad: bool = True) -> tuple[np.ndarray, PoolCache]:
-    """Average pooling ``(N, C, L) -> (N, C, Lo)``: :func:`avg_pool2d_forward` with ``H = 1``.
-
-    Examples
-    --------
-    >>> avg_pool1d_forward(np.array([[[1.0, 5.0, 2.0, 4.0]]]), 2)[0]
-    array([[[3., 3.]]])
-    """
-    x2, k, s, p, _ = _as_2d(x, kernel, stride, padding, 1)
-    out, cache = avg_pool2d_forward(x2, k, s, p, ceil_mode, count_include_pad)
-    return out[:, :, 0, :], cache
-
-
-def avg_pool1d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
-    """Gradient of :func:`avg_pool1d_forward`, shape ``(N, C, L)``."""
-    return avg_pool2d_backward(np.asarray(dout)[:, :, None, :], cache)[:, :, 0, :]
-
-
-# --------------------------------------------------------------------------- naive twins
-def _window_cells(y: int, x: int, geom: Geometry) -> tuple[list[int], list[int], int, int]:
-    """Rows and columns of window ``(y, x)`` inside the input, and its PyTorch extents.
-
-    The extents are the window's length per axis clipped to the padded input
-    (``min(start + k*d, n + hi) - start`` in ATen's terms, for the average
-    divisor with ``count_include_pad``).
-    """
-    cells, extents = [], []
-    for o, s, k, d, (lo, hi), n in zip((y, x), geom.stride, geom.kernel, geom.dilation, geom.padding,
-                                       geom.in_size):
-        start = o * s - lo
-        cells.append([start + i * d for i in range(k) if 0 <= start + i * d < n])
-        extents.append(min(start + effective_kernel(k, d), n + hi) - start)
-    return cells[0], cells[1], extents[0], extents[1]
-
-
-def max_pool2d_forward_naive(x: np.ndarray, kernel: object, stride: object = None, padding: object = 0,
-                             dilation: object = 1, ceil_mode: bool = False) -> tuple[np.ndarray, PoolCache]:
-    """Loop twin of :func:`max_pool2d_forward`: the maximum over each window's cells in the input."""
-    xa, geom = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
-    out = np.empty(xa.shape[:2] + geom.out_size, dtype=xa.dtype)
-    for y in range(geom.out_size[0]):
-        for x_ in range(geom.out_size[1]):
-            rows, cols, _, _ = _window_cells(y, x_, geom)
-            if not rows or not cols:  # a dilated window that only touches padding
-                out[:, :, y, x_] = -np.inf
-                continue
-            out[:, :, y, x_] = xa[:, :, rows][:, :, :, cols].max(axis=(2, 3))
-    return out, PoolCache(xa, xa, geom, out, None, True)
-
-
-def max_pool2d_backward_naive(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
-    """Loop twin of :func:`max_pool2d_backward`: ``np.argmax`` (first maximum) of each window."""
-    x, geom, out = cache.x, cache.geom, cache.out
-    d = check_dout(dout, out.shape, x.dtype)
-    dx = np.zeros_like(x)
-    n, c = x.shape[:2]
-    ii, jj = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
-    for y in range(geom.out_size[0]):
-        for x_ in range(geom.out_size[1]):
-            rows, cols, _, _ = _window_cells(y, x_, geom)
-            if not rows or not cols:
-                continue
-            patch = x[:, :, rows][:, :, :, cols].reshape(n, c, -1)
-            first = patch.argmax(axis=2)
-            dx[ii, jj, np.array(rows)[first // len(cols)], np.array(cols)[first % len(cols)]] += d[:, :, y, x_]
-    return dx
-
-
-def avg_pool2d_forward_naive(x: np.ndarray, kernel: object, stride: object = None, padding: object = 0,
-                             ceil_mode: bool = False, count_include_pad: bool = True) -> tuple[np.ndarray, PoolCache]:
-    """Loop twin of :func:`avg_pool2d_forward`: each window's sum over its divisor."""
-    xa, geom = _pool_geometry(x, kernel, stride, padding, 1, ceil_mode)
-    out = np.empty(xa.shape[:2] + geom.out_size, dtype=xa.dtype)
-    divisor = np.empty(geom.out_size, dtype=xa.dtype)
-    for y in range(geom.out_size[0]):
-        for x_ in range(geom.out_size[1]):
-            rows, cols, eh, ew = _window_cells(y, x_, geom)
-            divisor[y, x_] = eh * ew if count_include_pad else len(rows) * len(cols)
-            out[:, :, y, x_] = xa[:, :, rows][:, :, :, cols].sum(axis=(2, 3)) / divisor[y, x_]
-    return out, PoolCache(xa, xa, geom, None, divisor, bool(count_include_pad))
-
-
-def avg_pool2d_backward_naive(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
-    """Loop twin of :func:`avg_pool2d_backward`: spread one window at a time."""
-    x, geom, divisor = cache.x, cache.geom, cache.divisor
-    d = check_dout(dout, x.shape[:2] + geom.out_size, x.dtype)
-    dx = np.zeros_like(x)
-    for y in range(geom.out_size[0]):
-        for x_ in range(geom.out_size[1]):
-            rows, cols, _, _ = _window_cells(y, x_, geom)
-            dx[:, :, np.array(rows)[:, None], np.array(cols)[None, :]] += (d[:, :, y, x_] / divisor[y, x_])[:, :, None, None]
-    return dx

@@ -14,6 +14,7 @@ import numpy as np
 
 from convcalc import layers as specs
 from convcalc.errors import ConvCalcError
+from convcalc.graph import Graph, Merge
 from convcalc.graph.merge import Add, Concat, Multiply
 from convcalc.nn import activations, vocabulary
 from convcalc.nn.layers import (AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Flatten, GlobalPool2d, MaxPool2d,
@@ -21,7 +22,7 @@ from convcalc.nn.layers import (AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Fl
 from convcalc.nn.merges import AddMerge, ConcatMerge, MultiplyMerge
 from convcalc.nn.module import Module
 
-__all__ = ["build_module"]
+__all__ = ["build_module", "build_modules"]
 
 
 def build_module(spec: specs.Layer, in_shape: tuple[int, ...], *, rng: np.random.Generator,
@@ -117,3 +118,33 @@ def build_module(spec: specs.Layer, in_shape: tuple[int, ...], *, rng: np.random
 def spec_mode(spec: specs.Layer) -> str:
     """An upsampling spec's interpolation: ``mode`` (Upsample) or ``interpolation`` (UpSampling2D)."""
     return str(getattr(spec, "mode", getattr(spec, "interpolation", "")))
+
+
+def build_modules(layers: list[specs.Layer], graph: Graph | None, input_shape: tuple[int, ...], *,
+                  rng: np.random.Generator, dropout_rng: np.random.Generator,
+                  init: str | Callable[..., np.ndarray] = "glorot_uniform", dtype: np.dtype | type = np.float32,
+                  ) -> tuple[list[Module], list[tuple[int, ...]], list[tuple[int, ...]]]:
+    """One module per spec of a layer list (a chain) or of a graph's nodes after the input.
+
+    Returns the modules, ``shapes`` (``shapes[i]`` the shape of node ``i``: 0 is the input, in a chain
+    the input of module ``i``) and ``reads`` (``reads[i]``: the nodes module ``i`` reads). A module that
+    reads the input gets ``input_grad = False`` (nothing is upstream of it).
+    """
+    reads: list[tuple[int, ...]] = ([tuple(n.inputs) for n in graph.nodes[1:]] if graph is not None
+                                    else [(i,) for i in range(len(layers))])
+    if graph is not None and graph.output != len(graph.nodes) - 1:
+        raise ConvCalcError(f"the graph's output is node {graph.output}; the trainer needs it to be the last node")
+    modules: list[Module] = []
+    shapes: list[tuple[int, ...]] = [tuple(input_shape)]
+    for index, (spec, ins) in enumerate(zip(layers, reads)):
+        ins_shapes = [shapes[j] for j in ins]
+        try:
+            out_shape = tuple(spec.merge_shape(ins_shapes) if isinstance(spec, Merge)
+                              else spec.output_shape(ins_shapes[0]))
+        except ConvCalcError as error:
+            raise ConvCalcError(f"layer {index} ({spec.describe()}) on input {ins_shapes[0]}: {error}") from None
+        modules.append(build_module(spec, ins_shapes[0], rng=rng, dropout_rng=dropout_rng, init=init, dtype=dtype))
+        shapes.append(out_shape)
+        if ins == (0,) and hasattr(modules[-1], "input_grad"):  # nothing upstream of the input
+            modules[-1].input_grad = False  # type: ignore[attr-defined]
+    return modules, shapes, reads

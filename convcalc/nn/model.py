@@ -46,7 +46,7 @@ from convcalc.errors import ConvCalcError, invalid
 from convcalc.graph import Graph, Merge
 from convcalc.nn import training
 from convcalc.nn.activations import Softmax
-from convcalc.nn.build import build_module
+from convcalc.nn.build import build_modules
 from convcalc.nn.callbacks import Callback, History
 from convcalc.nn.fusion import graph_plan, plan
 from convcalc.nn.init import get_initializer
@@ -133,30 +133,13 @@ class Sequential:
         self.dropout_rng = np.random.default_rng(dropout_seq)
         self.shuffle_rng = np.random.default_rng(shuffle_seq)
         init_rng = np.random.default_rng(init_seq)
-        self.modules: list[Module] = []
         #: ``shapes[i]``: the shape of node ``i`` (0 is the input; in a chain, the input of module ``i``).
-        self.shapes: list[tuple[int, ...]] = [self.input_shape]
-        reads = [n.inputs for n in graph.nodes[1:]] if graph is not None else [(i,) for i in range(len(self.layers))]
-        if graph is not None and graph.output != len(graph.nodes) - 1:
-            raise ConvCalcError(f"the graph's output is node {graph.output}; the trainer needs it to be the last node")
-        for index, (spec, ins) in enumerate(zip(self.layers, reads)):
-            shapes = [self.shapes[j] for j in ins]
-            try:
-                out_shape = tuple(spec.merge_shape(shapes) if isinstance(spec, Merge) else spec.output_shape(shapes[0]))
-            except ConvCalcError as error:
-                raise ConvCalcError(f"layer {index} ({spec.describe()}) on input {shapes[0]}: {error}") from None
-            self.modules.append(build_module(spec, shapes[0], rng=init_rng, dropout_rng=self.dropout_rng, init=init,
-                                             dtype=self.dtype))
-            self.shapes.append(out_shape)
-            if ins == (0,) and hasattr(self.modules[-1], "input_grad"):  # nothing upstream of the input
-                self.modules[-1].input_grad = False
-        # fused blocks, decided once (nn/fusion.py)
-        if graph is not None:
-            self.steps = graph_plan(self.modules, reads, len(self.modules), fuse)
-            self.runner: NodeRunner | None = NodeRunner(self.modules, reads, len(self.modules), self.steps)
-        else:
-            self.steps = plan(self.modules, self.shapes[:-1], fuse)
-            self.runner = None
+        self.modules, self.shapes, reads = build_modules(self.layers, graph, self.input_shape, rng=init_rng,
+                                                         dropout_rng=self.dropout_rng, init=init, dtype=self.dtype)
+        # fused blocks, decided once (nn/fusion.py); a graph's steps run in topological order (nn/nodes.py)
+        self.steps = graph_plan(self.modules, reads, len(self.modules), fuse) if graph is not None else plan(
+            self.modules, self.shapes[:-1], fuse)
+        self.runner = NodeRunner(self.modules, reads, len(self.modules), self.steps) if graph is not None else None
         self.optimizer: Optimizer | None = None
         self.loss: Loss | None = None
         self.metrics: tuple[str, ...] = ()
