@@ -74,3 +74,13 @@ def test_matches_pytorch_autograd(shape, relu):
     np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(dgamma, tg.grad.numpy(), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(dbeta, tb.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_split_over_threads_equals_the_twin(threads):
+    """Inside engine_threads(n) the passes run over sample ranges: the same answers."""
+    from convcalc.engine import engine_threads
+
+    with engine_threads(threads):
+        test_matches_the_textbook_twin_in_float64((5, 3, 4, 4), True)
+        test_matches_the_textbook_twin_in_float64((2, 16, 7, 7), False)

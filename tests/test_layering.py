@@ -102,7 +102,7 @@ INSIDE: dict[str, dict[str, set[str]]] = {
         "_runtime": set(),
         "gradcheck": set(),
         "merge": set(),
-        "batchnorm": set(),
+        "batchnorm": {"_runtime"},
         "_im2col": {"_geometry"},
         "_shifted": {"_blas", "_geometry", "_runtime"},
         "_batch_inner": {"_blas", "_geometry", "_im2col", "_runtime"},

@@ -29,6 +29,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from convcalc.engine._runtime import parallel, split, threads
+
 __all__ = ["BatchNormCache", "batch_norm_forward", "batch_norm_backward", "batch_norm_forward_naive",
            "batch_norm_backward_naive"]
 
@@ -59,24 +61,20 @@ def _rows(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a).reshape(a.shape[0] * a.shape[1], -1)
 
 
-def _channel_sums(rows: np.ndarray, n: int) -> np.ndarray:
-    """Per-channel sums of an ``(N*C, P)`` matrix: row sums (BLAS, the input's dtype) added over N in float64."""
-    ones = np.ones(rows.shape[1], dtype=rows.dtype)
-    return (rows @ ones).reshape(n, -1).sum(axis=0, dtype=np.float64)
-
-
-def _channel_dots(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
-    """Per-channel sums of ``a * b`` for two ``(N*C, P)`` matrices, without the product array."""
-    return np.einsum("ij,ij->i", a, b).reshape(n, -1).sum(axis=0, dtype=np.float64)
-
-
 def _bcast(v: np.ndarray, ndim: int, dtype: np.dtype) -> np.ndarray:
     return v.astype(dtype, copy=False).reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _per_channel(rows: np.ndarray, n: int) -> np.ndarray:
+    """Row results ``(N*C,)`` added per channel over the N samples, in float64."""
+    return rows.reshape(n, -1).sum(axis=0, dtype=np.float64)
 
 
 def batch_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5, *,
                        relu: bool = False) -> tuple[np.ndarray, BatchNormCache, np.ndarray, np.ndarray]:
     """Training-mode batch norm (and a ReLU after it) of ``x`` ``(N, C, ...)``.
+
+    Inside :func:`convcalc.engine.engine_threads` the passes are split over sample ranges.
 
     Parameters
     ----------
@@ -108,15 +106,32 @@ def batch_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: 
     n, c = x.shape[:2]
     count = x.size // c
     rows = _rows(x)
-    mean = _channel_sums(rows, n) / count
-    xc = np.subtract(x, _bcast(mean, x.ndim, x.dtype))
+    ones = np.ones(rows.shape[1], dtype=rows.dtype)
+    sums, dots = np.empty(n * c, dtype=rows.dtype), np.empty(n * c, dtype=rows.dtype)
+    ranges = split(n, threads())
+    parallel(lambda a, b: np.matmul(rows[a * c:b * c], ones, out=sums[a * c:b * c]), ranges)
+    mean = _per_channel(sums, n) / count
+    xc = np.empty_like(rows).reshape(x.shape)
     xr = xc.reshape(rows.shape)
-    var = _channel_dots(xr, xr, n) / count
+    m = _bcast(mean, x.ndim, x.dtype)
+
+    def centre(a: int, b: int) -> None:
+        np.subtract(x[a:b], m, out=xc[a:b])
+        np.einsum("ij,ij->i", xr[a * c:b * c], xr[a * c:b * c], out=dots[a * c:b * c])
+
+    parallel(centre, ranges)
+    var = _per_channel(dots, n) / count
     inv_std = 1.0 / np.sqrt(var + eps)
-    out = np.multiply(xc, _bcast(gamma * inv_std, x.ndim, x.dtype))
-    out += _bcast(beta, x.ndim, x.dtype)
-    if relu:
-        np.maximum(out, out.dtype.type(0), out=out)
+    out = np.empty_like(xc)
+    scale, shift = _bcast(gamma * inv_std, x.ndim, x.dtype), _bcast(beta, x.ndim, x.dtype)
+
+    def normalize(a: int, b: int) -> None:
+        np.multiply(xc[a:b], scale, out=out[a:b])
+        out[a:b] += shift
+        if relu:
+            np.maximum(out[a:b], out.dtype.type(0), out=out[a:b])
+
+    parallel(normalize, ranges)
     return out, BatchNormCache(xc, inv_std, gamma, out if relu else None), mean, var
 
 
@@ -136,24 +151,38 @@ def batch_norm_backward(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.nda
     n, c = xc.shape[:2]
     count = xc.size // c
     dtype = xc.dtype
-    g = np.asarray(dout, dtype=dtype)
-    if out is not None:
-        g = np.multiply(g, out > 0)  # the ReLU's gradient mask, one pass
-    grows, xrows = _rows(g), xc.reshape(n * c, -1)
-    dbeta = _channel_sums(grows, n)
-    sgx = _channel_dots(grows, xrows, n)
+    d = np.asarray(dout, dtype=dtype).reshape(xc.shape)
+    g = np.empty_like(xc)
+    grows, xrows = g.reshape(n * c, -1), xc.reshape(n * c, -1)
+    ones = np.ones(grows.shape[1], dtype=dtype)
+    sums, dots = np.empty(n * c, dtype=dtype), np.empty(n * c, dtype=dtype)
+    ranges = split(n, threads())
+
+    def stats(a: int, b: int) -> None:
+        if out is not None:  # the ReLU's gradient mask, one pass
+            np.multiply(d[a:b], out[a:b] > 0, out=g[a:b])
+        else:
+            g[a:b] = d[a:b]
+        r = slice(a * c, b * c)
+        np.matmul(grows[r], ones, out=sums[r])
+        np.einsum("ij,ij->i", grows[r], xrows[r], out=dots[r])
+
+    parallel(stats, ranges)
+    dbeta, sgx = _per_channel(sums, n), _per_channel(dots, n)
     dgamma = sgx * inv_std
     k1 = gamma * inv_std
     k2 = -k1 * inv_std * inv_std * sgx / count
     k3 = -k1 * dbeta / count
-    dx = np.multiply(xc, _bcast(k2, xc.ndim, dtype), out=xc)  # xc is not needed any more
-    dx += _bcast(k3, xc.ndim, dtype)
-    if out is not None:  # g is a fresh array: scale it in place
-        g *= _bcast(k1, xc.ndim, dtype)
-        dx += g
-    else:
-        dx += g * _bcast(k1, xc.ndim, dtype)
-    return dx, dgamma.astype(dtype), dbeta.astype(dtype)
+    b1, b2, b3 = (_bcast(k, xc.ndim, dtype) for k in (k1, k2, k3))
+
+    def grad(a: int, b: int) -> None:  # dx = k1*g + k2*xc + k3, in the cache's xc
+        np.multiply(xc[a:b], b2, out=xc[a:b])
+        xc[a:b] += b3
+        g[a:b] *= b1
+        xc[a:b] += g[a:b]
+
+    parallel(grad, ranges)
+    return xc, dgamma.astype(dtype), dbeta.astype(dtype)
 
 
 # --------------------------------------------------------------------------- naive twins
