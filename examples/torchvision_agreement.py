@@ -37,7 +37,7 @@ computes for it is compared with what a forward pass computes there:
   more than once, such as ResNet's shared ``relu``, matches any of its calls);
 - ONNX: the row's path is the node's name; onnxruntime runs the file with every
   node output exposed as a graph output (a ``MatMul`` + ``Add`` read as one
-  ``Linear`` is compared at the ``Add``);
+  ``Linear`` is compared at the ``Add``; ``"N (output i)"`` is node N's output i);
 - ``from_torch``: the row's path is the traced node (the module's name for a
   module call, ``call_function add`` for a function); ``torch.fx``'s
   ``ShapeProp`` runs the traced graph and records every node's output.
@@ -260,11 +260,13 @@ def onnx_oracle(path: Path, imported: Any) -> list[list[Shape] | None]:
     row_paths = {row.path for row in imported.rows}
     out: list[list[Shape] | None] = []
     for row in imported.rows:
-        node = by_name.get(row.path)
-        if node is None or not node.output:
+        part = re.fullmatch(r"(.+) \(output (\d+)\)", row.path)  # a Split's further outputs, one row each
+        node = by_name.get(part[1] if part else row.path)
+        index = int(part[2]) if part else 0
+        if node is None or len(node.output) <= index:
             out.append(None)
             continue
-        tensor = node.output[0]
+        tensor = node.output[index]
         users = consumers.get(tensor, [])
         if node.op_type == "MatMul" and len(users) == 1 and users[0].op_type == "Add" \
                 and users[0].name not in row_paths:
