@@ -183,4 +183,4 @@ def test_study_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         run["model"] = {"plain8": "plain20", "resnet8": "resnet20"}[run["model"]]
         run["final_train_error"] = error
     wrong["config"]["models"] = ["plain20", "resnet20"]
-    assert study.findings(wrong)["ResNet-20 has a lower training error than plain-20"] is False
+    assert study.findings(wrong)["ResNet-20 has a lower final training error (eval mode) than plain-20"] is False
