@@ -236,3 +236,28 @@ def test_what_the_numbers_cannot_decide_is_unsupported_with_the_reason():
     assert read_keras_summary(KERAS2.replace("179,926", "179,927")).notes
     with pytest.raises(ConvCalcError, match="Layer"):
         read_keras_summary("Model: x\nnothing here")
+
+
+def test_convcalc_stack_passes_in_to_a_summary(tmp_path):
+    """``convcalc stack summary.txt --in 3x32x32`` reads the first layer on the given input, in either layout."""
+    from typer.testing import CliRunner
+
+    from convcalc.cli.main import app
+
+    model = _strided_bn()
+    path = tmp_path / "summary.txt"
+    path.write_text(_summary_text(model), encoding="utf-8")
+    runner = CliRunner()
+    guessed = runner.invoke(app, ["stack", str(path), "--json", "--allow-partial"])
+    assert guessed.exit_code == 0, guessed.output
+    import json
+
+    assert json.loads(guessed.output)["input_shape"] == [3, 18, 18]  # the stated guess, listed as partial
+    for args in (["--in", "3x32x32"], ["--in", "32x32x3", "--layout", "nhwc"]):
+        result = runner.invoke(app, ["stack", str(path), "--json", "--allow-partial", *args])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert data["total_params"] == model.count_params()
+        rows = data["import"]["rows"]
+        assert "does not show" not in rows[0]["reason"], rows[0]
+        assert data["import"]["notes"] == []

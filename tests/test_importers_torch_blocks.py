@@ -642,3 +642,23 @@ def test_nested_refused_blocks_are_read_once(cls, child):
     text += "  " * depth + "(x): ReLU()\n" + "".join("  " * i + ")\n" for i in reversed(range(depth)))
     rows = read_torch_print(text).rows
     assert len(rows) == 1 and rows[0].status == "partial" and "not torchvision's" in rows[0].reason
+
+
+def test_convcalc_stack_shows_the_notes(tmp_path):
+    """What forward() never calls is said under the table (and in --json), not silently left out."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from convcalc.cli.main import app
+
+    model = GoogLeNet()
+    model.aux1 = nn.Sequential(nn.Conv2d(20, 4, 1))
+    path = tmp_path / "googlenet.txt"
+    path.write_text(str(model), encoding="utf-8")
+    runner = CliRunner()
+    shown = runner.invoke(app, ["stack", str(path), "--in", "3x64x64"])
+    assert shown.exit_code == 0, shown.output
+    assert "note: aux1: not called in eval mode" in shown.output
+    data = json.loads(runner.invoke(app, ["stack", str(path), "--in", "3x64x64", "--json"]).output)
+    assert data["import"]["notes"][0].startswith("aux1: not called in eval mode")

@@ -82,7 +82,12 @@ def _load(spec: str, input_shape: Optional[str], layout: str) -> Any:
 
     shape = None if input_shape is None else parse_shape(input_shape)
     text = _stdin_text() if spec.strip() == "-" else spec
-    model = read_model(text)
+    if shape is not None and layout.strip().lower() in ("nhwc", "channels_last"):
+        from convcalc.layers import channels_first
+
+        model = read_model(text, channels_first(shape))
+    else:
+        model = read_model(text, shape)
     if model is None:
         return (*load_stack(text, shape, layout=layout), None)
     from convcalc.errors import ConvCalcError
@@ -130,7 +135,13 @@ def _load_torch(target: str, input_shape: Optional[str], layout: str) -> Any:
 
 
 def _finish_import(model: Any, allow_partial: bool, as_json: bool) -> None:
-    """List the rows read on an assumption or not read; exit 1 for them unless --allow-partial."""
+    """Say what the reader noted, list the rows read on an assumption or not read; exit 1 for them unless --allow-partial."""
+    if model is not None and model.notes and not as_json:
+        from rich.text import Text
+
+        from convcalc.cli._stack_render import emit
+
+        emit(*(Text(f"note: {note}", style="dim") for note in model.notes))
     if model is None or not model.partial:
         return
     if not as_json:
@@ -204,7 +215,8 @@ def stack(
         result = summary.to_dict()
         if model is not None:
             result["import"] = {"kind": model.kind, "rows": [
-                {"path": r.path, "source": r.source, "status": r.status, "reason": r.reason} for r in model.rows]}
+                {"path": r.path, "source": r.source, "status": r.status, "reason": r.reason} for r in model.rows],
+                "notes": list(model.notes)}
         print_json(result)
     else:
         from rich.text import Text

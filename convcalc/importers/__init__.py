@@ -30,8 +30,12 @@ MODEL_SUFFIXES = (".keras", ".json", ".onnx", ".py", ".txt")
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 
 
-def read_model_text(text: str) -> ImportedModel | None:
+def read_model_text(text: str, input_shape: tuple[int, ...] | None = None) -> ImportedModel | None:
     """Read pasted model text: ``print(model)`` output, Keras ``model.summary()`` or model code; ``None`` for a spec.
+
+    ``input_shape`` (channels first, convcalc's order) is used where the text itself cannot show the
+    input: a Keras Sequential model's summary has no input row. Other readers take the shape from
+    the text or leave it to the caller.
 
     Examples
     --------
@@ -45,7 +49,11 @@ def read_model_text(text: str) -> ImportedModel | None:
     from convcalc.importers.keras_summary import looks_like_keras_summary, read_keras_summary
 
     if looks_like_keras_summary(text):  # Keras model.summary() output
-        return read_keras_summary(text)
+        if input_shape is None:
+            return read_keras_summary(text)
+        from convcalc.layers import channels_last
+
+        return read_keras_summary(text, channels_last(tuple(input_shape)))
     from convcalc.importers.python_source import looks_like_python, read_python_source
 
     if looks_like_python(text):
@@ -53,8 +61,11 @@ def read_model_text(text: str) -> ImportedModel | None:
     return None
 
 
-def read_model(source: str) -> ImportedModel | None:
+def read_model(source: str, input_shape: tuple[int, ...] | None = None) -> ImportedModel | None:
     """Read a model file (``.keras``, ``.json``, ``.onnx``, ``.py``, ``.txt``) or pasted text; ``None`` for a spec.
+
+    ``input_shape`` (channels first) is passed to :func:`read_model_text` for text that does not
+    state its input (a Keras summary).
 
     Raises
     ------
@@ -80,8 +91,8 @@ def read_model(source: str) -> ImportedModel | None:
                 return read_python_source(text)
             except ConvCalcError as error:
                 raise ConvCalcError(f"{path}: {error}") from None
-        return read_model_text(text)
-    return read_model_text(source)
+        return read_model_text(text, input_shape)
+    return read_model_text(source, input_shape)
 
 
 def _read_text(path: Path) -> str:
