@@ -61,7 +61,7 @@ def split(n: int, parts: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
-def parallel(fn: Callable[[int, int], None], ranges: Sequence[tuple[int, int]]) -> None:
+def parallel(fn: Callable[[int, int], object], ranges: Sequence[tuple[int, int]]) -> None:
     """``fn(a, b)`` for every range, the first on the calling thread and the others on a pool of worker
     threads; returns when all are done and raises the first error. The calls must touch disjoint memory."""
     if len(ranges) <= 1:
