@@ -196,25 +196,29 @@ def main() -> None:
     parser.add_argument("--accuracy", action="store_true", help="also the accuracy parity on mnist5k")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seed-from", type=int, default=0, help="first seed of the accuracy runs")
+    parser.add_argument("--skip-epoch", action="store_true", help="only the accuracy parity")
     args = parser.parse_args()
     if args.job:
         job = json.loads(args.job)
         print(json.dumps((convcalc_job if job["framework"] == "convcalc" else torch_job)(job)))
         return
-    base = {"model": args.model, "seed": 0, "task": "epoch", "data": "fashion-mnist", "limit": args.limit}
-    ours = spawn({**base, "framework": "convcalc"})
-    theirs = spawn({**base, "framework": "torch"})
-    print(f"{args.model} epoch on {args.limit or 'all'} Fashion-MNIST images, batch {BATCH}: "
-          f"convcalc {ours['seconds']:.2f} s ({ours['rss_mb']:.0f} MB), PyTorch {theirs['seconds']:.2f} s "
-          f"({theirs['rss_mb']:.0f} MB), ratio {ours['seconds'] / theirs['seconds']:.2f}x")
+    if not args.skip_epoch:
+        base = {"model": args.model, "seed": 0, "task": "epoch", "data": "fashion-mnist", "limit": args.limit}
+        ours = spawn({**base, "framework": "convcalc"})
+        theirs = spawn({**base, "framework": "torch"})
+        print(f"{args.model} epoch on {args.limit or 'all'} Fashion-MNIST images, batch {BATCH}: "
+              f"convcalc {ours['seconds']:.2f} s ({ours['rss_mb']:.0f} MB), PyTorch {theirs['seconds']:.2f} s "
+              f"({theirs['rss_mb']:.0f} MB), ratio {ours['seconds'] / theirs['seconds']:.2f}x")
     if args.accuracy:
         accs: dict[str, list[float]] = {"convcalc": [], "torch": []}
-        for seed in range(args.seeds):
+        for seed in range(args.seed_from, args.seed_from + args.seeds):
             with tempfile.TemporaryDirectory() as tmp:
                 job = {"model": args.model, "seed": seed, "task": "accuracy", "data": "mnist5k",
                        "epochs": args.epochs, "weights": f"{tmp}/w.npz"}
                 accs["convcalc"].append(spawn({**job, "framework": "convcalc"})["test_accuracy"])
                 accs["torch"].append(spawn({**job, "framework": "torch"})["test_accuracy"])
+                print(f"seed {seed}: convcalc {accs['convcalc'][-1]:.4f}, PyTorch {accs['torch'][-1]:.4f}", flush=True)
         print(f"{args.model} test accuracy on mnist5k after {args.epochs} epochs, mean of {args.seeds} seeds: "
               f"convcalc {statistics.mean(accs['convcalc']):.4f} {accs['convcalc']}, "
               f"PyTorch {statistics.mean(accs['torch']):.4f} {accs['torch']}")
