@@ -28,6 +28,7 @@ from convcalc.engine import (
     numerical_gradient,
     rel_error,
 )
+from tests.oracles import kernel_fits
 
 pytestmark = pytest.mark.skipif(not _blas.available(), reason="NumPy's OpenBLAS is not callable here")
 
@@ -196,7 +197,7 @@ def _torch_sweep(dtype, count, tol, seed):
         k = tuple(int(v) for v in rng.integers(1, 4, size=2))
         d = tuple(int(v) for v in rng.integers(1, 3, size=2))
         pads = tuple(tuple(int(v) for v in rng.integers(0, 3, size=2)) for _ in range(2))
-        if any(hw + lo + hi < dd * (kk - 1) + 1 for hw, (lo, hi), kk, dd in zip((h, w), pads, k, d)):
+        if not all(kernel_fits(hw, kk, dd, lo, hi) for hw, (lo, hi), kk, dd in zip((h, w), pads, k, d)):
             continue
         x = rng.standard_normal((n, c, h, w)).astype(dtype)
         wt = rng.standard_normal((f, c) + k).astype(dtype)
