@@ -91,7 +91,10 @@ def read_model(source: str, input_shape: tuple[int, ...] | None = None) -> Impor
                 return read_python_source(text)
             except ConvCalcError as error:
                 raise ConvCalcError(f"{path}: {error}") from None
-        return read_model_text(text, input_shape)
+        try:
+            return read_model_text(text, input_shape)
+        except ConvCalcError as error:  # the reader names the line; the file is named here
+            raise ConvCalcError(f"{path}: {error}") from None
     return read_model_text(source, input_shape)
 
 
